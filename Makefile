@@ -1,0 +1,26 @@
+# Two commands: `make run` (the engine with its example pipeline) and `make test`.
+# Both set up the environment from pyproject.toml + uv.lock first; only python3 is needed.
+
+UV_VERSION := 0.13.8
+UV := .tools/bin/uv
+
+.PHONY: run test lint
+
+$(UV):
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+.venv/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --locked
+	touch $@
+
+run: .venv/.synced
+	$(UV) run --locked python run_local.py
+
+lint: .venv/.synced
+	$(UV) run --locked ruff check .
+	$(UV) run --locked ruff format --check .
+	$(UV) run --locked mypy
+
+test: lint
+	$(UV) run --locked pytest

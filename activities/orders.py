@@ -1,0 +1,68 @@
+"""The order's own bookkeeping: its pipeline in, its row and timeline out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from automation.order import NewOrder
+from automation.pipeline import Pipeline
+from automation.state import TimelineEntry
+from store.database import insert_once, session
+from store.directory import save_customer
+from store.orders import get_pipeline, save_order, save_timeline
+from store.tables import Shipment
+
+
+class SaveOrderInput(BaseModel):
+    order: NewOrder
+    stage: str
+    responsible_id: str | None
+    fields: dict[str, Any]
+    variables: dict[str, Any]
+    entries: list[TimelineEntry]
+    save_customer: bool = False
+
+
+class OrderActivities:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    @activity.defn
+    async def load_pipeline(self, pipeline_id: str) -> Pipeline:
+        async with session(self._engine) as db:
+            pipeline = await get_pipeline(db, pipeline_id)
+        if pipeline is None:
+            raise ApplicationError(
+                f"no pipeline {pipeline_id!r} in the store; load it with `starter.py load-pipeline FILE`",
+                type="UnknownPipeline",
+                non_retryable=True,
+            )
+        return pipeline
+
+    @activity.defn
+    async def save_order(self, input: SaveOrderInput) -> None:
+        """Idempotent: the row is overwritten, timeline entries are keyed by their number."""
+        order = input.order
+        async with session(self._engine) as db:
+            if input.save_customer:  # the first save: what the order arrived with
+                if order.customer is not None:
+                    await save_customer(db, order.customer)
+                for shipment in order.shipments:
+                    await insert_once(db, Shipment(order_id=order.order_id, **shipment.model_dump()), "order_id", "id")
+            await save_order(
+                db,
+                order.order_id,
+                pipeline_id=order.pipeline_id,
+                stage=input.stage,
+                customer_id=order.customer.id if order.customer else None,
+                responsible_id=input.responsible_id,
+                fields=input.fields,
+                variables=input.variables,
+            )
+            await save_timeline(db, order.order_id, input.entries)
+            await db.commit()

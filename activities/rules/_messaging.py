@@ -1,0 +1,102 @@
+"""Sending one message per rule run through an HTTP provider, shared by the SMS, robocall
+and open-channel rules (a module starting with ``_`` is a helper, not a rule type).
+
+The outbox row (``SentMessage``, keyed by the run's ``run_key``) is written before the
+provider is called, and the call carries the ``run_key`` as its idempotency key. A crash
+between sending and recording leaves the row pending; the retry sends the same recipient
+and body with the same key, and the provider answers the first message's id instead of
+sending a second one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+
+from sqlmodel import select
+from temporalio.exceptions import ApplicationError
+
+from activities.rules.base import RuleContext, refuse, shorten
+from automation.rules import RuleResult
+from providers import SmsProviderName
+from providers.sms import MAX_LENGTH
+from store.columns import utcnow
+from store.database import session
+from store.directory import customer_phones
+from store.tables import SentMessage
+
+AUTO = "auto"
+SEPARATORS = re.compile(r"[\s().-]")
+
+Send = Callable[[str, str, str], Awaitable[str]]
+"""(recipient, body, idempotency key) -> the provider's message id."""
+
+
+async def deliver(
+    ctx: RuleContext, channel: str, recipient: str, body: str, send: Send, subject: str = ""
+) -> SentMessage:
+    """Sends once per run; returns the outbox row, marked sent with the provider's id."""
+    draft = SentMessage(
+        run_key=ctx.run_key, order_id=ctx.order_id, channel=channel, recipient=recipient, subject=subject,
+        body=body, message_id="",
+    )  # fmt: skip
+    await ctx.write_once(draft)
+    async with session(ctx.deps.engine) as db:
+        row = (await db.exec(select(SentMessage).where(SentMessage.run_key == ctx.run_key))).one()
+    if row.status == "sent":
+        return row
+    try:
+        # What was first recorded, not this attempt's rendering: the same request again.
+        message_id = await send(row.recipient, row.body, ctx.run_key)
+    except ApplicationError as err:
+        if err.non_retryable:
+            await _save(ctx, row, status="refused")
+        raise
+    await _save(ctx, row, status="sent", message_id=message_id)
+    return row
+
+
+async def _save(ctx: RuleContext, row: SentMessage, status: str, message_id: str | None = None) -> None:
+    async with session(ctx.deps.engine) as db:
+        row.status = status
+        if message_id is not None:
+            row.message_id, row.sent_at = message_id, utcnow()
+        db.add(row)
+        await db.commit()
+
+
+def dialable(number: str) -> str:
+    """The number as providers take it (E.164): cards often hold ``+1 (555) 010-0``."""
+    return SEPARATORS.sub("", number)
+
+
+async def customer_phone(ctx: RuleContext, phone_type: str) -> str | None:
+    """The customer's first phone of ``phone_type`` (``auto``: the first of any type)."""
+    customer_id = ctx.values.get("customer", {}).get("id")
+    if customer_id is None:
+        return None
+    async with session(ctx.deps.engine) as db:
+        phones = await customer_phones(db, customer_id)
+    chosen = [p for p in phones if phone_type in (AUTO, p.type) and dialable(p.number)]
+    return dialable(chosen[0].number) if chosen else None
+
+
+def no_phone(phone_type: str) -> RuleResult:
+    of_type = "" if phone_type == AUTO else f" of type {phone_type!r}"
+    return RuleResult(summary=f"not sent: the customer has no phone number{of_type}", effective=False)
+
+
+def sms_text(ctx: RuleContext, template: str) -> str:
+    """The text after templating, refused when empty or longer than an SMS rule may send."""
+    text = ctx.render(template).strip()
+    if not text:
+        raise refuse("the SMS text is empty after templating")
+    if len(text) > MAX_LENGTH:
+        raise refuse(f"the SMS text is {len(text)} characters after templating; at most {MAX_LENGTH}")
+    return text
+
+
+async def send_sms_to(ctx: RuleContext, provider: SmsProviderName, phone: str, text: str) -> RuleResult:
+    sms = ctx.deps.providers.sms(ctx.deps.settings, provider)
+    row = await deliver(ctx, "sms", phone, text, sms.send)
+    return RuleResult(summary=f"SMS sent to {row.recipient} ({row.message_id}): {shorten(row.body)}")

@@ -1,0 +1,86 @@
+"""Adding an activity to the order (a to-do, a planned call or meeting), shared by the
+Activity, Schedule call and Schedule meeting rules (a module starting with ``_`` is a
+helper, not a rule type)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import Field
+
+from activities.rules.base import RESPONSIBLE, RuleContext, shorten
+from automation.delays import Duration
+from automation.rules import RuleParams, RuleResult
+from automation.templating import Template
+from store.tables_people import OrderActivity
+
+ActivityKind = Literal["todo", "call", "meeting"]
+
+
+async def add_order_activity(
+    ctx: RuleContext,
+    kind: ActivityKind,
+    *,
+    subject: str,
+    description: str,
+    assignee_id: str,
+    with_whom: str | None = None,
+    starts_in: timedelta | None = None,
+    duration: timedelta | None = None,
+    due_in: timedelta | None = None,
+) -> RuleResult:
+    """Adds the activity; ``subject``, ``description`` and ``with_whom`` are templates,
+    the times count from now."""
+    assignee = await ctx.employee(assignee_id)
+    row = OrderActivity(
+        run_key=ctx.run_key,
+        order_id=ctx.order_id,
+        kind=kind,
+        subject=ctx.render(subject),
+        description=ctx.render(description),
+        assignee_id=assignee.id,
+    )
+    if with_whom is not None:
+        row.with_whom = ctx.render(with_whom) or None  # no customer name: nobody named
+    if starts_in is not None:
+        row.starts_at = row.created_at + starts_in
+        row.ends_at = row.starts_at + duration if duration is not None else None
+    if due_in is not None:
+        row.deadline = row.created_at + due_in
+    await ctx.write_once(row)
+    return RuleResult(summary=_summary(row, assignee.name, starts_in))
+
+
+def _summary(row: OrderActivity, assignee: str, starts_in: timedelta | None) -> str:
+    what = {"todo": "to-do", "call": "call", "meeting": "meeting"}[row.kind]
+    with_whom = f" with {row.with_whom}" if row.with_whom else ""
+    # Said relative to now, not as a clock time: a retry then gives the same line.
+    when = f" in {starts_in}" if starts_in is not None else ""
+    return f"{what}{with_whom}{when} for {assignee}: {shorten(row.subject)}"
+
+
+class ScheduleParams(RuleParams):
+    """The parameters of Schedule call and Schedule meeting; each subclasses it in its module."""
+
+    subject: Template = Field(min_length=1, max_length=255)
+    description: Template = Field(default="", max_length=5000)
+    with_whom: Template = Field(
+        default="{{ customer.name }}", max_length=255, description="who with; order values allowed"
+    )
+    starts_in: Duration = Field(ge=timedelta(0), description="when it starts, counted from now, e.g. 1d or 2h30m")
+    duration: Duration = Field(default=timedelta(minutes=30), gt=timedelta(0), description="how long, e.g. 30m")
+    assignee_id: str = Field(default=RESPONSIBLE, description="who takes part; 'responsible' = the order's")
+
+
+async def schedule(ctx: RuleContext, kind: Literal["call", "meeting"], params: ScheduleParams) -> RuleResult:
+    return await add_order_activity(
+        ctx,
+        kind,
+        subject=params.subject,
+        description=params.description,
+        assignee_id=params.assignee_id,
+        with_whom=params.with_whom,
+        starts_in=params.starts_in,
+        duration=params.duration,
+    )

@@ -1,0 +1,81 @@
+"""Order fields that rules set (Edit element, Edit details, Pay order): written to the
+order's row in the store and handed back as ``order_changes``, so that the workflow's own
+copy (what later conditions and templates read) follows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Annotated, Any
+
+from pydantic import AfterValidator
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from activities.rules.base import RuleContext, shorten
+from automation.templating import check_template
+from store.columns import utcnow
+from store.database import session
+from store.tables import Order
+
+
+def _check_text(value: str | bool | int | float | None) -> str | bool | int | float | None:
+    return check_template(value) if isinstance(value, str) else value
+
+
+FieldValue = Annotated[str | bool | int | float | None, AfterValidator(_check_text)]
+"""A value a pipeline sets: text is a template, rendered when the rule runs; numbers,
+booleans and null are kept as they are."""
+
+RESERVED_FIELDS = ("id", "stage", "pipeline", "customer_id", "responsible_id", "last_channel_id")
+"""Names the engine itself fills in the order's values: a field of that name would never be
+seen (Change status and Change responsible set the stage and the responsible)."""
+
+Changes = Callable[[dict[str, Any]], dict[str, Any]]
+"""From the order's current fields, the fields to set."""
+
+
+def check_names(names: Iterable[str]) -> None:
+    """Refuses reserved field names, naming them (for params validators: refused at load)."""
+    reserved = [name for name in names if name in RESERVED_FIELDS]
+    if reserved:
+        listed = ", ".join(repr(name) for name in reserved)
+        raise ValueError(f"{listed}: reserved by the engine; these order fields cannot be set")
+
+
+def render_values(ctx: RuleContext, values: dict[str, FieldValue]) -> dict[str, Any]:
+    return {name: ctx.render(value) if isinstance(value, str) else value for name, value in values.items()}
+
+
+def describe(values: dict[str, Any]) -> str:
+    """The values set, for the timeline."""
+    return shorten(", ".join(f"{name}={value!r}" for name, value in values.items()))
+
+
+async def lock_order(db: AsyncSession, order_id: str) -> Order | None:
+    """The order's row, locked until commit (PostgreSQL; SQLite writes one at a time anyway),
+    so that rules of parallel branches editing the order do not lose each other's changes.
+    None while the workflow has not stored the order yet."""
+    return (await db.exec(select(Order).where(Order.id == order_id).with_for_update())).first()
+
+
+async def update_order(db: AsyncSession, ctx: RuleContext, changes: Changes) -> dict[str, Any]:
+    """Applies ``changes`` to the order's row in ``db`` (not committed) and returns them.
+
+    The stored row is the base when there is one: it holds every committed edit, those of
+    parallel branches too; before the workflow stores it, the workflow's own copy is."""
+    order = await lock_order(db, ctx.order_id)
+    current = dict(order.fields) if order is not None else dict(ctx.values.get("order", {}))
+    changed = changes(current)
+    if order is not None:  # a new dict: SQLAlchemy does not see changes inside a JSON value
+        order.fields, order.updated_at = {**order.fields, **changed}, utcnow()
+        db.add(order)
+    return changed
+
+
+async def set_order_fields(ctx: RuleContext, changes: Changes) -> dict[str, Any]:
+    """``update_order`` in a transaction of its own. Setting fields is idempotent: a retry
+    sets the same values again."""
+    async with session(ctx.deps.engine) as db:
+        changed = await update_order(db, ctx, changes)
+        await db.commit()
+    return changed

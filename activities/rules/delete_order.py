@@ -1,0 +1,37 @@
+from sqlalchemy import delete
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from activities.rules._shipments import is_paid, order_shipments
+from activities.rules.base import RuleContext, RuleType, once
+from automation.rules import RuleParams, RuleResult
+from store.tables import Shipment
+from store.tables_shipments import DeletedOrder
+
+
+class DeleteOrderParams(RuleParams):
+    pass
+
+
+async def delete_order(ctx: RuleContext, params: DeleteOrderParams) -> RuleResult:
+    async def act(db: AsyncSession) -> RuleResult:
+        # is_paid locks the order's row first: a Pay order running beside this waits for it.
+        if await is_paid(db, ctx):
+            return RuleResult(summary="not deleted: the order is paid", effective=False)
+        if await db.get(DeletedOrder, ctx.order_id) is not None:
+            return RuleResult(summary="the order was already deleted", effective=False, end_order=True)
+        shipments = len(await order_shipments(db, ctx.order_id))
+        await db.exec(delete(Shipment).where(col(Shipment.order_id) == ctx.order_id))
+        db.add(DeletedOrder(order_id=ctx.order_id, run_key=ctx.run_key))
+        return RuleResult(summary=f"order deleted, unpaid ({shipments} shipment(s) removed)", end_order=True)
+
+    return await once(ctx, act)
+
+
+RULE = RuleType(
+    kind="delete_order",
+    title="Delete order",
+    description="deletes the order if it is unpaid (no shipment marked paid, order.paid not set); its workflow ends",
+    params=DeleteOrderParams,
+    run=delete_order,
+)

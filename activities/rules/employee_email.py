@@ -1,0 +1,43 @@
+from email.message import EmailMessage
+from email.utils import formataddr
+
+from pydantic import Field
+
+from activities.rules._outbox import email_outbox_row, send_once
+from activities.rules.base import RESPONSIBLE, RuleContext, RuleType
+from automation.rules import RuleParams, RuleResult
+from automation.templating import Template
+from store.tables import Employee, SentMessage
+
+
+class EmployeeEmailParams(RuleParams):
+    employee_id: str = Field(default=RESPONSIBLE, description="who gets it; 'responsible' = the order's")
+    subject: Template = Field(min_length=1, max_length=255)
+    body: Template = Field(min_length=1, max_length=20000, description="plain text; order values allowed")
+
+
+def _message(ctx: RuleContext, row: SentMessage, employee: Employee) -> EmailMessage:
+    # Plain text, never tracked: an employee opening it is not the customer's activity.
+    message = EmailMessage()
+    message["From"], message["To"] = ctx.deps.settings.mail_from, formataddr((employee.name, row.recipient))
+    message["Subject"], message["Message-ID"] = row.subject, row.message_id
+    message.set_content(row.body)
+    return message
+
+
+async def employee_email(ctx: RuleContext, params: EmployeeEmailParams) -> RuleResult:
+    employee = await ctx.employee(params.employee_id)
+    if not employee.email:
+        return RuleResult(summary=f"not sent: {employee.name} has no e-mail address", effective=False)
+    row = await email_outbox_row(ctx, employee.email, ctx.render(params.subject), ctx.render(params.body))
+    await send_once(ctx, row, lambda: ctx.deps.mailer.send(_message(ctx, row, employee)))
+    return RuleResult(summary=f"e-mail sent to {employee.name} <{row.recipient}>: {row.subject}")
+
+
+RULE = RuleType(
+    kind="employee_email",
+    title="Send e-mail to employee",
+    description="e-mails an employee (the responsible by default) over SMTP; does nothing if they have no address",
+    params=EmployeeEmailParams,
+    run=employee_email,
+)

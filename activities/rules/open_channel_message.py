@@ -1,0 +1,38 @@
+from pydantic import Field
+
+from activities.rules._messaging import deliver
+from activities.rules.base import RuleContext, RuleType, refuse, shorten
+from automation.rules import RuleParams, RuleResult
+from automation.templating import Template
+
+
+class OpenChannelMessageParams(RuleParams):
+    text: Template = Field(min_length=1, max_length=4000, description="order values allowed")
+    whisper: bool = Field(default=False, description="visible only to employees, not to the customer")
+
+
+async def open_channel_message(ctx: RuleContext, params: OpenChannelMessageParams) -> RuleResult:
+    # The workflow keeps the channel of the customer's latest chat message in the order.
+    channel = ctx.values.get("order", {}).get("last_channel_id")
+    if not channel:
+        return RuleResult(summary="not sent: the customer has not written in an open channel yet", effective=False)
+    text = ctx.render(params.text).strip()
+    if not text:
+        raise refuse("the message is empty after templating")
+    chat = ctx.deps.providers.chat(ctx.deps.settings)
+
+    async def post(to: str, body: str, key: str) -> str:
+        return await chat.send(to, body, params.whisper, key)
+
+    row = await deliver(ctx, "chat", str(channel), text, post, subject="whisper" if params.whisper else "")
+    kind = "whisper" if params.whisper else "message"
+    return RuleResult(summary=f"{kind} in channel {row.recipient} ({row.message_id}): {shorten(row.body)}")
+
+
+RULE = RuleType(
+    kind="open_channel_message",
+    title="Open-channel message",
+    description="writes in the channel the customer last wrote in (whisper: employees only); nothing without one",
+    params=OpenChannelMessageParams,
+    run=open_channel_message,
+)

@@ -1,0 +1,103 @@
+import html
+import re
+from email.message import EmailMessage
+
+from pydantic import Field
+from sqlmodel import col, select
+
+import tracking
+from activities.rules._outbox import email_outbox_row, send_once
+from activities.rules.base import RuleContext, RuleType, refuse
+from automation.rules import RaisedEvent, RuleParams, RuleResult
+from automation.templating import Template
+from store.database import session
+from store.directory import customer_emails
+from store.tables import CustomerEmail, SentMessage
+
+AUTO = "auto"
+LINK = re.compile(r"https?://[^\s<>\"']+")
+
+
+class SendEmailParams(RuleParams):
+    subject: Template = Field(min_length=1, max_length=255)
+    body: Template = Field(min_length=1, max_length=20000, description="plain text; order values allowed")
+    address_type: str = Field(default=AUTO, description="work, home...; 'auto' = the first address")
+    mailbox: str = Field(
+        default=AUTO, description="a named mailbox of MAILBOXES; 'auto' = the one last used for this customer"
+    )
+
+
+async def _addresses(ctx: RuleContext) -> list[CustomerEmail]:
+    customer_id = ctx.values.get("customer", {}).get("id")
+    if customer_id is None:
+        return []
+    async with session(ctx.deps.engine) as db:
+        return await customer_emails(db, customer_id)
+
+
+async def _sender(ctx: RuleContext, mailbox: str, addresses: list[CustomerEmail]) -> str:
+    """The named mailbox; or, for auto, the mailbox that last wrote to this customer."""
+    settings = ctx.deps.settings
+    if mailbox != AUTO:
+        if mailbox not in settings.mailboxes:
+            raise refuse(f"no mailbox {mailbox!r}; MAILBOXES has: {', '.join(sorted(settings.mailboxes)) or 'none'}")
+        return settings.mailboxes[mailbox]
+    async with session(ctx.deps.engine) as db:
+        last = await db.exec(
+            select(SentMessage.sender)
+            .where(SentMessage.channel == "email", SentMessage.sender != "")
+            .where(col(SentMessage.recipient).in_([a.address for a in addresses]))
+            .order_by(col(SentMessage.created_at).desc())
+        )
+        return last.first() or settings.mail_from
+
+
+def _message(ctx: RuleContext, row: SentMessage, sender: str) -> EmailMessage:
+    """Plain text, plus an HTML part with tracked links and an open pixel when tracking is on."""
+    message = EmailMessage()
+    message["From"], message["To"] = sender, row.recipient
+    message["Subject"], message["Message-ID"] = row.subject, row.message_id
+    settings = ctx.deps.settings
+    if not settings.tracking_secret:
+        message.set_content(row.body)
+        return message
+
+    def tracked(kind: tracking.Kind, link: str | None = None) -> str:
+        if link is not None and tracking.is_tracked(settings.public_url, link):
+            return link  # a document's link is tracked already
+        mark = tracking.Tracked(kind=kind, order_id=ctx.order_id, ref=row.message_id, url=link)
+        return tracking.url(settings.public_url, settings.tracking_secret, mark)
+
+    message.set_content(LINK.sub(lambda m: tracked("click", m.group(0)), row.body))
+    parts = LINK.split(row.body)
+    links = LINK.findall(row.body)
+    body = html.escape(parts[0])
+    for link, after in zip(links, parts[1:], strict=True):
+        body += f'<a href="{html.escape(tracked("click", link))}">{html.escape(link)}</a>{html.escape(after)}'
+    pixel = f'<img src="{html.escape(tracked("open"))}" width="1" height="1" alt="">'
+    message.add_alternative(f"<html><body>{body.replace(chr(10), '<br>')}{pixel}</body></html>", subtype="html")
+    return message
+
+
+async def send_email(ctx: RuleContext, params: SendEmailParams) -> RuleResult:
+    addresses = await _addresses(ctx)
+    chosen = [a.address for a in addresses if params.address_type in (AUTO, a.type)]
+    if not chosen:
+        of_type = "" if params.address_type == AUTO else f" of type {params.address_type!r}"
+        return RuleResult(summary=f"not sent: the customer has no e-mail address{of_type}", effective=False)
+    sender = await _sender(ctx, params.mailbox, addresses)
+    row = await email_outbox_row(ctx, chosen[0], ctx.render(params.subject), ctx.render(params.body), sender)
+    await send_once(ctx, row, lambda: ctx.deps.mailer.send(_message(ctx, row, row.sender)))
+    sent = RaisedEvent(
+        type="email_sent", data={"message_id": row.message_id, "address": row.recipient, "subject": row.subject}
+    )
+    return RuleResult(summary=f"e-mail sent to {row.recipient}: {row.subject}", events=[sent])
+
+
+RULE = RuleType(
+    kind="send_email",
+    title="Send e-mail",
+    description="e-mails the customer (address of a type, or the first) from a mailbox; nothing without one",
+    params=SendEmailParams,
+    run=send_email,
+)

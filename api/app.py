@@ -1,0 +1,267 @@
+"""The HTTP API (FastAPI; its OpenAPI schema is at ``/openapi.json``, docs at ``/docs``).
+
+Bad input gets a 4xx that says what is wrong and where; an accepted event is handed to
+the order's workflow before the answer is sent, so it is never lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Header, HTTPException, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateFailedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+import tracking
+from api.signatures import check
+from automation.errors import describe_errors
+from automation.events import Event
+from automation.order import NewOrder
+from automation.state import EventOutcome, OrderView
+from config import Settings
+from order_client import InvalidEvent, OrderClient, OrderSummary, parse_event
+from store.database import session
+from store.orders import read_timeline
+from store.tables import Document, Order, PipelineRecord
+
+PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
+
+
+class EventIn(BaseModel):
+    """An event as services post it; ``event_id`` defaults to the Idempotency-Key header."""
+
+    model_config = ConfigDict(extra="forbid")
+    event_id: str | None = Field(default=None, max_length=200)
+    type: str = Field(description="an event type of the catalog, e.g. payment")
+    data: dict[str, Any] = Field(default_factory=dict)
+    occurred_at: AwareDatetime | None = Field(default=None, description="default: when received")
+
+
+class Accepted(BaseModel):
+    event_id: str
+    accepted: bool = True
+
+
+class TimelineItem(BaseModel):
+    seq: int
+    at: datetime
+    kind: str
+    stage: str
+    message: str
+    data: dict[str, Any]
+
+
+def create_app(orders: OrderClient, engine: AsyncEngine, settings: Settings) -> FastAPI:
+    app = FastAPI(title="Order automation", version="0.1.0", description=__doc__)
+    _install_error_handlers(app)
+
+    @app.post("/orders", status_code=201, response_model=dict[str, str])
+    async def create_order(order: NewOrder) -> dict[str, str]:
+        """Starts the order; creating one that exists changes nothing."""
+        handle = await orders.create_order(order)
+        return {"order_id": order.order_id, "workflow_id": handle.id}
+
+    @app.post("/orders/{order_id}/events", status_code=202, response_model=EventOutcome | Accepted)
+    async def send_event(
+        order_id: str,
+        event: EventIn,
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+        wait: Annotated[bool, Query(description="wait for the outcome (the order's new stage)")] = False,
+    ) -> EventOutcome | Accepted | JSONResponse:
+        """Sends an event. A retried request with the same Idempotency-Key (or event_id) is
+        applied once. With ``wait=true`` the answer is the outcome (200), else 202."""
+        parsed = _parsed(event, idempotency_key)
+        if not wait:
+            await orders.send_event(order_id, parsed)
+            return Accepted(event_id=parsed.event_id)
+        outcome = await orders.apply_event(order_id, parsed)
+        return JSONResponse(outcome.model_dump(mode="json"), status_code=200)
+
+    @app.post("/customers/{customer_id}/events", status_code=202, response_model=dict[str, Any])
+    async def send_customer_event(
+        customer_id: str, event: EventIn, idempotency_key: Annotated[str | None, Header(max_length=200)] = None
+    ) -> dict[str, Any]:
+        """An event about a customer (e-mail, call, chat, form, visit...): it reaches every
+        open order of the customer. Answers which."""
+        parsed = _parsed(event, idempotency_key)
+        reached = await orders.send_customer_event(customer_id, parsed)
+        return {"event_id": parsed.event_id, "orders": reached}
+
+    @app.get("/orders/{order_id}", response_model=OrderView)
+    async def order_state(order_id: str) -> OrderView:
+        """The running order: stage, variables, rules of its stage, latest timeline."""
+        return await orders.state(order_id)
+
+    @app.get("/orders/{order_id}/timeline", response_model=list[TimelineItem])
+    async def order_timeline(order_id: str) -> list[TimelineItem]:
+        """The whole timeline, from the store."""
+        async with session(engine) as db:
+            rows = await read_timeline(db, order_id)
+        if not rows:
+            raise HTTPException(404, f"no order {order_id!r}")
+        return [TimelineItem.model_validate(row, from_attributes=True) for row in rows]
+
+    @app.get("/orders", response_model=list[OrderSummary])
+    async def list_orders(stage: str | None = None, pipeline: str | None = None) -> list[OrderSummary]:
+        """Running orders by stage or pipeline (Temporal's visibility)."""
+        return await orders.list_orders(stage=stage, pipeline_id=pipeline)
+
+    @app.post("/webhooks/{pipeline_id}")
+    async def webhook(
+        pipeline_id: str,
+        request: Request,
+        target: str | None = None,
+        code: str | None = None,
+        x_webhook_timestamp: Annotated[str | None, Header()] = None,
+        x_webhook_signature: Annotated[str | None, Header()] = None,
+    ) -> JSONResponse:
+        """The Webhook trigger: ``?target=ORDER_<id>&code=<trigger code>``, signed (see
+        ``api/signatures.py``). Answers ``{"result": true}`` or ``{"result": false, "error": ...}``."""
+        body = await request.body()
+        async with session(engine) as db:
+            pipeline = await db.get(PipelineRecord, pipeline_id)
+            if pipeline is None:
+                return _webhook_error(404, "unknown pipeline")
+            refusal = check(pipeline.webhook_secret, x_webhook_timestamp, x_webhook_signature, body, time.time())
+            if refusal is not None:
+                return _webhook_error(401, "access denied", refusal)
+            if not target:
+                return _webhook_error(400, "target not set")
+            if not target.startswith("ORDER_") or len(target) == len("ORDER_"):
+                return _webhook_error(400, "bad target format", "expected ORDER_<order id>")
+            order_id = target.removeprefix("ORDER_")
+            order = await db.get(Order, order_id)
+        if order is None or order.pipeline_id != pipeline_id:
+            return _webhook_error(404, "target not found")
+        payload = _json_object(body)
+        if not code or payload is None:
+            return _webhook_error(400, "code not set" if not code else "the body must be empty or a JSON object")
+        # A retried call (same timestamp and signature) is the same event: applied once.
+        digest = hashlib.sha256(f"{pipeline_id}|{target}|{x_webhook_timestamp}|{x_webhook_signature}".encode())
+        data = {"code": code, "payload": payload}
+        await _fire(orders, order_id, f"webhook-{digest.hexdigest()[:32]}", "webhook", data)
+        return JSONResponse({"result": True})
+
+    @app.get("/t/open/{token}", include_in_schema=False)
+    async def opened(token: str) -> Response:
+        found = tracking.verify(settings.tracking_secret, token)
+        if found is not None and found.kind == "open":
+            await _fire(orders, found.order_id, f"viewed-{found.ref}", "email_viewed", {"message_id": found.ref})
+        return Response(PIXEL, media_type="image/gif", headers={"Cache-Control": "no-store"})
+
+    @app.get("/t/click/{token}", include_in_schema=False)
+    async def clicked(token: str) -> Response:
+        found = tracking.verify(settings.tracking_secret, token)
+        if found is None or found.kind != "click" or not found.url:
+            raise HTTPException(404, "unknown link")
+        link = hashlib.sha256(f"{found.ref}|{found.url}".encode()).hexdigest()[:24]
+        data = {"message_id": found.ref, "url": found.url}
+        await _fire(orders, found.order_id, f"clicked-{link}", "email_link_clicked", data)
+        return RedirectResponse(found.url, status_code=302)
+
+    @app.get("/t/doc/{token}", include_in_schema=False)
+    async def document_opened(token: str) -> Response:
+        found = tracking.verify(settings.tracking_secret, token)
+        if found is None or found.kind != "document" or not found.template_id:
+            raise HTTPException(404, "unknown document")
+        data = {"template_id": found.template_id, "document_id": found.ref}
+        await _fire(orders, found.order_id, f"opened-{found.ref}", "document_opened", data)
+        return RedirectResponse(f"/documents/{found.ref}", status_code=302)
+
+    @app.get("/documents/{document_id}", include_in_schema=False)
+    async def document(document_id: str) -> Response:
+        async with session(engine) as db:
+            found = await db.get(Document, document_id)
+        if found is None:
+            raise HTTPException(404, "unknown document")
+        return Response(found.html, media_type="text/html")
+
+    return app
+
+
+def _parsed(event: EventIn, idempotency_key: str | None) -> Event:
+    event_id = event.event_id or idempotency_key or f"api-{uuid.uuid4()}"
+    occurred_at = event.occurred_at or datetime.now(UTC)
+    return parse_event({**event.model_dump(exclude_none=True), "event_id": event_id, "occurred_at": occurred_at})
+
+
+async def _fire(orders: OrderClient, order_id: str, event_id: str, type: str, data: dict[str, Any]) -> None:
+    event = {"event_id": event_id, "type": type, "data": data, "occurred_at": datetime.now(UTC)}
+    await orders.send_event(order_id, event)
+
+
+def _json_object(body: bytes) -> dict[str, Any] | None:
+    if not body.strip():
+        return {}
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _webhook_error(status: int, error: str, reason: str | None = None) -> JSONResponse:
+    content: dict[str, Any] = {"result": False, "error": error}
+    if reason:
+        content["reason"] = reason
+    return JSONResponse(content, status_code=status)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    def handler(status: int) -> Callable[[Request, Any], Awaitable[JSONResponse]]:
+        async def handle(request: Request, err: Any) -> JSONResponse:
+            return JSONResponse({"detail": _detail(err), "errors": _errors(err)}, status_code=status)
+
+        return handle
+
+    app.add_exception_handler(RequestValidationError, handler(422))
+    app.add_exception_handler(InvalidEvent, handler(422))
+    app.add_exception_handler(WorkflowUpdateFailedError, handler(422))
+    app.add_exception_handler(WorkflowQueryFailedError, handler(409))  # still loading its pipeline
+
+    async def temporal_error(request: Request, err: Exception) -> JSONResponse:
+        assert isinstance(err, RPCError)
+        if err.status == RPCStatusCode.NOT_FOUND:
+            order_id = request.path_params.get("order_id", "")
+            return JSONResponse({"detail": f"no order {order_id!r}", "errors": []}, status_code=404)
+        if err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+            return JSONResponse({"detail": "Temporal is unavailable; retry", "errors": []}, status_code=503)
+        return JSONResponse({"detail": err.message, "errors": []}, status_code=400)
+
+    app.add_exception_handler(RPCError, temporal_error)
+
+    async def closed_order(request: Request, err: Exception) -> JSONResponse:
+        order_id = request.path_params.get("order_id", "")
+        return JSONResponse({"detail": f"order {order_id!r} was deleted: it takes no more events", "errors": []},
+                            status_code=409)  # fmt: skip
+
+    app.add_exception_handler(WorkflowAlreadyStartedError, closed_order)
+
+
+def _detail(err: Any) -> str:
+    if isinstance(err, RequestValidationError):
+        return "invalid request"
+    if isinstance(err, WorkflowUpdateFailedError):
+        return str(err.cause)
+    if isinstance(err, WorkflowQueryFailedError):
+        return str(err)
+    return str(err).split(":", 1)[0]
+
+
+def _errors(err: Any) -> list[str]:
+    if isinstance(err, RequestValidationError):
+        return describe_errors(err.errors())
+    if isinstance(err, InvalidEvent):
+        return str(err).removeprefix("invalid event: ").split("; ")
+    return []

@@ -1,0 +1,75 @@
+"""When a delayed rule becomes due: after a duration, at a time, or relative to a date field.
+
+Durations are written ``45s``, ``30m``, ``2h``, ``3d``, ``1w`` or combined (``1d12h``),
+with a leading ``-`` for "before"; ISO 8601 (``PT2H``) works too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BeforeValidator, Field, model_validator
+
+from automation.conditions import as_datetime, resolve
+from automation.models import EdgeStrict
+
+_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+_DURATION = re.compile(r"^(-)?((?:\d+[wdhms])+)$")
+
+
+def parse_duration(value: Any) -> Any:
+    """``"1d12h"`` → ``timedelta(days=1, hours=12)``; anything else is left to pydantic."""
+    if not isinstance(value, str):
+        return value
+    match = _DURATION.match(value.strip().replace(" ", ""))
+    if match is None:
+        return value
+    sign = -1 if match.group(1) else 1
+    parts = re.findall(r"(\d+)([wdhms])", match.group(2))
+    return sign * timedelta(**{_UNITS[unit]: int(n) for n, unit in parts})
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class Delay(EdgeStrict):
+    """Exactly one of ``after``, ``at`` or ``field`` (with an optional ``offset``)."""
+
+    after: Duration | None = Field(default=None, description="wait this long")
+    at: AwareDatetime | None = Field(default=None, description="wait until this moment")
+    field: str | None = Field(default=None, description="a date value, e.g. order.delivery_date")
+    offset: Duration = Field(default=timedelta(0), description="added to field; negative = before")
+
+    @model_validator(mode="after")
+    def _one_anchor(self) -> Delay:
+        anchors = [name for name in ("after", "at", "field") if getattr(self, name) is not None]
+        if len(anchors) != 1:
+            raise ValueError("give exactly one of 'after', 'at' or 'field'")
+        if self.after is not None and self.after < timedelta(0):
+            raise ValueError("'after' must not be negative")
+        if self.offset and self.field is None:
+            raise ValueError("'offset' only applies with 'field'")
+        return self
+
+    def due_at(self, start: datetime, values: Mapping[str, Any]) -> datetime | None:
+        """The moment this delay ends for something that became ready at ``start``.
+
+        None when it is anchored on a field that holds no date.
+        """
+        if self.after is not None:
+            return start + self.after
+        if self.at is not None:
+            return self.at
+        assert self.field is not None
+        anchor = as_datetime(resolve(values, self.field))
+        return None if anchor is None else anchor + self.offset
+
+    def __str__(self) -> str:
+        if self.after is not None:
+            return f"after {self.after}"
+        if self.at is not None:
+            return f"at {self.at.isoformat()}"
+        return f"at {self.field}" + (f" offset {self.offset}" if self.offset else "")

@@ -1,0 +1,195 @@
+"""A pipeline: its ordered stages, and under each stage its triggers and rules.
+
+Pipelines are written in YAML (see ``examples/``) and validated here; an invalid file
+is refused with one line per problem, each naming the exact place.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+import yaml
+from pydantic import (
+    BaseModel,
+    Field,
+    SerializeAsAny,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from activities.registry import RULE_TYPES, rule_type
+from automation.conditions import Condition
+from automation.delays import Delay
+from automation.errors import describe
+from automation.events import EVENT_TYPES, TriggerParams, event_type
+from automation.models import STRICT, EdgeStrict
+from automation.rules import RuleParams
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
+Constant = str | int | float | bool | None
+
+
+class TriggerSpec(EdgeStrict):
+    """Moves the order to the stage it sits in when a matching event arrives."""
+
+    type: str = Field(description="an event type of the catalog")
+    title: str | None = None
+    allow_back: bool = Field(default=False, description='"allow moving to a previous status"')
+    params: SerializeAsAny[TriggerParams] = Field(default=None, validate_default=True)
+    condition: Condition | None = Field(default=None, description="on order and event values")
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, name: str) -> str:
+        event_type(name)
+        return name
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _typed_params(cls, value: Any, info: ValidationInfo) -> TriggerParams:
+        name = info.data.get("type")
+        model = EVENT_TYPES[name].params if name in EVENT_TYPES else TriggerParams
+        return _as_model(model, value, info)
+
+    @property
+    def label(self) -> str:
+        return self.title or EVENT_TYPES[self.type].title
+
+
+class RuleSpec(EdgeStrict):
+    """An action that runs when the order enters the rule's stage."""
+
+    type: str = Field(description="a rule type of activities/registry.py")
+    title: str | None = None
+    after_previous: bool = Field(default=False, description="run when the rule above finished")
+    delay: Delay | None = None
+    condition: Condition | None = Field(default=None, description="checked when the rule is due")
+    params: SerializeAsAny[RuleParams] = Field(default=None, validate_default=True)
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, name: str) -> str:
+        rule_type(name)
+        return name
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _typed_params(cls, value: Any, info: ValidationInfo) -> RuleParams:
+        name = info.data.get("type")
+        model: type[RuleParams] = RULE_TYPES[name].params if name in RULE_TYPES else RuleParams
+        return _as_model(model, value, info)
+
+    @property
+    def label(self) -> str:
+        return self.title or RULE_TYPES[self.type].title
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _as_model(model: type[M], value: Any, info: ValidationInfo) -> M:
+    if isinstance(value, BaseModel) and not isinstance(value, model):
+        value = value.model_dump()
+    return model.model_validate({} if value is None else value, context=info.context)
+
+
+class Stage(EdgeStrict):
+    id: Slug
+    title: str = Field(min_length=1, max_length=100)
+    final: Literal["success", "failure"] | None = Field(
+        default=None, description="the success stage, or a failure stage after it"
+    )
+    triggers: list[TriggerSpec] = Field(default_factory=list)
+    rules: list[RuleSpec] = Field(default_factory=list)
+
+    def branches(self) -> list[list[int]]:
+        """Rule indexes grouped in parallel branches: each rule with ``after_previous``
+        joins the branch of the rule above it; any other rule starts a new one."""
+        branches: list[list[int]] = []
+        for index, rule in enumerate(self.rules):
+            if rule.after_previous and branches:
+                branches[-1].append(index)
+            else:
+                branches.append([index])
+        return branches
+
+
+class Pipeline(EdgeStrict):
+    id: Slug
+    title: str = Field(min_length=1, max_length=100)
+    constants: dict[str, Constant] = Field(default_factory=dict)
+    stages: list[Stage] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Pipeline:
+        problems: list[InitErrorDetails] = []
+
+        def problem(loc: tuple[str | int, ...], message: str, value: Any) -> None:
+            error = PydanticCustomError("pipeline", message)
+            problems.append(InitErrorDetails(type=error, loc=loc, input=value))
+
+        ids = [stage.id for stage in self.stages]
+        for i, stage in enumerate(self.stages):
+            if stage.id in ids[:i]:
+                problem(("stages", i, "id"), f"duplicate stage id {stage.id!r}", stage.id)
+            for r, rule in enumerate(stage.rules):
+                for ref in rule.params.stage_references():
+                    if ref not in ids:
+                        problem(("stages", i, "rules", r, "params"), f"unknown stage {ref!r}", ref)
+        finals = [stage.final for stage in self.stages]
+        if finals.count("success") != 1:
+            problem(("stages",), "exactly one stage must be final: success", None)
+        elif finals[0] is not None:
+            problem(("stages", 0, "final"), "the first stage is where orders start: it cannot be final", finals[0])
+        else:
+            success = finals.index("success")
+            for i, final in enumerate(finals):
+                if final == "failure" and i < success:
+                    problem(("stages", i, "final"), "failure stages come after the success stage", final)
+                if final is None and i > success:
+                    problem(("stages", i, "final"), "stages after the success stage must be failure stages", final)
+        if problems:
+            raise ValidationError.from_exception_data("Pipeline", problems)
+        return self
+
+    @property
+    def stage_ids(self) -> list[str]:
+        return [stage.id for stage in self.stages]
+
+    def stage(self, stage_id: str) -> Stage:
+        return self.stages[self.position(stage_id)]
+
+    def position(self, stage_id: str) -> int:
+        return self.stage_ids.index(stage_id)
+
+
+class PipelineError(ValueError):
+    """A pipeline file that cannot be used; ``problems`` has one line per problem."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source, self.problems = source, problems
+        super().__init__(f"{source}: invalid pipeline\n" + "\n".join(f"  {p}" for p in problems))
+
+
+def parse_pipeline(text: str, source: str = "<pipeline>") -> Pipeline:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise PipelineError(source, [f"{where}{getattr(err, 'problem', None) or err}"]) from None
+    if not isinstance(data, dict):
+        raise PipelineError(source, ["the file must hold a mapping with id, title and stages"])
+    try:
+        return Pipeline.model_validate(data, context=STRICT)
+    except ValidationError as err:
+        raise PipelineError(source, describe(err)) from None
+
+
+def load_pipeline(path: str | Path) -> Pipeline:
+    return parse_pipeline(Path(path).read_text(encoding="utf-8"), str(path))

@@ -1,0 +1,73 @@
+"""Settings from the environment (or a ``.env`` file). Temporal's own connection settings
+(address, namespace, TLS, API key) come from Temporal's standard environment
+configuration instead: ``TEMPORAL_ADDRESS``, ``TEMPORAL_NAMESPACE``, ``TEMPORAL_API_KEY``,
+``TEMPORAL_TLS``... or a ``temporal.toml`` profile."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from automation import TASK_QUEUE
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    task_queue: str = TASK_QUEUE
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_timeout_seconds: float = 20.0
+    mail_from: str = "Online store <shop@example.com>"
+    mailboxes: dict[str, str] = Field(
+        default_factory=dict, description='named senders, e.g. {"sales": "Sales <sales@shop.example>"}'
+    )
+
+    # SMS and robocalls: an HTTP API of Twilio's shape; open-channel messages: a chat API.
+    sms_base_url: str = "https://api.twilio.com"
+    sms_account_sid: str = ""
+    sms_auth_token: str = ""
+    sms_from: str = Field(default="+15005550006", description="the number SMS are sent from")
+    voice_base_url: str = "https://api.twilio.com"
+    voice_account_sid: str = Field(default="", description="empty = the SMS account's")
+    voice_auth_token: str = Field(default="", description="empty = the SMS account's")
+    voice_lines: dict[str, str] = Field(
+        default_factory=lambda: {"main": "+15005550006"},
+        description='outgoing lines of robocalls, name -> caller number; VOICE_LINES=\'{"main": "+1..."}\'',
+    )
+    chat_base_url: str = Field(default="", description="the open-channel API; empty = not configured")
+    chat_api_token: str = ""
+    provider_timeout_seconds: float = 15.0
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    public_url: str = Field(default="http://localhost:8000", description="base of tracking links")
+    tracking_secret: str = Field(default="", description="signs tracking links; set it in production")
+
+    @property
+    def database(self) -> str:
+        """``DATABASE_URL``, or a SQLite file in the data folder."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'orders.db'}"
+
+
+def with_tracking_secret(settings: Settings) -> Settings:
+    """The settings with a tracking secret: ``TRACKING_SECRET``, or one made once and kept
+    in the data folder (the worker signs links with it, the API checks them)."""
+    if settings.tracking_secret:
+        return settings
+    path = settings.data_dir / "tracking_secret"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return settings.model_copy(update={"tracking_secret": path.read_text().strip()})

@@ -1,0 +1,173 @@
+"""The calls services make, as a small module to import (``starter.py`` is its CLI).
+
+client = OrderClient(await connect())
+await client.create_order(NewOrder(order_id="1001", pipeline_id="online-store"))
+await client.send_event("1001", {"event_id": "pay-1", "type": "payment", ...})
+outcome = await client.apply_event("1001", {...})   # waits; answers the new stage
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.envconfig import ClientConfig
+from temporalio.service import RPCError, RPCStatusCode
+
+from automation import TASK_QUEUE, search
+from automation.errors import describe
+from automation.events import Event
+from automation.order import NewOrder, workflow_id
+from automation.state import EventOutcome, OrderInput, OrderView
+from workflows.order import OrderWorkflow
+
+UPDATE_ATTEMPTS = 6
+
+
+class InvalidEvent(ValueError):
+    """An event refused before it was sent; the message says what is wrong and where."""
+
+
+async def connect(**overrides: Any) -> Client:
+    """A client configured the Temporal way (``TEMPORAL_ADDRESS``, ``TEMPORAL_NAMESPACE``,
+    ``TEMPORAL_API_KEY``, ``TEMPORAL_TLS``..., or a ``temporal.toml`` profile)."""
+    config: dict[str, Any] = dict(ClientConfig.load_client_connect_config())
+    config.setdefault("target_host", "localhost:7233")
+    config.update(overrides)
+    return await Client.connect(**config, data_converter=pydantic_data_converter)
+
+
+def parse_event(event: Event | Mapping[str, Any]) -> Event:
+    if isinstance(event, Event):
+        return event
+    try:
+        return Event.model_validate(dict(event))
+    except ValidationError as err:
+        raise InvalidEvent("invalid event: " + "; ".join(describe(err))) from None
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    order_id: str
+    workflow_id: str
+    stage: str | None
+    pipeline_id: str | None
+    responsible_id: str | None
+    status: str
+
+
+class OrderClient:
+    def __init__(self, client: Client, task_queue: str = TASK_QUEUE) -> None:
+        self.client = client
+        self.task_queue = task_queue
+
+    def _start(self, order: NewOrder) -> dict[str, Any]:
+        attributes = [SearchAttributePair(search.ORDER_PIPELINE, order.pipeline_id)]
+        if order.customer is not None:
+            attributes.append(SearchAttributePair(search.ORDER_CUSTOMER, order.customer.id))
+        return {
+            "id": workflow_id(order.order_id),
+            "task_queue": self.task_queue,
+            "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING,
+            # A deleted order stays deleted: its id (and the keys of its rule runs) is not reused.
+            "id_reuse_policy": WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            "search_attributes": TypedSearchAttributes(attributes),
+            "static_summary": f"Order {order.order_id} in pipeline {order.pipeline_id}",
+        }
+
+    def handle(self, order_id: str) -> WorkflowHandle[OrderWorkflow, None]:
+        return self.client.get_workflow_handle_for(OrderWorkflow.run, workflow_id(order_id))
+
+    async def create_order(self, order: NewOrder) -> WorkflowHandle[OrderWorkflow, None]:
+        """Starts the order's workflow; creating an order that exists changes nothing."""
+        return await self.client.start_workflow(OrderWorkflow.run, OrderInput(order=order), **self._start(order))
+
+    async def send_event(self, order: str | NewOrder, event: Event | Mapping[str, Any]) -> None:
+        """Fire and forget. Given a ``NewOrder``, starts the order if it is not running yet."""
+        payload = parse_event(event).model_dump(mode="json")
+        if isinstance(order, str):
+            await self.handle(order).signal(OrderWorkflow.event, payload)
+            return
+        await self.client.start_workflow(
+            OrderWorkflow.run, OrderInput(order=order), start_signal="event", start_signal_args=[payload],
+            **self._start(order),
+        )  # fmt: skip
+
+    async def apply_event(self, order: str | NewOrder, event: Event | Mapping[str, Any]) -> EventOutcome:
+        """Waits until the order has handled the event; answers the stage it led to."""
+        parsed = parse_event(event)
+        payload = parsed.model_dump(mode="json")
+        for attempt in range(UPDATE_ATTEMPTS):
+            try:
+                return await self._update(order, parsed.event_id, payload)
+            except RPCError as err:
+                # The order was handing over to a new run just then: the same update (same
+                # id, so applied once) goes to the new run.
+                if err.status != RPCStatusCode.FAILED_PRECONDITION or attempt == UPDATE_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(0.1 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    async def _update(self, order: str | NewOrder, update_id: str, payload: dict[str, Any]) -> EventOutcome:
+        if isinstance(order, str):
+            outcome: EventOutcome = await self.handle(order).execute_update(
+                "apply_event", payload, id=update_id, result_type=EventOutcome
+            )
+            return outcome
+        start = WithStartWorkflowOperation(OrderWorkflow.run, OrderInput(order=order), **self._start(order))
+        outcome = await self.client.execute_update_with_start_workflow(
+            "apply_event", payload, id=update_id, start_workflow_operation=start, result_type=EventOutcome
+        )
+        return outcome
+
+    async def state(self, order_id: str) -> OrderView:
+        return await self.handle(order_id).query(OrderWorkflow.view)
+
+    async def send_customer_event(self, customer_id: str, event: Event | Mapping[str, Any]) -> list[str]:
+        """An event about a customer (an e-mail, a call, a chat message...) reaches every
+        open order of that customer; answers their ids."""
+        parsed = parse_event(event)
+        orders = await self.list_orders(customer_id=customer_id)
+        for order in orders:
+            await self.send_event(order.order_id, parsed)
+        return [order.order_id for order in orders]
+
+    async def list_orders(
+        self, *, stage: str | None = None, pipeline_id: str | None = None, customer_id: str | None = None
+    ) -> list[OrderSummary]:
+        """Open orders by stage, pipeline or customer, from Temporal's visibility (the
+        search attributes)."""
+        clauses = ["WorkflowType = 'Order'", "ExecutionStatus = 'Running'"]
+        for key, value in ((search.ORDER_STAGE, stage), (search.ORDER_PIPELINE, pipeline_id),
+                           (search.ORDER_CUSTOMER, customer_id)):  # fmt: skip
+            if value is not None:
+                clauses.append(f"{key.name} = {_quoted(value)}")
+        found = []
+        async for execution in self.client.list_workflows(" AND ".join(clauses)):
+            attributes = execution.typed_search_attributes
+            found.append(
+                OrderSummary(
+                    order_id=execution.id.removeprefix("order-"),
+                    workflow_id=execution.id,
+                    stage=attributes.get(search.ORDER_STAGE),
+                    pipeline_id=attributes.get(search.ORDER_PIPELINE),
+                    responsible_id=attributes.get(search.ORDER_RESPONSIBLE),
+                    status=execution.status.name if execution.status else "UNKNOWN",
+                )
+            )
+        return found
+
+
+def _quoted(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"

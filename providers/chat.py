@@ -1,0 +1,38 @@
+"""Messages into the open channels customers write in (site chat, messengers), through an
+HTTP API: ``POST {base}/channels/{channel_id}/messages`` with JSON ``{text, whisper,
+idempotency_key}``, answered ``{"id": ...}``. A whisper is seen by employees only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import httpx
+from temporalio.exceptions import ApplicationError
+
+from providers.http_api import UNAVAILABLE, post, refused
+
+
+@dataclass(frozen=True)
+class OpenChannels:
+    http: httpx.AsyncClient
+    base_url: str
+    token: str = ""
+    """Sent as a bearer token when set."""
+
+    async def send(self, channel_id: str, text: str, whisper: bool, idempotency_key: str) -> str:
+        """Posts ``text`` in the channel; returns the provider's message id."""
+        what = "open-channel provider"
+        if not self.base_url:
+            raise refused(f"{what} is not configured (base URL needed)")
+        answer = await post(
+            self.http,
+            what,
+            f"{self.base_url.rstrip('/')}/channels/{quote(channel_id, safe='')}/messages",
+            json={"text": text, "whisper": whisper, "idempotency_key": idempotency_key},
+            headers={"Authorization": f"Bearer {self.token}"} if self.token else {},
+        )
+        message_id = answer.get("id")
+        if not isinstance(message_id, str | int) or message_id == "":
+            raise ApplicationError(f"{what} answered without a message id", type=UNAVAILABLE)
+        return str(message_id)

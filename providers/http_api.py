@@ -1,0 +1,84 @@
+"""One POST to a provider's HTTP API, with the error semantics every provider shares:
+
+* 2xx: the JSON answer;
+* 429, 5xx, other non-4xx statuses, no connection, time-out: transient, retried by the
+  activity's retry policy (after ``Retry-After`` when the provider says how long);
+* any other 4xx (invalid number, bad credentials...): a permanent refusal, not retried.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+from temporalio.exceptions import ApplicationError
+
+UNAVAILABLE = "ProviderUnavailable"
+REFUSED = "ProviderRefused"
+MAX_RETRY_AFTER = timedelta(hours=1)
+"""A provider asking for more than this is waited for this long, then asked again."""
+
+
+def refused(message: str) -> ApplicationError:
+    """The provider said no for good (or cannot be used as configured): retrying would not help."""
+    return ApplicationError(message, type=REFUSED, non_retryable=True)
+
+
+def retry_after(value: str | None, now: datetime | None = None) -> timedelta | None:
+    """``Retry-After`` as a delay: seconds, or an HTTP date; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(timedelta(seconds=int(value)), MAX_RETRY_AFTER)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return min(max(when - (now or datetime.now(UTC)), timedelta(0)), MAX_RETRY_AFTER)
+
+
+def _detail(response: httpx.Response) -> str:
+    """The provider's own words: Twilio's ``code`` and ``message``, else the body's start."""
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        code, message = body.get("code"), body.get("message") or body.get("error") or body.get("detail")
+        if code is not None and message:
+            return f"error {code}: {message}"
+        if message:
+            return str(message)
+    return response.text[:200].strip() or response.reason_phrase
+
+
+async def post(client: httpx.AsyncClient, what: str, url: str, **request: Any) -> dict[str, Any]:
+    """POSTs ``request`` (httpx's ``data``, ``json``, ``auth``, ``headers``) to ``url``;
+    ``what`` names the provider in error messages."""
+    try:
+        response = await client.post(url, **request)
+    except httpx.TransportError as err:
+        raise ApplicationError(f"{what} unreachable: {type(err).__name__}: {err}", type=UNAVAILABLE) from err
+    status = response.status_code
+    if 400 <= status < 500 and status != 429:
+        raise refused(f"{what} refused ({status}) {_detail(response)}")
+    if not 200 <= status < 300:
+        raise ApplicationError(
+            f"{what} unavailable ({status}) {_detail(response)}",
+            type=UNAVAILABLE,
+            next_retry_delay=retry_after(response.headers.get("Retry-After")),
+        )
+    try:
+        answer: Any = response.json()
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        # Accepted, but we cannot tell its id: retrying with the same key is safe (the
+        # provider dedupes) and may get a readable answer.
+        raise ApplicationError(f"{what} answered {status} without a JSON object", type=UNAVAILABLE)
+    return answer

@@ -1,0 +1,116 @@
+"""The main job, on one machine: the Temporal dev server (unless ``TEMPORAL_ADDRESS``
+points at a cluster), a mail catcher (unless ``SMTP_HOST`` is set), the worker, and the
+example pipeline with one demo order. ``make run`` starts it; Ctrl-C stops it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import uuid
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime
+
+from activities.rules.base import Deps
+from api.app import create_app
+from api.server import serving
+from automation.order import ContactPoint, CustomerInfo, NewOrder, ShipmentInfo
+from automation.pipeline import load_pipeline
+from config import Settings, with_tracking_secret
+from devserver import embedded_dev_server, mail_catcher, port_open, provider_sandbox, sandbox_settings
+from order_client import OrderClient, connect
+from starter import load_directory, load_pipeline_file
+from store.database import create_tables
+from worker import build_deps, build_worker
+
+EXAMPLE_PIPELINE = "examples/online_store.yaml"
+EXAMPLE_DIRECTORY = "examples/directory.yaml"
+SANDBOX_PORT = 8025
+
+
+async def demo_order(orders: OrderClient) -> str:
+    order_id = f"demo-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    await orders.create_order(
+        NewOrder(
+            order_id=order_id,
+            pipeline_id=load_pipeline(EXAMPLE_PIPELINE).id,
+            responsible_id="emp-sales",
+            customer=CustomerInfo(
+                id=f"cust-{uuid.uuid4().hex[:6]}",
+                first_name="Ada",
+                last_name="Lovelace",
+                emails=[ContactPoint(type="work", value="ada@example.com")],
+                phones=[ContactPoint(type="mobile", value="+15550100")],
+            ),
+            fields={"number": order_id, "total": 120.5, "currency": "EUR"},
+            shipments=[ShipmentInfo(id=f"{order_id}-1", delivery_service="ups")],
+        )
+    )
+    return order_id
+
+
+def banner(settings: Settings, order_id: str, mail_folder: str | None, sandbox: str | None) -> str:
+    data = '{"amount": 120.5, "currency": "EUR", "payment_id": "pay-1"}'
+    lines = [
+        "",
+        "Order automation is running.",
+        '  Temporal Web UI:  http://localhost:8233  (filter: OrderStage = "paid")',
+        f"  HTTP API:         http://{settings.api_host}:{settings.api_port}/docs",
+        f"  Store:            {settings.database}",
+        f"  Demo order:       {order_id}",
+        f"  Sent mail:        {mail_folder}" if mail_folder else f"  SMTP:             {settings.smtp_host}",
+        f"  SMS, calls, chat: {sandbox} (provider sandbox)"
+        if sandbox
+        else f"  SMS provider:     {settings.sms_base_url}",
+        "Try, in another terminal:",
+        f"  uv run python starter.py send-event {order_id} payment --data '{data}' --wait",
+        f"  uv run python starter.py send-event {order_id} email_received",
+        f"  uv run python starter.py show {order_id}",
+        "  uv run python starter.py list --stage paid",
+        f"  curl -s http://{settings.api_host}:{settings.api_port}/orders/{order_id}",
+        "Ctrl-C stops everything.",
+    ]
+    return "\n".join(lines)
+
+
+async def _until_stopped() -> None:
+    """Returns on Ctrl-C or SIGTERM, so the dev server is always stopped with us."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, stop.set)
+    await stop.wait()
+    print("stopping", flush=True)
+
+
+async def main() -> None:
+    settings = with_tracking_secret(Settings())
+    async with AsyncExitStack() as stack:
+        if "TEMPORAL_ADDRESS" not in os.environ:
+            await stack.enter_async_context(embedded_dev_server(settings.data_dir))
+        mail_folder = None
+        if "SMTP_HOST" not in os.environ and not port_open(settings.smtp_host, settings.smtp_port):
+            mail_folder = str(settings.data_dir / "mail")
+            stack.enter_context(mail_catcher(settings.data_dir / "mail", settings.smtp_port))
+        sandbox = None
+        if "SMS_BASE_URL" not in os.environ:
+            sandbox = str(settings.data_dir / "providers")
+            app = provider_sandbox(settings.data_dir / "providers")
+            url = await stack.enter_async_context(serving(app, "127.0.0.1", SANDBOX_PORT))
+            settings = settings.model_copy(update=sandbox_settings(url))
+        deps: Deps = build_deps(settings)
+        await create_tables(deps.engine)
+        await load_pipeline_file(EXAMPLE_PIPELINE)
+        await load_directory(EXAMPLE_DIRECTORY)
+        client = await connect()
+        orders = OrderClient(client, settings.task_queue)
+        app = create_app(orders, deps.engine, settings)
+        await stack.enter_async_context(serving(app, settings.api_host, settings.api_port))
+        async with build_worker(client, deps):
+            order_id = await demo_order(orders)
+            print(banner(settings, order_id, mail_folder, sandbox), flush=True)
+            await _until_stopped()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,216 @@
+"""The command line for services and ops. Run ``uv run python starter.py --help``.
+
+starter.py validate examples/online_store.yaml
+starter.py load-pipeline examples/online_store.yaml
+starter.py load-directory examples/directory.yaml
+starter.py create-order 1001 --pipeline online-store --customer-json '{"id": "c1", ...}'
+starter.py send-event 1001 payment --data '{"amount": 120, "currency": "EUR"}' [--wait]
+starter.py show 1001 [--json]
+starter.py list --stage paid [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from activities.registry import catalog_markdown
+from automation.errors import describe
+from automation.events import event_json_schema
+from automation.order import CustomerInfo, NewOrder
+from automation.pipeline import PipelineError, load_pipeline
+from config import Settings
+from order_client import InvalidEvent, OrderClient, connect
+from store.database import create_tables, make_engine, session
+from store.directory import read_directory, save_directory
+from store.orders import save_pipeline
+from store.tables import PipelineRecord
+
+
+def _json_arg(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise SystemExit(f"{what}: not valid JSON ({err})") from None
+
+
+async def _store_engine() -> Any:
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database)
+    await create_tables(engine)
+    return engine
+
+
+async def load_pipeline_file(path: str) -> None:
+    pipeline = load_pipeline(path)
+    engine = await _store_engine()
+    async with session(engine) as db:
+        record = await save_pipeline(db, pipeline)
+        await db.commit()
+    print(f"pipeline {pipeline.id!r} loaded ({len(pipeline.stages)} stages, version {record.version[:12]})")
+
+
+async def load_directory(path: str) -> None:
+    try:
+        directory = read_directory(path)
+    except ValueError as err:
+        raise SystemExit(str(err)) from None
+    engine = await _store_engine()
+    async with session(engine) as db:
+        await save_directory(db, directory)
+        await db.commit()
+    counts = (len(directory.employees), len(directory.customers), len(directory.lists))
+    print("{} employees, {} customers and {} lists loaded".format(*counts))
+
+
+def _event(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "event_id": args.id or f"cli-{uuid.uuid4()}",
+        "type": args.type,
+        "data": _json_arg(args.data, "--data"),
+        "occurred_at": datetime.now(UTC).isoformat(),
+    }
+
+
+async def _orders() -> OrderClient:
+    return OrderClient(await connect(), task_queue=Settings().task_queue)
+
+
+async def create_order(args: argparse.Namespace) -> None:
+    try:
+        order = NewOrder(
+            order_id=args.order_id,
+            pipeline_id=args.pipeline,
+            responsible_id=args.responsible,
+            customer=CustomerInfo.model_validate(_json_arg(args.customer_json, "--customer-json"))
+            if args.customer_json
+            else None,
+            fields=_json_arg(args.fields, "--fields"),
+        )
+    except ValidationError as err:
+        raise SystemExit("invalid order:\n  " + "\n  ".join(describe(err))) from None
+    handle = await (await _orders()).create_order(order)
+    print(f"order {order.order_id} started: workflow {handle.id}")
+
+
+async def send_event(args: argparse.Namespace) -> None:
+    orders = await _orders()
+    event = _event(args)
+    if args.wait:
+        outcome = await orders.apply_event(args.order_id, event)
+        print(json.dumps(outcome.model_dump(mode="json"), indent=2))
+    else:
+        await orders.send_event(args.order_id, event)
+        print(f"event {event['event_id']} sent to order {args.order_id}")
+
+
+async def show(args: argparse.Namespace) -> None:
+    view = await (await _orders()).state(args.order_id)
+    if args.json:
+        print(view.model_dump_json(indent=2))
+        return
+    print(f"order {view.order_id}  pipeline {view.pipeline_id}  stage {view.stage} ({view.stage_title})")
+    print(f"responsible {view.responsible_id or '-'}  customer {view.customer_id or '-'}")
+    print(f"variables {json.dumps(view.variables)}")
+    for rule in view.rules:
+        print(f"  rule {rule.index + 1} {rule.title:<40} {rule.status}")
+    print("timeline (latest):")
+    for entry in view.timeline:
+        print(f"  {entry.seq:>4} {entry.at:%Y-%m-%d %H:%M:%S} {entry.stage:<18} {entry.message}")
+
+
+async def list_orders(args: argparse.Namespace) -> None:
+    found = await (await _orders()).list_orders(stage=args.stage, pipeline_id=args.pipeline)
+    if args.json:
+        print(json.dumps([vars(o) for o in found], indent=2))
+        return
+    for order in found:
+        columns = (order.order_id, order.stage or "-", order.pipeline_id or "-", order.responsible_id or "-")
+        print("{:<24} {:<20} {:<20} {}".format(*columns))
+    print(f"{len(found)} order(s)")
+
+
+async def show_webhook(pipeline_id: str) -> None:
+    settings = Settings()
+    engine = await _store_engine()
+    async with session(engine) as db:
+        record = await db.get(PipelineRecord, pipeline_id)
+    if record is None:
+        raise SystemExit(f"no pipeline {pipeline_id!r}; load it first")
+    print(f"URL:    {settings.public_url}/webhooks/{pipeline_id}?target=ORDER_<order id>&code=<trigger code>")
+    print(f"secret: {record.webhook_secret}")
+    print("sign:   X-Webhook-Timestamp: <unix seconds>")
+    print('        X-Webhook-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>')
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = top.add_subparsers(dest="command", required=True)
+    commands.add_parser("validate", help="check a pipeline file").add_argument("file")
+    commands.add_parser("load-pipeline", help="validate a pipeline file and store it").add_argument("file")
+    commands.add_parser("load-directory", help="store employees, customers and lists from YAML").add_argument("file")
+    create = commands.add_parser("create-order", help="start an order's workflow")
+    create.add_argument("order_id")
+    create.add_argument("--pipeline", required=True)
+    create.add_argument("--responsible")
+    create.add_argument("--customer-json", help='{"id": "c1", "first_name": "Ada", "emails": [...]}')
+    create.add_argument("--fields", default="{}", help='order fields as JSON, e.g. {"total": 120}')
+    send = commands.add_parser("send-event", help="send an event to an order")
+    send.add_argument("order_id")
+    send.add_argument("type", help="an event type, e.g. payment")
+    send.add_argument("--data", default="{}", help="the event's data as JSON")
+    send.add_argument("--id", help="event id (default: a new one); a repeated id is ignored")
+    send.add_argument("--wait", action="store_true", help="wait for the outcome (an update, not a signal)")
+    show_cmd = commands.add_parser("show", help="an order's stage, variables, rules and timeline")
+    show_cmd.add_argument("order_id")
+    show_cmd.add_argument("--json", action="store_true")
+    commands.add_parser("event-schema", help="print the JSON Schema of events (docs/event.schema.json)")
+    commands.add_parser("rule-catalog", help="print the rule catalog table (as in the README)")
+    hook = commands.add_parser("webhook", help="a pipeline's webhook URL and signing secret")
+    hook.add_argument("pipeline_id")
+    listing = commands.add_parser("list", help="orders by stage or pipeline")
+    listing.add_argument("--stage")
+    listing.add_argument("--pipeline")
+    listing.add_argument("--json", action="store_true")
+    return top
+
+
+async def main(argv: list[str]) -> None:
+    args = parser().parse_args(argv)
+    match args.command:
+        case "validate":
+            pipeline = load_pipeline(args.file)
+            print(f"{args.file}: pipeline {pipeline.id!r} is valid ({len(pipeline.stages)} stages)")
+        case "load-pipeline":
+            await load_pipeline_file(args.file)
+        case "load-directory":
+            await load_directory(args.file)
+        case "create-order":
+            await create_order(args)
+        case "send-event":
+            await send_event(args)
+        case "show":
+            await show(args)
+        case "list":
+            await list_orders(args)
+        case "event-schema":
+            print(json.dumps(event_json_schema(), indent=2))
+        case "rule-catalog":
+            print(catalog_markdown())
+        case "webhook":
+            await show_webhook(args.pipeline_id)
+
+
+if __name__ == "__main__":
+    try:
+        asyncio.run(main(sys.argv[1:]))
+    except (PipelineError, InvalidEvent) as err:
+        raise SystemExit(str(err)) from None

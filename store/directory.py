@@ -1,0 +1,109 @@
+"""Customers and employees: reading them for rules, saving them when orders arrive."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+from sqlmodel import col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from automation.errors import describe
+from automation.order import CustomerInfo
+from store.database import upsert
+from store.lists import save_list
+from store.tables import Customer, CustomerEmail, CustomerPhone, Employee
+from store.tables_lists import ListDefinition
+
+
+async def save_customer(db: AsyncSession, info: CustomerInfo) -> None:
+    """Creates or replaces the customer's card (names, e-mails, phones in card order).
+    Upserts, so two orders of one customer arriving together do not collide."""
+    customer = Customer(id=info.id, first_name=info.first_name, last_name=info.last_name, company=info.company)
+    await upsert(db, customer, "id")
+    for position, email in enumerate(info.emails):
+        row = CustomerEmail(customer_id=info.id, type=email.type, address=email.value, position=position)
+        await upsert(db, row, "customer_id", "position")
+    for position, phone in enumerate(info.phones):
+        await upsert(db, CustomerPhone(customer_id=info.id, type=phone.type, number=phone.value, position=position),
+                     "customer_id", "position")  # fmt: skip
+    for table, kept in ((CustomerEmail, len(info.emails)), (CustomerPhone, len(info.phones))):
+        await db.exec(delete(table).where(col(table.customer_id) == info.id, col(table.position) >= kept))
+
+
+async def save_employee(db: AsyncSession, employee: Employee) -> None:
+    await db.merge(employee)
+
+
+async def customer_emails(db: AsyncSession, customer_id: str) -> list[CustomerEmail]:
+    rows = await db.exec(
+        select(CustomerEmail).where(CustomerEmail.customer_id == customer_id).order_by(col(CustomerEmail.position))
+    )
+    return list(rows)
+
+
+async def customer_phones(db: AsyncSession, customer_id: str) -> list[CustomerPhone]:
+    rows = await db.exec(
+        select(CustomerPhone).where(CustomerPhone.customer_id == customer_id).order_by(col(CustomerPhone.position))
+    )
+    return list(rows)
+
+
+async def customer_values(db: AsyncSession, customer_id: str | None) -> dict[str, Any]:
+    """The customer as templates see it: ``customer.first_name``, ``customer.email``..."""
+    customer = await db.get(Customer, customer_id) if customer_id else None
+    if customer is None:
+        return {}
+    emails = await customer_emails(db, customer.id)
+    phones = await db.exec(
+        select(CustomerPhone).where(CustomerPhone.customer_id == customer.id).order_by(col(CustomerPhone.position))
+    )
+    first_phone = next(iter(phones), None)
+    return {
+        "id": customer.id,
+        "first_name": customer.first_name,
+        "last_name": customer.last_name,
+        "name": f"{customer.first_name} {customer.last_name}".strip(),
+        "company": customer.company,
+        "email": emails[0].address if emails else None,
+        "phone": first_phone.number if first_phone else None,
+    }
+
+
+async def employee_values(db: AsyncSession, employee_id: str | None) -> dict[str, Any]:
+    employee = await db.get(Employee, employee_id) if employee_id else None
+    return employee.model_dump() if employee else {}
+
+
+@dataclass(frozen=True)
+class Directory:
+    """A directory file: employees, customers, and the lists an admin defines."""
+
+    employees: list[Employee]
+    customers: list[CustomerInfo]
+    lists: list[ListDefinition]
+
+
+def read_directory(path: str | Path) -> Directory:
+    """Reads and checks a directory file; a ValueError names each problem's place."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    try:
+        return Directory(
+            employees=[Employee.model_validate(e) for e in data.get("employees", [])],
+            customers=[CustomerInfo.model_validate(c) for c in data.get("customers", [])],
+            lists=[ListDefinition.model_validate(item) for item in data.get("lists", [])],
+        )
+    except ValidationError as err:
+        raise ValueError(f"{path}: invalid directory\n  " + "\n  ".join(describe(err))) from None
+
+
+async def save_directory(db: AsyncSession, directory: Directory) -> None:
+    for employee in directory.employees:
+        await db.merge(employee)
+    for customer in directory.customers:
+        await save_customer(db, customer)
+    for definition in directory.lists:
+        await save_list(db, definition)

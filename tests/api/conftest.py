@@ -1,0 +1,67 @@
+"""The HTTP API on a real socket, in front of a real worker and dev server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from activities.rules.base import Deps
+from api.app import create_app
+from api.server import serving
+from automation.pipeline import parse_pipeline
+from tests.conftest import Engine, running_engine, seed
+
+PIPELINE = parse_pipeline(
+    """
+id: shop
+title: Shop
+stages:
+  - id: new
+    title: New
+    rules:
+      - type: create_document
+        params: {template_id: invoice, title: "Invoice {{ order.id }}", body: "<p>{{ order.total }}</p>"}
+      - type: send_email
+        after_previous: true
+        params:
+          subject: "Your order {{ order.id }}"
+          body: "Invoice: {{ variables.document_url }} Pay: https://shop.example/pay/{{ order.id }}"
+  - id: viewed
+    title: E-mail viewed
+    triggers: [{type: email_viewed}]
+  - id: invoice_opened
+    title: Invoice opened
+    triggers: [{type: document_opened, params: {template_id: invoice}}]
+  - id: paying
+    title: Paying
+    triggers: [{type: email_link_clicked, params: {url: "https://shop.example/pay/"}}]
+  - id: paid
+    title: Paid
+    triggers: [{type: payment}]
+  - id: hooked
+    title: Webhook called
+    triggers: [{type: webhook, params: {code: abc12}}]
+  - id: done
+    title: Done
+    final: success
+"""
+)
+
+
+@dataclass
+class Api:
+    http: httpx.AsyncClient
+    engine: Engine
+
+
+@pytest.fixture
+async def api(dev_env: WorkflowEnvironment, deps: Deps, api_port: int) -> AsyncIterator[Api]:
+    await seed(deps.engine, PIPELINE)
+    async with running_engine(dev_env, deps) as engine:
+        app = create_app(engine.orders, deps.engine, deps.settings)
+        async with serving(app, "127.0.0.1", api_port) as url, httpx.AsyncClient(base_url=url) as http:
+            yield Api(http, engine)

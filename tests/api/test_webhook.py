@@ -1,0 +1,107 @@
+"""The Webhook trigger: a signed call for an order moves it; anything else is refused."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from api.signatures import signature
+from store.database import session
+from store.tables import PipelineRecord
+from tests.api.conftest import Api
+from tests.helpers import eventually, new_order, ready_view
+
+
+async def _secret(api: Api) -> str:
+    async with session(api.engine.deps.engine) as db:
+        record = await db.get(PipelineRecord, "shop")
+    assert record is not None
+    return record.webhook_secret
+
+
+async def _order(api: Api) -> str:
+    order = new_order("shop")
+    await api.engine.orders.create_order(order)
+    await eventually(lambda: _stored(api, order.order_id))
+    return order.order_id
+
+
+async def _stored(api: Api, order_id: str) -> bool:
+    # the webhook finds orders in the store: wait for the first save
+    view = await ready_view(api.engine.orders, order_id)
+    return view is not None and any(e.kind == "order_created" for e in view.timeline) and await _in_store(api, order_id)
+
+
+async def _in_store(api: Api, order_id: str) -> bool:
+    from store.tables import Order
+
+    async with session(api.engine.deps.engine) as db:
+        return await db.get(Order, order_id) is not None
+
+
+async def _call(api: Api, secret: str, params: dict, body: bytes = b'{"note": "from the ERP"}', **overrides):
+    timestamp = str(overrides.pop("timestamp", int(time.time())))
+    headers = {
+        "X-Webhook-Timestamp": timestamp,
+        "X-Webhook-Signature": overrides.pop("signature", signature(secret, timestamp, body)),
+        "Content-Type": "application/json",
+    }
+    return await api.http.post(f"/webhooks/{overrides.pop('pipeline', 'shop')}", params=params, content=body,
+                               headers=headers)  # fmt: skip
+
+
+async def test_a_signed_call_moves_the_order_once(api: Api):
+    order_id, secret = await _order(api), await _secret(api)
+    params = {"target": f"ORDER_{order_id}", "code": "abc12"}
+
+    fixed = int(time.time())
+    first = await _call(api, secret, params, timestamp=fixed)
+    retried = await _call(api, secret, params, timestamp=fixed)
+
+    assert (first.status_code, first.json()) == (200, {"result": True})
+    assert retried.json() == {"result": True}
+    view = await eventually(lambda: _at(api, order_id, "hooked"))
+    hooks = [e for e in view.timeline if e.kind == "event_received" and e.data["event"]["type"] == "webhook"]
+    assert len(hooks) == 1
+    assert hooks[0].data["event"]["data"] == {"code": "abc12", "payload": {"note": "from the ERP"}}
+
+
+async def _at(api: Api, order_id: str, stage: str):
+    view = await ready_view(api.engine.orders, order_id)
+    return view if view is not None and view.stage == stage else None
+
+
+async def test_a_code_that_matches_no_trigger_changes_nothing(api: Api):
+    order_id, secret = await _order(api), await _secret(api)
+    response = await _call(api, secret, {"target": f"ORDER_{order_id}", "code": "other"})
+    assert response.json() == {"result": True}
+    view = await eventually(lambda: _has(api, order_id, "no_trigger"))
+    assert view.stage == "new"
+
+
+async def _has(api: Api, order_id: str, kind: str):
+    view = await ready_view(api.engine.orders, order_id)
+    return view if view is not None and any(e.kind == kind for e in view.timeline) else None
+
+
+async def test_refusals(api: Api):
+    order_id, secret = await _order(api), await _secret(api)
+    good = {"target": f"ORDER_{order_id}", "code": "abc12"}
+    stale = int(time.time()) - 3600
+    cases = [
+        (await _call(api, secret, good, signature="sha256=" + "0" * 64), 401, "access denied", "bad signature"),
+        (await _call(api, "not-the-secret", good), 401, "access denied", "bad signature"),
+        (await _call(api, secret, good, timestamp=stale), 401, "access denied", "stale timestamp"),
+        (await _call(api, secret, good, pipeline="nope"), 404, "unknown pipeline", None),
+        (await _call(api, secret, {"code": "abc12"}), 400, "target not set", None),
+        (await _call(api, secret, {"target": order_id, "code": "abc12"}), 400, "bad target format",
+         "expected ORDER_<order id>"),
+        (await _call(api, secret, {"target": "ORDER_nobody", "code": "abc12"}), 404, "target not found", None),
+        (await _call(api, secret, good, body=b"[1, 2]"), 400, "the body must be empty or a JSON object", None),
+    ]  # fmt: skip
+    for response, status, error, reason in cases:
+        expected = {"result": False, "error": error} | ({"reason": reason} if reason else {})
+        assert (response.status_code, response.json()) == (status, expected)
+    view = await ready_view(api.engine.orders, order_id)
+    assert view is not None and view.stage == "new"
+    assert json.dumps([e.kind for e in view.timeline]).count("webhook") == 0

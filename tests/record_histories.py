@@ -1,0 +1,145 @@
+"""Records the replay corpus in ``tests/histories/``: real histories of orders taking
+every path of the example pipeline, across a continue-as-new. Re-record only on purpose,
+after a change that is meant to be incompatible (and no order runs the old code):
+
+    uv run python -m tests.record_histories [SCENARIO ...]   (default: all of them)
+
+Histories of older code stay in the corpus: orders started then may still be running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from activities.rules.base import Deps
+from api.server import serving
+from automation import search
+from automation.order import NewOrder
+from automation.pipeline import load_pipeline
+from config import Settings
+from devserver import mail_catcher, provider_sandbox, sandbox_settings
+from order_client import OrderClient
+from providers.mail import SmtpMailer
+from store.database import create_tables, make_engine
+from tests.conftest import EXAMPLE_PIPELINE, _binary, running_engine, seed
+from tests.helpers import event, eventually, free_port, new_order, payment, ready_view
+from tests.test_trigger_loop import PING_PONG
+
+HISTORIES = Path(__file__).parent / "histories"
+Scenario = Callable[[OrderClient, NewOrder], Awaitable[None]]
+
+
+async def _stage(orders: OrderClient, order_id: str, stage: str) -> bool:
+    view = await ready_view(orders, order_id)
+    return view is not None and view.stage == stage and all(r.status != "running" for r in view.rules)
+
+
+async def lifecycle(orders: OrderClient, order: NewOrder) -> None:
+    """new → paid (wait ended by an e-mail, chain runs) → shipped → cancelled."""
+    await orders.create_order(order)
+    await eventually(lambda: _stage(orders, order.order_id, "new"))
+    await orders.apply_event(order.order_id, payment())
+    await orders.send_event(order.order_id, event("email_received"))
+    await orders.send_event(order.order_id, event("email_received"))  # a second activity: nothing waits for it
+    # packing and the tracking number move it on by themselves: delivery, then shipped
+    await eventually(lambda: _stage(orders, order.order_id, "shipped"), timeout=60)
+    await orders.apply_event(order.order_id, event("order_cancelled", reason="changed mind"))
+    await eventually(lambda: _stage(orders, order.order_id, "cancelled"))
+
+
+async def refusals(orders: OrderClient, order: NewOrder) -> None:
+    """A duplicate, a malformed signal, a backward trigger refused, a wait abandoned."""
+    pay = payment()
+    await orders.apply_event(order, pay)
+    await orders.apply_event(order.order_id, pay)
+    await orders.handle(order.order_id).signal("event", {"event_id": "bad", "type": "payment"})
+    await orders.apply_event(order.order_id, event("tracking_number_added", tracking_number="TN1"))
+    await orders.apply_event(order.order_id, event("email_received"))
+    await eventually(lambda: _stage(orders, order.order_id, "shipped"))
+
+
+async def hand_over(orders: OrderClient, order: NewOrder) -> None:
+    """Enough events for the server to suggest continue-as-new while a Wait is pending."""
+    await orders.create_order(order)
+    await orders.apply_event(order.order_id, payment())
+    for i in range(30):
+        await orders.send_event(order.order_id, event("document_created", template_id=f"t{i}"))
+    await orders.apply_event(order.order_id, event("email_received"))
+    await eventually(lambda: _stage(orders, order.order_id, "shipped"), timeout=60)
+
+
+async def ping_pong(orders: OrderClient, order: NewOrder) -> None:
+    """The loop guard stops two triggers that bounce the order; a payment still moves it."""
+    order = order.model_copy(update={"pipeline_id": PING_PONG.id})
+    await orders.create_order(order)
+
+    async def stopped() -> bool:
+        view = await ready_view(orders, order.order_id)
+        return view is not None and any(e.kind == "loop_stopped" for e in view.timeline)
+
+    await eventually(stopped, timeout=60)
+    await orders.apply_event(order.order_id, payment())
+    await eventually(lambda: _stage(orders, order.order_id, "paid"))
+
+
+async def record(env: WorkflowEnvironment, scenarios: dict[str, Scenario], folder: Path) -> None:
+    """Runs the scenarios with the same local stand-ins as ``make run`` (mail, providers)."""
+    smtp_port, providers = free_port(), provider_sandbox(folder / "providers")
+    engine = make_engine(f"sqlite:///{folder / 'orders.db'}")
+    await create_tables(engine)
+    await seed(engine, load_pipeline(EXAMPLE_PIPELINE), PING_PONG)
+    with mail_catcher(folder / "mail", smtp_port):
+        async with serving(providers, "127.0.0.1", free_port()) as url:
+            settings = Settings(smtp_port=smtp_port, **sandbox_settings(url))
+            deps = Deps(engine=engine, mailer=SmtpMailer("127.0.0.1", smtp_port), settings=settings)
+            await _run(env, deps, scenarios)
+    await engine.dispose()
+
+
+async def _run(env: WorkflowEnvironment, deps: Deps, scenarios: dict[str, Scenario]) -> None:
+    async with running_engine(env, deps) as running:
+        for name, scenario in scenarios.items():
+            order = new_order()
+            await scenario(running.orders, order)
+            await _save_runs(running.orders, order.order_id, name)
+
+
+async def _save_runs(orders: OrderClient, order_id: str, name: str) -> None:
+    runs = [w async for w in orders.client.list_workflows(f"WorkflowId = 'order-{order_id}'")]
+    for number, run in enumerate(sorted(runs, key=lambda r: r.start_time), start=1):
+        history = await orders.client.get_workflow_handle(run.id, run_id=run.run_id).fetch_history()
+        path = HISTORIES / f"{name}-run{number}.json"
+        path.write_text(json.dumps(json.loads(history.to_json()), indent=1) + "\n")
+        print(f"recorded {path.name} ({len(history.events)} events)")
+
+
+PLAIN = {"lifecycle": lifecycle, "refusals": refusals, "ping-pong": ping_pong}
+SMALL_HISTORY = {"hand-over": hand_over}
+
+
+async def main(names: list[str]) -> None:
+    HISTORIES.mkdir(exist_ok=True)
+    common = {"data_converter": pydantic_data_converter, "search_attributes": search.ALL}
+    small = ["--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=40"]
+    for scenarios, extra in ((PLAIN, []), (SMALL_HISTORY, small)):
+        chosen = {name: run for name, run in scenarios.items() if not names or name in names}
+        if not chosen:
+            continue
+        with tempfile.TemporaryDirectory() as folder:
+            env = await WorkflowEnvironment.start_local(
+                dev_server_existing_path=_binary("temporal"), dev_server_extra_args=extra, **common
+            )
+            async with env:
+                await record(env, chosen, Path(folder))
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1:]))

@@ -1,0 +1,53 @@
+from sqlmodel import select
+
+from store.database import session
+from store.tables import Shipment
+from store.tables_shipments import DeletedOrder
+
+
+async def add_shipments(engine):
+    async with session(engine) as db:
+        db.add(Shipment(id="s1", order_id="O-1"))
+        db.add(Shipment(id="s2", order_id="O-1"))
+        db.add(Shipment(id="s1", order_id="O-2"))
+        await db.commit()
+
+
+async def store_state(engine):
+    async with session(engine) as db:
+        shipments = sorted((s.order_id, s.id) for s in await db.exec(select(Shipment)))
+        deleted = [(d.order_id, d.run_key) for d in await db.exec(select(DeletedOrder))]
+    return shipments, deleted
+
+
+async def test_deletes_an_unpaid_order_and_ends_it(run_rule, rule_deps):
+    await add_shipments(rule_deps.engine)
+
+    result = await run_rule("delete_order", {}, run_key="O-1/1/0")
+    retried = await run_rule("delete_order", {}, run_key="O-1/1/0")
+    later = await run_rule("delete_order", {})
+
+    assert (result.end_order, result.effective) == (True, True)
+    assert result.summary == "order deleted, unpaid (2 shipment(s) removed)"
+    assert await store_state(rule_deps.engine) == ([("O-2", "s1")], [("O-1", "O-1/1/0")])
+    assert retried == result
+    assert (later.end_order, later.effective, later.summary) == (True, False, "the order was already deleted")
+
+
+async def test_an_order_paid_by_pay_order_is_kept(run_rule, rule_deps):
+    await add_shipments(rule_deps.engine)
+    await run_rule("pay_order", {})
+
+    result = await run_rule("delete_order", {})
+
+    assert (result.end_order, result.effective, result.summary) == (False, False, "not deleted: the order is paid")
+    assert await store_state(rule_deps.engine) == ([("O-1", "s1"), ("O-1", "s2"), ("O-2", "s1")], [])
+
+
+async def test_an_order_the_workflow_knows_as_paid_is_kept(run_rule, rule_deps):
+    await add_shipments(rule_deps.engine)
+
+    result = await run_rule("delete_order", {}, order={"paid": True})
+
+    assert (result.end_order, result.effective) == (False, False)
+    assert (await store_state(rule_deps.engine))[1] == []

@@ -1,0 +1,76 @@
+from datetime import timedelta
+
+import pytest
+from temporalio.exceptions import ApplicationError
+
+from tests.providers_server import ProvidersServer, outbox_row
+
+PARAMS = {"text": "Hi {{ customer.first_name }}, order {{ order.number }} is packed"}
+IN_CHANNEL = {"last_channel_id": "telegram:42"}
+
+
+async def test_writes_in_the_channel_the_customer_last_wrote_in(run_rule, rule_deps, providers_server):
+    result = await run_rule("open_channel_message", PARAMS, run_key="O-1/0/1", order=IN_CHANNEL)
+
+    [message] = providers_server.delivered
+    assert (message.path, message.authorized, message.token) == ("/channels/telegram:42/messages", True, "O-1/0/1")
+    assert message.fields == {
+        "text": "Hi Ada, order N-1 is packed",
+        "whisper": False,
+        "idempotency_key": "O-1/0/1",
+        "channel_id": "telegram:42",
+    }
+    assert result.summary == f"message in channel telegram:42 ({message.id}): Hi Ada, order N-1 is packed"
+    row = await outbox_row(rule_deps.engine, "O-1/0/1")
+    assert row is not None
+    assert (row.channel, row.recipient, row.status, row.message_id) == ("chat", "telegram:42", "sent", message.id)
+
+
+async def test_a_whisper_is_marked_for_employees_only(run_rule, providers_server: ProvidersServer):
+    params = {"text": "VIP customer: answer within the hour", "whisper": True}
+    result = await run_rule("open_channel_message", params, order=IN_CHANNEL)
+    [message] = providers_server.of("chat")
+    assert message["whisper"] is True
+    assert result.summary.startswith("whisper in channel telegram:42")
+
+
+async def test_no_channel_yet_sends_nothing_and_says_why(run_rule, rule_deps, providers_server):
+    result = await run_rule("open_channel_message", PARAMS, run_key="O-1/0/2")
+    assert not result.effective
+    assert result.summary == "not sent: the customer has not written in an open channel yet"
+    assert providers_server.requests == []
+    assert await outbox_row(rule_deps.engine, "O-1/0/2") is None
+
+
+async def test_a_throttled_message_is_retried_after_the_providers_delay(run_rule, rule_deps, providers_server):
+    providers_server.fail_next(429, retry_after="2")
+    with pytest.raises(ApplicationError) as failed:
+        await run_rule("open_channel_message", PARAMS, run_key="O-1/0/3", order=IN_CHANNEL)
+    assert (failed.value.type, failed.value.non_retryable) == ("ProviderUnavailable", False)
+    assert failed.value.next_retry_delay == timedelta(seconds=2)
+
+    await run_rule("open_channel_message", PARAMS, run_key="O-1/0/3", order=IN_CHANNEL)
+    assert len(providers_server.delivered) == 1
+
+
+async def test_a_closed_channel_is_refused_for_good(run_rule, rule_deps, providers_server):
+    providers_server.refuse("telegram:42")
+    with pytest.raises(ApplicationError) as refused:
+        await run_rule("open_channel_message", PARAMS, run_key="O-1/0/4", order=IN_CHANNEL)
+    assert (refused.value.type, refused.value.non_retryable) == ("ProviderRefused", True)
+    assert refused.value.message == "open-channel provider refused (404) channel telegram:42 is closed"
+    row = await outbox_row(rule_deps.engine, "O-1/0/4")
+    assert row is not None and row.status == "refused"
+
+
+async def test_a_crash_between_sending_and_recording_does_not_send_twice(run_rule, rule_deps, providers_server):
+    providers_server.lose_next_response()
+    with pytest.raises(ApplicationError):
+        await run_rule("open_channel_message", PARAMS, run_key="O-1/0/5", order=IN_CHANNEL)
+    await run_rule("open_channel_message", PARAMS, run_key="O-1/0/5", order=IN_CHANNEL)
+    await run_rule("open_channel_message", PARAMS, run_key="O-1/0/5", order=IN_CHANNEL)
+
+    assert len(providers_server.requests) == 2
+    [message] = providers_server.delivered
+    row = await outbox_row(rule_deps.engine, "O-1/0/5")
+    assert row is not None and (row.status, row.message_id) == ("sent", message.id)

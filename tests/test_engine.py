@@ -1,0 +1,341 @@
+"""How an order reacts to events and runs its rules, on the dev server."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlmodel import func, select
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.worker import Worker
+
+from activities.registry import rule_type
+from activities.rule_activities import rule_activity
+from activities.rules.base import RuleContext
+from automation.pipeline import parse_pipeline
+from automation.rules import RuleParams, RuleResult
+from order_client import InvalidEvent
+from store.database import session
+from store.orders import read_timeline
+from store.tables import Comment, Notification, Order
+from tests.conftest import Engine, running_engine, seed
+from tests.helpers import event, eventually, new_order, payment, ready_view
+from worker import all_activities
+
+PIPELINE = parse_pipeline(
+    """
+id: test
+title: Test pipeline
+stages:
+  - id: new
+    title: New
+    triggers:
+      - {type: chat_message, title: Chat reopens, allow_back: true}
+  - id: waiting
+    title: Waiting for the customer
+    triggers:
+      - {type: payment, title: Paid}
+      - {type: email_received, title: Mail moves back}
+    rules:
+      - type: wait
+        params: {timeout: {after: 3d}}
+      - type: add_comment
+        after_previous: true
+        params: {text: "after the wait"}
+      - type: change_responsible
+        after_previous: true
+        params: {employee_id: emp-warehouse}
+  - id: slow
+    title: Slow work
+    triggers:
+      - {type: webhook, params: {code: slow}}
+    rules:
+      - type: write_to_log
+        params: {message: "takes long"}
+  - id: closing
+    title: Closing
+    triggers:
+      - {type: webhook, params: {code: close}}
+    rules:
+      - type: change_status
+        params: {stage: done}
+      - type: add_comment
+        after_previous: true
+        params: {text: "never: the stage has ended"}
+      - type: add_comment
+        delay: {after: 1h}
+        params: {text: "never either"}
+  - id: failing
+    title: Failing rule
+    triggers:
+      - {type: webhook, params: {code: fail}}
+    rules:
+      - type: notification
+        params: {employee_id: emp-nobody, text: "fails: no such employee"}
+      - type: add_comment
+        after_previous: true
+        params: {text: "skipped: the rule before it failed"}
+      - type: add_comment
+        params: {text: "runs: another branch"}
+  - id: racing
+    title: Racing the next event
+    triggers:
+      - {type: webhook, params: {code: race}}
+    rules:
+      - type: write_to_log
+        params: {message: "finishes as the order moves on"}
+      - type: add_comment
+        after_previous: true
+        params: {text: "never: the order has left the stage"}
+  - id: done
+    title: Done
+    final: success
+  - id: cancelled
+    title: Cancelled
+    final: failure
+    triggers:
+      - {type: order_cancelled}
+"""
+)
+
+
+async def _comments(engine: Engine, order_id: str) -> list[str]:
+    async with session(engine.deps.engine) as db:
+        return list(await db.exec(select(Comment.text).where(Comment.order_id == order_id)))
+
+
+async def _start(engine: Engine, stage_event: dict | None = None) -> str:
+    order = new_order("test")
+    await engine.orders.create_order(order)
+    if stage_event is not None:
+        await engine.orders.apply_event(order.order_id, stage_event)
+    await eventually(lambda: ready_view(engine.orders, order.order_id))
+    return order.order_id
+
+
+@pytest.fixture
+async def engine(dev_env, deps):
+    await seed(deps.engine, PIPELINE)
+    async with running_engine(dev_env, deps) as running:
+        yield running
+
+
+async def test_a_trigger_on_an_earlier_stage_is_refused_unless_it_allows_moving_back(engine: Engine):
+    order_id = await _start(engine, payment())
+
+    refused = await engine.orders.apply_event(order_id, event("email_received"))
+    assert (refused.status, refused.stage, refused.moved_from) == ("applied", "waiting", None)
+    view = await engine.orders.state(order_id)
+    assert "Mail moves back on 'waiting'" not in str(view.timeline)
+
+    slow = await engine.orders.apply_event(order_id, event("webhook", code="slow"))
+    assert slow.stage == "slow"
+    back_refused = await engine.orders.apply_event(order_id, event("payment", amount=1, currency="EUR"))
+    assert back_refused.stage == "slow"
+    assert "Paid on 'waiting' would move the order back: moving back is not allowed" in [
+        e.message for e in (await engine.orders.state(order_id)).timeline
+    ]
+
+    allowed = await engine.orders.apply_event(order_id, event("chat_message", channel_id="shop-chat", text="hi"))
+    assert (allowed.stage, allowed.moved_from) == ("new", "slow")
+
+
+async def test_a_match_on_the_current_stage_changes_nothing(engine: Engine):
+    order_id = await _start(engine)
+    outcome = await engine.orders.apply_event(order_id, event("chat_message", channel_id="c", text="hello"))
+    assert (outcome.stage, outcome.moved_from, outcome.message) == ("new", None, "already at this stage")
+
+
+async def test_leaving_the_stage_abandons_the_wait_and_its_chain(engine: Engine):
+    order_id = await _start(engine, payment())
+    view = await engine.orders.state(order_id)
+    assert [r.status for r in view.rules] == ["waiting", "pending", "pending"]
+
+    await engine.orders.apply_event(order_id, event("webhook", code="slow"))
+    await engine.orders.send_event(order_id, event("email_received"))  # would have ended the wait
+    view = await eventually(lambda: _stored_stage(engine, order_id, "slow"))
+
+    timeline = (await engine.orders.state(order_id)).timeline
+    assert "rule 1 (Wait): stopped, the order left the stage" in [e.message for e in timeline]
+    assert await _comments(engine, order_id) == []
+    async with session(engine.deps.engine) as db:
+        assert (await db.get(Order, order_id)).responsible_id == "emp-sales"  # type: ignore[union-attr]
+        assert list(await db.exec(select(Notification).where(Notification.order_id == order_id))) == []
+
+
+async def _stored_stage(engine: Engine, order_id: str, stage: str) -> Order | None:
+    async with session(engine.deps.engine) as db:
+        order = await db.get(Order, order_id)
+    return order if order is not None and order.stage == stage else None
+
+
+async def test_leaving_the_stage_cancels_a_running_activity(dev_env, deps):
+    """A rule that takes long is cancelled when the order moves on: the worker heartbeats
+    for every rule, and the heartbeat brings the cancellation."""
+    await seed(deps.engine, PIPELINE)
+    started, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def slow_log(ctx: RuleContext, params: RuleParams) -> RuleResult:
+        started.set()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return RuleResult(summary="never")
+
+    log = rule_type("write_to_log")
+    slow = dataclasses.replace(log, run=slow_log, heartbeat=timedelta(seconds=1))
+    options = {"replacements": {"write_to_log": rule_activity(slow, deps)},
+               "max_heartbeat_throttle_interval": timedelta(seconds=0.2),
+               "default_heartbeat_throttle_interval": timedelta(seconds=0.2)}  # fmt: skip
+    async with running_engine(dev_env, deps, **options) as engine:
+        order_id = await _start(engine, event("webhook", code="slow"))
+        await asyncio.wait_for(started.wait(), 10)
+        outcome = await engine.orders.apply_event(order_id, event("order_cancelled"))
+        assert outcome.stage == "cancelled"
+        await asyncio.wait_for(cancelled.wait(), 10)
+
+
+async def test_a_rule_finishing_in_the_workflow_task_that_moves_the_order_ends_its_chain(dev_env, deps):
+    """The stage change and the rule's result reach the workflow in one workflow task (no
+    workflow worker runs while both happen): the order moves on, the rule is recorded as
+    finished, and the rule chained after it does not run in the stage the order has left."""
+    await seed(deps.engine, PIPELINE)
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def held_log(ctx: RuleContext, params: RuleParams) -> RuleResult:
+        started.set()
+        await release.wait()
+        return RuleResult(summary="logged")
+
+    held = rule_activity(dataclasses.replace(rule_type("write_to_log"), run=held_log), deps)
+    task_queue = f"test-{uuid.uuid4()}"
+    async with Worker(dev_env.client, task_queue=task_queue, activities=all_activities(deps, {"write_to_log": held})):
+        async with running_engine(dev_env, deps, task_queue=task_queue, no_remote_activities=True) as first:
+            order_id = await _start(first, event("webhook", code="race"))
+            await asyncio.wait_for(started.wait(), 10)
+        await first.orders.send_event(order_id, event("order_cancelled"))
+        release.set()
+        workflow = first.client.get_workflow_handle(f"order-{order_id}")
+        await eventually(lambda: _no_activity_pending(workflow))
+        async with running_engine(dev_env, deps, task_queue=task_queue, no_remote_activities=True) as second:
+            await eventually(lambda: _stored_stage(second, order_id, "cancelled"))
+            messages = [e.message for e in (await second.orders.state(order_id)).timeline]
+    assert "rule 1 (Write to log): finished, logged" in messages
+    assert not any(m.startswith("rule 2 (Add comment): started") for m in messages)
+    assert await _comments(second, order_id) == []
+
+
+async def _no_activity_pending(workflow) -> bool:
+    return not (await workflow.describe()).raw_description.pending_activities
+
+
+async def test_change_status_ends_every_branch_of_its_stage(engine: Engine):
+    order_id = await _start(engine, event("webhook", code="close"))
+
+    await eventually(lambda: _stored_stage(engine, order_id, "done"))
+    async with session(engine.deps.engine) as db:
+        messages = [e.message for e in await read_timeline(db, order_id)]
+    assert "rule 1 (Change status): finished, moves the order to 'done'" in messages
+    assert "closing → done (rule 1 (Change status))" in messages
+    assert "rule 3 (Add comment): stopped, the order left the stage" in messages
+    assert await _comments(engine, order_id) == []
+
+
+async def test_a_failing_rule_is_recorded_and_stops_only_its_own_chain(engine: Engine):
+    order_id = await _start(engine, event("webhook", code="fail"))
+
+    await eventually(lambda: _comments(engine, order_id))
+    view = await eventually(lambda: _timeline_has(engine, order_id, "rule_failed", 1))
+    messages = [e.message for e in view.timeline]
+    assert "rule 1 (Notification): failed, no employee with id 'emp-nobody'" in messages
+    assert "rule 2: skipped, the rule before it failed" in messages
+    assert await _comments(engine, order_id) == ["runs: another branch"]
+    assert (await engine.orders.apply_event(order_id, event("order_cancelled"))).stage == "cancelled"
+
+
+async def test_a_repeated_event_is_applied_once(engine: Engine):
+    order_id = await _start(engine)
+    pay = payment()
+
+    await engine.orders.send_event(order_id, pay)
+    again = await engine.orders.apply_event(order_id, pay)
+    await engine.orders.send_event(order_id, pay)
+
+    assert (again.status, again.stage) == ("duplicate", "waiting")
+    view = await eventually(lambda: _timeline_has(engine, order_id, "event_duplicate", 2))
+    assert [e.kind for e in view.timeline].count("event_received") == 1
+    assert [e.kind for e in view.timeline].count("stage_changed") == 1
+
+
+async def _timeline_has(engine: Engine, order_id: str, kind: str, count: int):
+    view = await engine.orders.state(order_id)
+    return view if [e.kind for e in view.timeline].count(kind) >= count else None
+
+
+async def test_a_malformed_event_is_refused_with_its_message_and_changes_nothing(engine: Engine):
+    order_id = await _start(engine)
+    before = await engine.orders.state(order_id)
+    bad_payment = {**payment(), "data": {"amount": "lots", "currency": "EUR"}}
+
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await engine.orders.handle(order_id).execute_update("apply_event", bad_payment)
+    assert "invalid event: data.amount: input should be a valid number" in str(refused.value.cause)
+    with pytest.raises(WorkflowUpdateFailedError) as unknown:
+        await engine.orders.handle(order_id).execute_update("apply_event", {**payment(), "type": "paymnt"})
+    assert "type: unknown event type 'paymnt'" in str(unknown.value.cause)
+    with pytest.raises(InvalidEvent, match=r"data\.currency: required"):
+        await engine.orders.send_event(order_id, {**payment(), "data": {"amount": 5}})
+
+    after = await engine.orders.state(order_id)
+    assert after == before
+
+
+async def test_a_malformed_signal_from_another_language_is_recorded_as_refused(engine: Engine):
+    order_id = await _start(engine)
+    await engine.orders.handle(order_id).signal("event", {"event_id": "x-1", "type": "payment", "data": {}})
+    view = await eventually(lambda: _timeline_has(engine, order_id, "event_refused", 1))
+    refusal = next(e for e in view.timeline if e.kind == "event_refused")
+    assert "data.amount: required" in refusal.message
+    assert "occurred_at: required" in refusal.message
+    assert view.stage == "new"
+
+
+async def test_orders_are_listed_by_stage_through_search_attributes(engine: Engine):
+    paid = await _start(engine, payment())
+    fresh = await _start(engine)
+
+    async def listed():
+        found = await engine.orders.list_orders(stage="waiting", pipeline_id="test")
+        return found if paid in [o.order_id for o in found] else None
+
+    found = await eventually(listed)
+    assert fresh not in [o.order_id for o in found]
+    assert {o.pipeline_id for o in found} == {"test"}
+
+
+async def test_an_event_for_an_order_without_workflow_starts_it(engine: Engine):
+    order = new_order("test")
+    outcome = await engine.orders.apply_event(order, payment())
+    assert (outcome.stage, outcome.moved_from) == ("waiting", "new")
+
+    other = new_order("test")
+    await engine.orders.send_event(other, payment())
+    await engine.orders.send_event(other, event("webhook", code="slow"))
+    await eventually(lambda: _stored_stage(engine, other.order_id, "slow"))
+    async with session(engine.deps.engine) as db:
+        count = (await db.exec(select(func.count()).select_from(Order))).one()
+    assert count == 2
+
+
+async def test_a_signal_that_is_not_even_an_object_is_refused_visibly(engine: Engine):
+    order_id = await _start(engine)
+    await engine.orders.handle(order_id).signal("event", ["not", "an", "event"])
+    view = await eventually(lambda: _timeline_has(engine, order_id, "event_refused", 1))
+    [refusal] = [e.message for e in view.timeline if e.kind == "event_refused"]
+    assert refusal == "event refused: invalid event: input should be a valid dictionary or instance of Event"
+    assert view.stage == "new"

@@ -1,0 +1,70 @@
+"""Which trigger an event sets off (see automation/matching.py for the rule)."""
+
+from datetime import UTC, datetime
+
+from automation.events import Event
+from automation.matching import match_trigger
+from automation.pipeline import parse_pipeline
+
+PIPELINE = parse_pipeline("""
+id: p
+title: P
+stages:
+  - id: new
+    title: New
+    triggers:
+      - {type: email_link_clicked, params: {url: "https://shop.example/offer"}, allow_back: true}
+  - id: interested
+    title: Interested
+    triggers:
+      - {type: email_link_clicked, params: {url: "https://shop.example/"}}
+  - id: big
+    title: Big order
+    triggers:
+      - type: payment
+        condition: {field: event.amount, op: ">=", value: 1000}
+  - id: paid
+    title: Paid
+    triggers:
+      - {type: payment}
+      - {type: call_incoming, params: {line: sales}}
+  - id: done
+    title: Done
+    final: success
+""")
+
+
+def _event(type: str, **data) -> Event:
+    return Event(event_id="e", type=type, data=data, occurred_at=datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def _target(current: str, event: Event):
+    return match_trigger(PIPELINE, current, event, {"order": {}, "event": event.values()})
+
+
+def test_the_earliest_stage_whose_condition_holds_wins():
+    assert _target("new", _event("payment", amount=5000, currency="EUR")).target == "big"
+    assert _target("new", _event("payment", amount=10, currency="EUR")).target == "paid"
+
+
+def test_parameters_filter_the_event():
+    assert _target("new", _event("call_incoming", line="support")).target is None
+    assert _target("new", _event("call_incoming", line="sales")).target == "paid"
+
+
+def test_a_link_matches_by_prefix_and_moving_back_needs_permission():
+    click = _event("email_link_clicked", url="https://shop.example/offer?id=1")
+    assert _target("paid", click).target == "new"  # allowed back, and earliest
+    other = _event("email_link_clicked", url="https://shop.example/cart")
+    decision = _target("paid", other)
+    assert decision.target is None
+    assert decision.refused == ["E-mail link clicked on 'interested' would move the order back"]
+    assert _target("new", other).target == "interested"
+
+
+def test_an_event_with_a_nul_character_is_refused():
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="text must not contain NUL characters"):
+        Event(event_id="e\x00", type="visit", occurred_at=datetime(2026, 1, 1, tzinfo=UTC))

@@ -1,0 +1,67 @@
+"""The store on SQLite and on PostgreSQL: orders, timeline, pipelines, customers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
+
+from activities.orders import OrderActivities, SaveOrderInput
+from automation.pipeline import Pipeline
+from automation.state import TimelineEntry
+from store.database import session
+from store.directory import customer_values
+from store.orders import get_pipeline, list_orders, read_timeline, save_pipeline
+from store.tables import CustomerEmail
+from tests.helpers import new_order
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+def _entry(seq: int) -> TimelineEntry:
+    return TimelineEntry(seq=seq, at=NOW, kind="event_received", stage="new", message=f"entry {seq}")
+
+
+async def test_saving_an_order_twice_writes_each_timeline_entry_once(any_engine: AsyncEngine):
+    order = new_order()
+    activities = OrderActivities(any_engine)
+    first = SaveOrderInput(order=order, stage="new", responsible_id="emp-sales", fields=order.fields,
+                           variables={}, entries=[_entry(1), _entry(2)], save_customer=True)  # fmt: skip
+    await activities.save_order(first)
+    await activities.save_order(first)  # a retried activity
+    await activities.save_order(first.model_copy(update={"stage": "paid", "entries": [_entry(2), _entry(3)]}))
+
+    async with session(any_engine) as db:
+        timeline = await read_timeline(db, order.order_id)
+        [stored] = await list_orders(db, stage="paid")
+        customer = await customer_values(db, order.customer.id)  # type: ignore[union-attr]
+        emails = list(await db.exec(select(CustomerEmail)))
+    assert [e.seq for e in timeline] == [1, 2, 3]
+    assert (stored.id, stored.responsible_id, stored.fields["total"]) == (order.order_id, "emp-sales", 120.5)
+    assert customer["name"] == "Ada Lovelace"
+    assert customer["email"] == order.customer.emails[0].value  # type: ignore[union-attr]
+    assert len(emails) == 1
+
+
+async def test_a_pipeline_round_trips_through_the_store(any_engine: AsyncEngine, example_pipeline: Pipeline):
+    async with session(any_engine) as db:
+        record = await save_pipeline(db, example_pipeline)
+        await db.commit()
+        again = await save_pipeline(db, example_pipeline)
+        await db.commit()
+        loaded = await get_pipeline(db, example_pipeline.id)
+    assert loaded == example_pipeline
+    assert record.version == again.version
+
+
+async def test_insert_once_tells_whether_it_inserted(any_engine: AsyncEngine):
+    from store.database import insert_once
+    from store.tables import Comment
+
+    async with session(any_engine) as db:
+        first = await insert_once(db, Comment(run_key="k/1", order_id="O", text="a"), "run_key")
+        again = await insert_once(db, Comment(run_key="k/1", order_id="O", text="b"), "run_key")
+        await db.commit()
+        texts = list(await db.exec(select(Comment.text)))
+    assert (first, again, texts) == (True, False, ["a"])

@@ -1,0 +1,12 @@
+import pytest
+
+from automation.templating import render
+
+
+def test_missing_values_render_empty_even_deep_down():
+    assert render("[{{ trigger.payload.sku }}][{{ customer.first_name }}]", {"trigger": {}}) == "[][]"
+
+
+def test_the_sandbox_keeps_python_out():
+    with pytest.raises(ValueError, match="template cannot be rendered"):
+        render("{{ ''.__class__.__mro__[1].__subclasses__() }}", {})

@@ -1,0 +1,85 @@
+"""Runs the worker: the order workflow, its rule activities and its store activities.
+
+uv run python worker.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.follow_up import FollowUpActivities
+from activities.orders import OrderActivities
+from activities.rule_activities import rule_activities
+from activities.rules.base import Deps
+from config import Settings, with_tracking_secret
+from order_client import connect
+from providers import Providers, http_client
+from providers.mail import SmtpMailer
+from store.database import create_tables, make_engine
+from workflows.children import CHILD_WORKFLOW_CLASSES
+from workflows.order import OrderWorkflow
+
+
+def build_deps(settings: Settings) -> Deps:
+    mailer = SmtpMailer(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        start_tls=settings.smtp_starttls,
+        use_tls=settings.smtp_ssl,
+        timeout=settings.smtp_timeout_seconds,
+    )
+    providers = Providers(http=http_client(settings.provider_timeout_seconds))
+    return Deps(engine=make_engine(settings.database), mailer=mailer, settings=settings, providers=providers)
+
+
+WORKFLOWS = [OrderWorkflow, *CHILD_WORKFLOW_CLASSES]
+
+
+def all_activities(
+    deps: Deps, replacements: Mapping[str, Callable[..., Any]] | None = None
+) -> list[Callable[..., Any]]:
+    """The store activities and every rule activity. ``replacements`` (tests) stand in for
+    rule activities, by rule kind."""
+    orders = OrderActivities(deps.engine)
+    follow_up = FollowUpActivities(deps.engine)
+    rules = {**rule_activities(deps), **(replacements or {})}
+    return [orders.load_pipeline, orders.save_order, follow_up.leave_follow_up_note, *rules.values()]
+
+
+def build_worker(
+    client: Client,
+    deps: Deps,
+    task_queue: str | None = None,
+    replacements: Mapping[str, Callable[..., Any]] | None = None,
+    **options: Any,
+) -> Worker:
+    """The worker: the workflows and all their activities on one task queue."""
+    return Worker(
+        client,
+        task_queue=task_queue or deps.settings.task_queue,
+        workflows=WORKFLOWS,
+        activities=all_activities(deps, replacements),
+        **options,
+    )
+
+
+async def main() -> None:
+    logging.basicConfig(level=logging.INFO)
+    settings = with_tracking_secret(Settings())
+    deps = build_deps(settings)
+    await create_tables(deps.engine)
+    client = await connect()
+    print(f"worker: task queue {settings.task_queue!r}, store {deps.engine.url.render_as_string()}")
+    await build_worker(client, deps).run()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

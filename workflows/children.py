@@ -1,0 +1,29 @@
+"""Workflows an order starts as its children (the Start workflow rule)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.follow_up import FollowUpActivities, FollowUpNote
+    from automation.children import ChildInput
+
+
+@workflow.defn(name="follow_up")
+class FollowUpWorkflow:
+    @workflow.run
+    async def run(self, input: ChildInput) -> None:
+        hours = float(input.input.get("after_hours", 24))
+        note = str(input.input.get("note") or "Follow up with the customer.")
+        await workflow.sleep(timedelta(hours=hours), summary=f"follow up in {hours:g} h")
+        await workflow.execute_activity_method(
+            FollowUpActivities.leave_follow_up_note,
+            FollowUpNote(order_id=input.order_id, run_key=input.run_key, note=note),
+            start_to_close_timeout=timedelta(seconds=30),
+            summary="leave the follow-up note",
+        )
+
+
+CHILD_WORKFLOW_CLASSES = [FollowUpWorkflow]

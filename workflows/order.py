@@ -1,0 +1,427 @@
+"""One long-lived workflow per order: it takes events in arrival order, lets triggers
+move the order between stages, and runs each stage's rules while the order is there.
+
+Ingress: the ``event`` signal (fire and forget) and the ``apply_event`` update (answers
+the stage after the event); both work with signal-/update-with-start. Handlers only
+queue; the main loop does the work, one event at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, CancelledError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.orders import OrderActivities, SaveOrderInput
+    from automation import search
+    from automation.errors import describe
+    from automation.events import EVENT_TYPES, ChatMessageData, Event
+    from automation.matching import match_trigger
+    from automation.order import NewOrder
+    from automation.pipeline import Pipeline
+    from automation.rules import RuleResult
+    from automation.state import (
+        Branch,
+        EventOutcome,
+        OrderInput,
+        OrderState,
+        OrderView,
+        PendingEvent,
+        RuleStatus,
+        StageVisit,
+        TimelineEntry,
+        TimelineKind,
+    )
+    from workflows.stage_runner import StageRunner
+
+SEEN_EVENT_IDS = 2000
+"""How many event ids an order remembers to ignore repeats (carried across runs)."""
+TIMELINE_IN_MEMORY = 100
+"""Timeline entries kept in the workflow once stored; the store has them all."""
+HISTORY_BOUND = 10_000
+"""Continue as new here at the latest, even if the server has not suggested it yet."""
+AUTOMATIC_MOVES_LIMIT = 10
+AUTOMATIC_MOVES_WINDOW = timedelta(hours=1)
+"""At most this many stage changes caused by the engine itself (its rules, the events it
+raises) per order in the window: two triggers bouncing an order cannot spin forever."""
+
+
+@dataclass
+class _Queued:
+    raw: Any
+    """The event as received: any JSON, so that even a malformed one is refused visibly."""
+    ticket: int | None = None
+    """Set for updates: the handler waits for the outcome under this number."""
+    internal: bool = False
+    """Raised by the engine's own rules: a stage change it causes is automatic."""
+
+
+def _branches(pipeline: Pipeline, stage_id: str) -> list[Branch]:
+    return [Branch(rules=rules, ready_at=workflow.now()) for rules in pipeline.stage(stage_id).branches()]
+
+
+def _parse_event(raw: Any) -> Event:
+    try:
+        return Event.model_validate(raw)
+    except ValidationError as err:
+        raise ValueError("invalid event: " + "; ".join(describe(err))) from None
+
+
+@workflow.defn(name="Order")
+class OrderWorkflow:
+    @workflow.init
+    def __init__(self, input: OrderInput) -> None:
+        self._state = input.state
+        carried = input.state.pending_events if input.state else []
+        self._queue: deque[_Queued] = deque(_Queued(p.raw, internal=p.internal) for p in carried)
+        self._moves: deque[tuple[int, str, str]] = deque()
+        self._outcomes: dict[int, EventOutcome] = {}
+        self._tickets = 0
+        self._runner: StageRunner | None = None
+        self._published: tuple[str, str | None] | None = None
+        self._flushing = False
+        self.draining = False
+
+    # --- ingress ----------------------------------------------------------------------
+
+    @workflow.signal(name="event", description="An event for this order (JSON, see Event). Fire and forget.")
+    def event(self, event: Any) -> None:
+        self._queue.append(_Queued(event))
+
+    @workflow.update(name="apply_event", description="An event for this order; answers what it did.")
+    async def apply_event(self, event: Any) -> EventOutcome:
+        self._tickets += 1
+        ticket = self._tickets
+        self._queue.append(_Queued(event, ticket))
+        await workflow.wait_condition(lambda: ticket in self._outcomes)
+        return self._outcomes.pop(ticket)
+
+    @apply_event.validator
+    def _validate_event(self, event: Any) -> None:
+        # Refused before it reaches history: the order is unchanged.
+        if self._state is not None and self._state.ended:
+            raise ValueError("the order was deleted")
+        _parse_event(event)
+
+    @workflow.query(name="state", description="Stage, variables, rules of the stage, latest timeline.")
+    def view(self) -> OrderView:
+        state = self.state
+        stage = state.pipeline.stage(state.current.stage)
+        rules = [
+            RuleStatus(
+                index=i, type=r.type, title=r.label, status=self._runner.status(i) if self._runner else "pending"
+            )
+            for i, r in enumerate(stage.rules)
+        ]
+        return OrderView(
+            order_id=state.order.order_id,
+            pipeline_id=state.pipeline.id,
+            stage=stage.id,
+            stage_title=stage.title,
+            responsible_id=state.responsible_id,
+            customer_id=state.order.customer.id if state.order.customer else None,
+            fields=state.fields,
+            variables=state.variables,
+            rules=rules,
+            pending_events=len(self._queue),
+            runs=state.runs,
+            timeline=state.timeline,
+        )
+
+    # --- the order's life -------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, input: OrderInput) -> None:
+        new = self._state is None
+        if self._state is None:
+            self._state = await self._new_state(input.order)
+        self._publish()
+        flusher = asyncio.create_task(self._flush_forever())
+        # The customer card is in the store before any rule reads it. Patched: orders that
+        # started before this change go on as they began.
+        if new and workflow.patched("store-before-rules"):
+            await workflow.wait_condition(lambda: not self._unflushed())
+        self._runner = StageRunner(self, self.state.current)
+        self._runner.start()
+        while True:
+            await workflow.wait_condition(
+                lambda: self._has_work() or self._should_continue_as_new() or self.state.ended
+            )
+            if self.state.ended:
+                await self._end()
+                return
+            if self._has_work():
+                await self._next_piece_of_work()
+                continue
+            self.draining = True  # rules start no new activity from here on
+            await workflow.wait_condition(lambda: self._has_work() or self._quiescent())
+            if not self._has_work():
+                break
+        # No await from the check above to the hand-over: nothing can slip in between.
+        self._runner.abandon()
+        flusher.cancel()
+        state = self.state
+        length = workflow.info().get_current_history_length()
+        self.record("continued_as_new", f"history of {length} events handed over to run {state.runs + 1}")
+        state.pending_events = [PendingEvent(raw=item.raw, internal=item.internal) for item in self._queue]
+        state.runs += 1
+        workflow.continue_as_new(OrderInput(order=input.order, state=state))
+
+    async def _end(self) -> None:
+        """The order was deleted: its rules stop, later events are refused, the store is
+        brought up to date, and the workflow completes."""
+        assert self._runner is not None
+        await self._runner.stop()
+        self.record("order_deleted", "order deleted: its workflow ends")
+        while self._queue:
+            item = self._queue.popleft()
+            outcome = self._outcome(None, "refused", "the order was deleted")
+            self.record("event_refused", "event refused: the order was deleted")
+            if item.ticket is not None:
+                self._outcomes[item.ticket] = outcome
+        await workflow.wait_condition(lambda: not self._unflushed() and not self._flushing)
+        await workflow.wait_condition(workflow.all_handlers_finished)  # the validator admits no new ones
+
+    @property
+    def state(self) -> OrderState:
+        if self._state is None:
+            raise RuntimeError("the order is still starting: its pipeline is loading")
+        return self._state
+
+    async def _new_state(self, order: NewOrder) -> OrderState:
+        pipeline: Pipeline = await workflow.execute_activity_method(
+            OrderActivities.load_pipeline,
+            order.pipeline_id,
+            start_to_close_timeout=timedelta(seconds=30),
+            summary=f"load pipeline {order.pipeline_id}",
+        )
+        first = pipeline.stages[0]
+        now = workflow.now()
+        self._state = OrderState(
+            order=order,
+            pipeline=pipeline,
+            responsible_id=order.responsible_id,
+            fields=dict(order.fields),
+            current=StageVisit(stage=first.id, visit=0, entered_at=now, branches=_branches(pipeline, first.id)),
+        )
+        self.record("order_created", f"order created in {pipeline.title!r} at stage {first.id!r}")
+        return self._state
+
+    def _has_work(self) -> bool:
+        return bool(self._queue or self._moves)
+
+    def _should_continue_as_new(self) -> bool:
+        info = workflow.info()
+        return info.is_continue_as_new_suggested() or info.get_current_history_length() > HISTORY_BOUND
+
+    def _quiescent(self) -> bool:
+        """Safe to hand over: no rule activity in flight, no handler busy. Entries not yet
+        in the store go along (the next run stores them), so a failing store cannot hold
+        the hand-over back."""
+        runner_idle = self._runner is None or not self._runner.busy
+        return runner_idle and workflow.all_handlers_finished()
+
+    async def _next_piece_of_work(self) -> None:
+        if self._moves:  # a rule's Change status goes before the next event
+            visit, target, reason = self._moves.popleft()
+            if visit == self.state.current.visit and self._automatic_move_allowed(target, reason):
+                await self._move(target, reason)
+            return
+        item = self._queue.popleft()
+        outcome = await self._handle(item.raw, item.internal)
+        if item.ticket is not None:
+            self._outcomes[item.ticket] = outcome
+
+    async def _handle(self, raw: Any, internal: bool = False) -> EventOutcome:
+        state = self.state
+        try:
+            event = _parse_event(raw)
+        except ValueError as err:
+            self.record("event_refused", f"event refused: {err}")
+            event_id = raw.get("event_id") if isinstance(raw, dict) else None
+            return self._outcome(event_id, "refused", str(err))
+        if event.event_id in state.seen_event_ids:
+            self.record("event_duplicate", f"event {event.event_id} seen before: ignored")
+            return self._outcome(event.event_id, "duplicate", "seen before: ignored")
+        state.seen_event_ids = [*state.seen_event_ids[-(SEEN_EVENT_IDS - 1) :], event.event_id]
+        title = EVENT_TYPES[event.type].title
+        self.record("event_received", f"{title} ({event.event_id})", event=event.model_dump(mode="json"))
+        if event.is_customer_activity:
+            state.customer_activity += 1
+            state.last_customer_activity = title
+        if isinstance(event.data, ChatMessageData):
+            state.last_channel_id = event.data.channel_id
+        decision = match_trigger(state.pipeline, state.current.stage, event, {**self.values(), "event": event.values()})
+        for refusal in decision.refused:
+            self.record("trigger_refused", f"{refusal}: moving back is not allowed")
+        if decision.target is None or decision.trigger is None:
+            if not decision.refused:
+                self.record("no_trigger", f"no trigger for {title} at this stage")
+            return self._outcome(event.event_id, "applied", "no stage change")
+        before = state.current.stage
+        if decision.target == before:
+            self.record("trigger_matched", f"{decision.trigger.label} matched the current stage: no change")
+            return self._outcome(event.event_id, "applied", "already at this stage")
+        self.record("trigger_matched", f"{decision.trigger.label} on {decision.target!r} matched")
+        reason = f"trigger {decision.trigger.label}"
+        if internal and not self._automatic_move_allowed(decision.target, reason):
+            return self._outcome(event.event_id, "applied", "automatic stage changes are paused")
+        await self._move(decision.target, reason, trigger=event.values())
+        return self._outcome(event.event_id, "applied", f"moved from {before!r}", moved_from=before)
+
+    def _outcome(self, event_id: Any, status: Any, message: str, moved_from: str | None = None) -> EventOutcome:
+        event_id = event_id if isinstance(event_id, str) else None
+        return EventOutcome(
+            event_id=event_id, status=status, stage=self.state.current.stage, moved_from=moved_from, message=message
+        )
+
+    def _automatic_move_allowed(self, target: str, reason: str) -> bool:
+        """The loop guard, for moves the engine causes itself (not for services' events)."""
+        state = self.state
+        now = workflow.now()
+        state.automatic_moves = [t for t in state.automatic_moves if now - t < AUTOMATIC_MOVES_WINDOW]
+        if len(state.automatic_moves) >= AUTOMATIC_MOVES_LIMIT:
+            self.record(
+                "loop_stopped",
+                f"not moved to {target!r} ({reason}): {AUTOMATIC_MOVES_LIMIT} automatic stage changes in the last "
+                f"{AUTOMATIC_MOVES_WINDOW}, a trigger loop? Events from services still move the order.",
+            )
+            return False
+        state.automatic_moves.append(now)
+        return True
+
+    async def _move(self, target: str, reason: str, trigger: dict[str, Any] | None = None) -> None:
+        state = self.state
+        before = state.current
+        if target == before.stage:
+            self.record("stage_changed", f"already at {target!r}: no change ({reason})")
+            return
+        if self._runner is not None:
+            await self._runner.stop()
+        now = workflow.now()
+        state.current = StageVisit(
+            stage=target,
+            visit=before.visit + 1,
+            entered_at=now,
+            trigger=trigger or {},
+            branches=_branches(state.pipeline, target),
+        )
+        self.record("stage_changed", f"{before.stage} → {target} ({reason})", **{"from": before.stage, "to": target})
+        self._publish()
+        self._runner = StageRunner(self, state.current)
+        self._runner.start()
+        if state.pipeline.stage(target).final == "failure" and (trigger or {}).get("type") != "order_cancelled":
+            # A failure stage cancels the order, which is itself an event triggers may react to.
+            self._raise_event(f"{state.order.order_id}/{state.current.visit}/cancelled", "order_cancelled", {})
+
+    def _raise_event(self, event_id: str, type: str, data: dict[str, Any]) -> None:
+        raw = {"event_id": event_id, "type": type, "data": data, "occurred_at": workflow.now().isoformat()}
+        self._queue.append(_Queued(raw, internal=True))
+
+    # --- what rules call back ---------------------------------------------------------
+
+    def values(self) -> dict[str, Any]:
+        return self.state.values()
+
+    def record(self, kind: TimelineKind, message: str, **data: Any) -> None:
+        state = self.state
+        state.timeline.append(
+            TimelineEntry(
+                seq=state.next_seq, at=workflow.now(), kind=kind, stage=state.current.stage, message=message, data=data
+            )
+        )
+        state.next_seq += 1
+
+    def apply_rule_result(
+        self, visit: StageVisit, run_key: str, label: str, rule_type: str, result: RuleResult
+    ) -> None:
+        state = self.state
+        state.variables.update(result.variables)
+        for name, value in result.order_changes.items():
+            if name == "responsible_id":
+                state.responsible_id = value
+            else:
+                state.fields[name] = value
+        outcome = "finished" if result.effective else "finished without effect"
+        self.record("rule_finished", f"{label}: {outcome}, {result.summary}", rule=rule_type)
+        self._publish()
+        if result.end_order:
+            visit.closed = state.ended = True
+            return
+        for number, raised in enumerate(result.events):
+            self._raise_event(f"{run_key}/{number}", raised.type, raised.data)
+        if result.move_to is None:
+            return
+        # A move to the stage the order is in ends nothing (patched: older orders did end it).
+        if result.move_to == visit.stage and workflow.patched("same-stage-move-keeps-rules"):
+            return
+        visit.closed = True  # the move ends this stage's rules at once, in every branch
+        self._moves.append((visit.visit, result.move_to, label))
+
+    # --- ops: search attributes, details, the store ---------------------------------------
+
+    def _publish(self) -> None:
+        state = self.state
+        current = (state.current.stage, state.responsible_id)
+        if current == self._published:
+            return
+        self._published = current
+        customer = state.order.customer
+        workflow.upsert_search_attributes(
+            [
+                search.ORDER_STAGE.value_set(state.current.stage),
+                search.ORDER_PIPELINE.value_set(state.pipeline.id),
+                search.ORDER_RESPONSIBLE.value_set(state.responsible_id)
+                if state.responsible_id
+                else search.ORDER_RESPONSIBLE.value_unset(),
+                search.ORDER_CUSTOMER.value_set(customer.id) if customer else search.ORDER_CUSTOMER.value_unset(),
+            ]
+        )
+        stage = state.pipeline.stage(state.current.stage)
+        workflow.set_current_details(
+            f"**Stage:** {stage.title} (`{stage.id}`)  \n"
+            f"**Pipeline:** {state.pipeline.title}  \n"
+            f"**Responsible:** {state.responsible_id or '-'}  \n"
+            f"**Entered stage:** {state.current.entered_at.isoformat()}"
+        )
+
+    def _unflushed(self) -> bool:
+        return self._state is not None and self._state.next_seq - 1 > self._state.flushed_seq
+
+    async def _flush_forever(self) -> None:
+        """Keeps the store's copy of the order and its timeline in step, one batch at a time."""
+        while True:
+            await workflow.wait_condition(self._unflushed)
+            state = self.state
+            entries = [e for e in state.timeline if e.seq > state.flushed_seq]
+            self._flushing = True
+            try:
+                await workflow.execute_local_activity_method(
+                    OrderActivities.save_order,
+                    SaveOrderInput(
+                        order=state.order,
+                        stage=state.current.stage,
+                        responsible_id=state.responsible_id,
+                        fields=state.fields,
+                        variables=state.variables,
+                        entries=entries,
+                        save_customer=state.flushed_seq == 0,
+                    ),
+                    start_to_close_timeout=timedelta(seconds=30),
+                    summary=f"store {len(entries)} timeline entries",
+                )
+            except ActivityError as err:
+                if isinstance(err.cause, CancelledError):  # the hand-over: the next run stores them
+                    return
+                raise
+            finally:
+                self._flushing = False
+            state.flushed_seq = entries[-1].seq
+            state.timeline = [e for e in state.timeline if e.seq > state.flushed_seq - TIMELINE_IN_MEMORY]
