@@ -81,8 +81,11 @@ async def small_history_env() -> AsyncIterator[WorkflowEnvironment]:
         yield env
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A fresh time-skipping server for each test: the test server skips time only while no
+    workflow or activity task is outstanding, so orders left behind by an earlier test
+    (their worker gone) would hold the clock of the next one."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=_binary("temporal-test-server"),
         data_converter=pydantic_data_converter,
