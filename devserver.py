@@ -57,6 +57,7 @@ async def embedded_dev_server(data_dir: Path, port: int = 7233, ui_port: int = 8
     """Runs the dev server for the duration of the block; yields its address."""
     if port_open("127.0.0.1", port):
         raise RuntimeError(f"port {port} is taken: stop the other Temporal server or set TEMPORAL_ADDRESS")
+    data_dir.mkdir(parents=True, exist_ok=True)
     log = (data_dir / "temporal.log").open("ab")
     process = subprocess.Popen(dev_server_command(data_dir, port, ui_port), stdout=log, stderr=log)
     try:

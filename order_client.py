@@ -73,7 +73,10 @@ class OrderClient:
         self.task_queue = task_queue
 
     def _start(self, order: NewOrder) -> dict[str, Any]:
-        attributes = [SearchAttributePair(search.ORDER_PIPELINE, order.pipeline_id)]
+        attributes = [
+            SearchAttributePair(search.ORDER_PIPELINE, order.pipeline_id),
+            SearchAttributePair(search.ORDER_OUTCOME, search.OPEN),
+        ]
         if order.customer is not None:
             attributes.append(SearchAttributePair(search.ORDER_CUSTOMER, order.customer.id))
         return {
@@ -136,23 +139,38 @@ class OrderClient:
 
     async def send_customer_event(self, customer_id: str, event: Event | Mapping[str, Any]) -> list[str]:
         """An event about a customer (an e-mail, a call, a chat message...) reaches every
-        open order of that customer; answers their ids."""
+        open order of that customer (running, not in a final stage); answers their ids. Each
+        order gets the same event id: a retried call is applied once per order."""
         parsed = parse_event(event)
-        orders = await self.list_orders(customer_id=customer_id)
-        for order in orders:
-            await self.send_event(order.order_id, parsed)
-        return [order.order_id for order in orders]
+        reached = []
+        for order in await self.list_orders(customer_id=customer_id, outcome=search.OPEN):
+            try:
+                await self.send_event(order.order_id, parsed)
+            except RPCError as err:
+                if err.status != RPCStatusCode.NOT_FOUND:  # not the order that ended just now
+                    raise
+                continue
+            reached.append(order.order_id)
+        return reached
 
     async def list_orders(
-        self, *, stage: str | None = None, pipeline_id: str | None = None, customer_id: str | None = None
+        self,
+        *,
+        stage: str | None = None,
+        pipeline_id: str | None = None,
+        customer_id: str | None = None,
+        outcome: str | None = None,
     ) -> list[OrderSummary]:
-        """Open orders by stage, pipeline or customer, from Temporal's visibility (the
-        search attributes)."""
+        """Running orders by stage, pipeline, customer or outcome (``open``, ``success``,
+        ``failure``), from Temporal's visibility (the search attributes)."""
         clauses = ["WorkflowType = 'Order'", "ExecutionStatus = 'Running'"]
-        for key, value in ((search.ORDER_STAGE, stage), (search.ORDER_PIPELINE, pipeline_id),
-                           (search.ORDER_CUSTOMER, customer_id)):  # fmt: skip
-            if value is not None:
-                clauses.append(f"{key.name} = {_quoted(value)}")
+        wanted = {
+            search.ORDER_STAGE: stage,
+            search.ORDER_PIPELINE: pipeline_id,
+            search.ORDER_CUSTOMER: customer_id,
+            search.ORDER_OUTCOME: outcome,
+        }
+        clauses += [f"{key.name} = {_quoted(value)}" for key, value in wanted.items() if value is not None]
         found = []
         async for execution in self.client.list_workflows(" AND ".join(clauses)):
             attributes = execution.typed_search_attributes

@@ -11,6 +11,8 @@ import uuid
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 
+from temporalio.envconfig import ClientConfig
+
 from activities.rules.base import Deps
 from api.app import create_app
 from api.server import serving
@@ -49,12 +51,19 @@ async def demo_order(orders: OrderClient) -> str:
     return order_id
 
 
-def banner(settings: Settings, order_id: str, mail_folder: str | None, sandbox: str | None) -> str:
+def cluster_address() -> str | None:
+    """The Temporal cluster that Temporal's standard configuration names (``TEMPORAL_ADDRESS``
+    or a ``temporal.toml`` profile), or None: then the embedded dev server runs."""
+    address = ClientConfig.load_client_connect_config().get("target_host")
+    return str(address) if address else None
+
+
+def banner(settings: Settings, order_id: str, mail_folder: str | None, sandbox: str | None, ui: str) -> str:
     data = '{"amount": 120.5, "currency": "EUR", "payment_id": "pay-1"}'
     lines = [
         "",
         "Order automation is running.",
-        '  Temporal Web UI:  http://localhost:8233  (filter: OrderStage = "paid")',
+        f'  Temporal Web UI:  {ui}  (filter: OrderStage = "paid")',
         f"  HTTP API:         http://{settings.api_host}:{settings.api_port}/docs",
         f"  Store:            {settings.database}",
         f"  Demo order:       {order_id}",
@@ -86,8 +95,11 @@ async def _until_stopped() -> None:
 async def main() -> None:
     settings = with_tracking_secret(Settings())
     async with AsyncExitStack() as stack:
-        if "TEMPORAL_ADDRESS" not in os.environ:
+        ui = "http://localhost:8233"
+        if cluster_address() is None:
             await stack.enter_async_context(embedded_dev_server(settings.data_dir))
+        else:
+            ui = f"your cluster's Web UI (Temporal at {cluster_address()})"
         mail_folder = None
         if "SMTP_HOST" not in os.environ and not port_open(settings.smtp_host, settings.smtp_port):
             mail_folder = str(settings.data_dir / "mail")
@@ -108,7 +120,7 @@ async def main() -> None:
         await stack.enter_async_context(serving(app, settings.api_host, settings.api_port))
         async with build_worker(client, deps):
             order_id = await demo_order(orders)
-            print(banner(settings, order_id, mail_folder, sandbox), flush=True)
+            print(banner(settings, order_id, mail_folder, sandbox, ui), flush=True)
             await _until_stopped()
 
 

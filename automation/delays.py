@@ -1,4 +1,5 @@
-"""When a delayed rule becomes due: after a duration, at a time, or relative to a date field.
+"""When a delayed rule becomes due: after a duration, at a moment, at the next given time of
+day, or relative to a date field.
 
 Durations are written ``45s``, ``30m``, ``2h``, ``3d``, ``1w`` or combined (``1d12h``),
 with a leading ``-`` for "before"; ISO 8601 (``PT2H``) works too.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BeforeValidator, Field, model_validator
@@ -36,18 +37,21 @@ Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
 
 class Delay(EdgeStrict):
-    """Exactly one of ``after``, ``at`` or ``field`` (with an optional ``offset``)."""
+    """Exactly one of ``after``, ``at``, ``time_of_day`` or ``field`` (with an optional ``offset``)."""
 
     after: Duration | None = Field(default=None, description="wait this long")
     at: AwareDatetime | None = Field(default=None, description="wait until this moment")
+    time_of_day: time | None = Field(
+        default=None, description="wait until this time of day comes next, e.g. 09:00 (UTC) or 09:00+02:00"
+    )
     field: str | None = Field(default=None, description="a date value, e.g. order.delivery_date")
     offset: Duration = Field(default=timedelta(0), description="added to field; negative = before")
 
     @model_validator(mode="after")
     def _one_anchor(self) -> Delay:
-        anchors = [name for name in ("after", "at", "field") if getattr(self, name) is not None]
+        anchors = [name for name in ("after", "at", "time_of_day", "field") if getattr(self, name) is not None]
         if len(anchors) != 1:
-            raise ValueError("give exactly one of 'after', 'at' or 'field'")
+            raise ValueError("give exactly one of 'after', 'at', 'time_of_day' or 'field'")
         if self.after is not None and self.after < timedelta(0):
             raise ValueError("'after' must not be negative")
         if self.offset and self.field is None:
@@ -63,6 +67,8 @@ class Delay(EdgeStrict):
             return start + self.after
         if self.at is not None:
             return self.at
+        if self.time_of_day is not None:
+            return _next_time_of_day(start, self.time_of_day)
         assert self.field is not None
         anchor = as_datetime(resolve(values, self.field))
         return None if anchor is None else anchor + self.offset
@@ -72,4 +78,15 @@ class Delay(EdgeStrict):
             return f"after {self.after}"
         if self.at is not None:
             return f"at {self.at.isoformat()}"
+        if self.time_of_day is not None:
+            return f"at the next {self.time_of_day.isoformat()}"
         return f"at {self.field}" + (f" offset {self.offset}" if self.offset else "")
+
+
+def _next_time_of_day(start: datetime, moment: time) -> datetime:
+    """The first moment at or after ``start`` whose time of day is ``moment`` (UTC if it has
+    no offset of its own)."""
+    zone = moment.tzinfo or UTC
+    local = start.astimezone(zone)
+    due = datetime.combine(local.date(), moment.replace(tzinfo=None), tzinfo=zone)
+    return due if due >= local else due + timedelta(days=1)

@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from automation.models import EdgeStrict
+from automation.models import EdgeStrict, check_plain_json
 
 
 class EventData(BaseModel):
@@ -249,10 +249,9 @@ class Event(BaseModel):
         return model.model_validate({} if value is None else value)
 
     @model_validator(mode="after")
-    def _no_nul(self) -> Event:
-        # PostgreSQL cannot store NUL in text: refused here, not later in the store.
-        if "\\u0000" in self.model_dump_json():
-            raise ValueError("text must not contain NUL characters")
+    def _storable(self) -> Event:
+        # Refused here, not later in the store or in Temporal.
+        check_plain_json(self.model_dump(), "the event")
         return self
 
     @property

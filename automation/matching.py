@@ -25,24 +25,37 @@ class TriggerDecision:
     trigger: TriggerSpec | None = None
     refused: list[str] = field(default_factory=list)
     """Triggers that would have fired but may not move the order back."""
+    not_matched: list[str] = field(default_factory=list)
+    """Candidates of the event's type whose parameters or condition turned the event down."""
 
 
-def _accepts(trigger: TriggerSpec, event: Event, values: Mapping[str, Any]) -> bool:
-    if trigger.type != event.type or not trigger.params.matches(event.data):
-        return False
-    return trigger.condition is None or trigger.condition.holds(values)
+def _mismatch(trigger: TriggerSpec, event: Event, values: Mapping[str, Any]) -> str | None:
+    """Why ``trigger`` (of the event's type) does not accept the event; None if it does."""
+    if not trigger.params.matches(event.data):
+        wanted = ", ".join(f"{k}={v!r}" for k, v in trigger.params.model_dump(exclude_none=True).items())
+        return f"its parameters ({wanted}) do not match the event"
+    if trigger.condition is not None and not trigger.condition.holds(values):
+        return f"its condition does not hold ({trigger.condition})"
+    return None
 
 
 def match_trigger(pipeline: Pipeline, current: str, event: Event, values: Mapping[str, Any]) -> TriggerDecision:
     """``values`` are the order's values with the event's under ``event``."""
     here = pipeline.position(current)
     refused: list[str] = []
+    not_matched: list[str] = []
     for position, stage in enumerate(pipeline.stages):
         for trigger in stage.triggers:
-            if not _accepts(trigger, event, values):
+            if trigger.type != event.type:
                 continue
-            if position > here or trigger.allow_back:
-                return TriggerDecision(stage.id, trigger, refused)
+            candidate = position > here or trigger.allow_back
+            why_not = _mismatch(trigger, event, values)
+            if why_not is not None:
+                if candidate:
+                    not_matched.append(f"{trigger.label} on {stage.id!r}: {why_not}")
+                continue
+            if candidate:
+                return TriggerDecision(stage.id, trigger, refused, not_matched)
             if position < here:
                 refused.append(f"{trigger.label} on {stage.id!r} would move the order back")
-    return TriggerDecision(refused=refused)
+    return TriggerDecision(refused=refused, not_matched=not_matched)

@@ -8,6 +8,7 @@ orders already running (the replay test holds us to it).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, ValidatorFunctionWrapHandler, model_validator
@@ -31,3 +32,23 @@ class EdgeStrict(BaseModel):
         if isinstance(data, dict) and not (info.context or {}).get("strict"):
             data = {name: value for name, value in data.items() if name in cls.model_fields}
         return handler(data)
+
+
+MAX_JSON_BYTES = 64 * 1024
+"""Events and order fields bigger than this are refused: they travel in the workflow's
+history and state (Temporal caps a payload at 2 MiB); big things belong in the store."""
+
+
+def check_plain_json(value: Any, what: str, limit: int = MAX_JSON_BYTES) -> None:
+    """Refuses, with a ValueError that says why, what cannot go to the store and to Temporal
+    as it is: NaN or infinite numbers and NUL characters (PostgreSQL's JSON refuses both),
+    or more than ``limit`` bytes of JSON."""
+    try:
+        text = json.dumps(value, allow_nan=False, default=str)
+    except ValueError:
+        raise ValueError(f"{what} must not hold NaN or infinite numbers") from None
+    if "\\u0000" in text:
+        raise ValueError(f"{what} must not contain NUL characters")
+    size = len(text.encode())
+    if size > limit:
+        raise ValueError(f"{what} is {size} bytes of JSON; at most {limit}")

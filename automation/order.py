@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from automation.models import check_plain_json
 
 OrderId = str
 
@@ -47,3 +49,8 @@ class NewOrder(BaseModel):
     responsible_id: str | None = None
     fields: dict[str, Any] = Field(default_factory=dict, description="number, total, currency...")
     shipments: list[ShipmentInfo] = Field(default_factory=list, description="saved to the store at start")
+
+    @model_validator(mode="after")
+    def _storable(self) -> NewOrder:
+        check_plain_json(self.model_dump(), "the order")
+        return self

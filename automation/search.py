@@ -7,5 +7,9 @@ ORDER_STAGE = SearchAttributeKey.for_keyword("OrderStage")
 ORDER_PIPELINE = SearchAttributeKey.for_keyword("OrderPipeline")
 ORDER_RESPONSIBLE = SearchAttributeKey.for_keyword("OrderResponsible")
 ORDER_CUSTOMER = SearchAttributeKey.for_keyword("OrderCustomer")
+ORDER_OUTCOME = SearchAttributeKey.for_keyword("OrderOutcome")
+"""``open`` until the order reaches a final stage, then ``success`` or ``failure``."""
 
-ALL = [ORDER_STAGE, ORDER_PIPELINE, ORDER_RESPONSIBLE, ORDER_CUSTOMER]
+ALL = [ORDER_STAGE, ORDER_PIPELINE, ORDER_RESPONSIBLE, ORDER_CUSTOMER, ORDER_OUTCOME]
+
+OPEN = "open"

@@ -57,6 +57,11 @@ class PendingEvent(BaseModel):
     internal: bool = Field(default=False, description="raised by the engine's own rules")
 
 
+RuleOutcome = Literal["done", "skipped", "failed", "stopped"]
+"""How a rule of a stage visit ended: ran, skipped (delay field empty, condition false, or
+the rule before it failed), failed after its retries, or stopped by leaving the stage."""
+
+
 class StageVisit(BaseModel):
     stage: str
     visit: int = Field(description="how many stage entries before this one; part of run keys")
@@ -64,6 +69,7 @@ class StageVisit(BaseModel):
     trigger: dict[str, Any] = Field(default_factory=dict, description="values of the moving event")
     branches: list[Branch]
     closed: bool = Field(default=False, description="a rule moved the order: no more rules here")
+    outcomes: dict[int, RuleOutcome] = Field(default_factory=dict, description="by rule index, once it is over")
 
 
 class OrderState(BaseModel):
@@ -86,6 +92,7 @@ class OrderState(BaseModel):
     automatic_moves: list[AwareDatetime] = Field(
         default_factory=list, description="recent stage changes the engine made itself (loop guard)"
     )
+    automatic_moves_in_a_row: int = Field(default=0, description="since the last event from outside (loop guard)")
 
     def values(self) -> dict[str, Any]:
         """What conditions and templates read."""
@@ -127,7 +134,7 @@ class RuleStatus(BaseModel):
     index: int
     type: str
     title: str
-    status: Literal["done", "running", "waiting", "pending"]
+    status: Literal["done", "skipped", "failed", "stopped", "running", "waiting", "pending"]
 
 
 class OrderView(BaseModel):

@@ -16,6 +16,7 @@ from automation.state import TimelineEntry
 from store.columns import utcnow
 from store.database import insert_once
 from store.tables import Order, PipelineRecord, TimelineRecord
+from store.tables_shipments import DeletedOrder
 
 
 async def save_pipeline(db: AsyncSession, pipeline: Pipeline) -> PipelineRecord:
@@ -50,6 +51,8 @@ async def save_order(
     fields: dict[str, Any],
     variables: dict[str, Any],
 ) -> None:
+    if await db.get(DeletedOrder, order_id) is not None:
+        return  # deleted by its Delete order rule: its last timeline entries are still saved
     order = await db.get(Order, order_id) or Order(id=order_id, pipeline_id=pipeline_id, stage=stage)
     order.stage, order.customer_id, order.responsible_id = stage, customer_id, responsible_id
     order.fields, order.variables, order.updated_at = fields, variables, utcnow()

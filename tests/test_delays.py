@@ -31,3 +31,14 @@ def test_at_a_moment_and_relative_to_a_date_field():
 def test_bad_delays_are_refused(bad):
     with pytest.raises(ValidationError):
         Delay.model_validate(bad)
+
+
+@pytest.mark.parametrize(
+    ("written", "due"),
+    [("18:30", datetime(2026, 11, 1, 18, 30, tzinfo=UTC)),  # later today
+     ("09:00", datetime(2026, 11, 2, 9, tzinfo=UTC)),  # passed today: tomorrow
+     ("12:00", START),  # now: at once
+     ("13:00+02:00", datetime(2026, 11, 2, 11, tzinfo=UTC))],  # 11:00 UTC has passed today
+)  # fmt: skip
+def test_at_the_next_time_of_day(written, due):
+    assert Delay.model_validate({"time_of_day": written}).due_at(START, {}) == due

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import func, select
 from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from activities.registry import rule_type
@@ -90,6 +91,12 @@ stages:
       - type: add_comment
         after_previous: true
         params: {text: "never: the order has left the stage"}
+  - id: deleting
+    title: Deleting
+    triggers:
+      - {type: webhook, params: {code: delete}}
+    rules:
+      - type: delete_order
   - id: done
     title: Done
     final: success
@@ -125,22 +132,34 @@ async def engine(dev_env, deps):
 
 async def test_a_trigger_on_an_earlier_stage_is_refused_unless_it_allows_moving_back(engine: Engine):
     order_id = await _start(engine, payment())
-
-    refused = await engine.orders.apply_event(order_id, event("email_received"))
-    assert (refused.status, refused.stage, refused.moved_from) == ("applied", "waiting", None)
-    view = await engine.orders.state(order_id)
-    assert "Mail moves back on 'waiting'" not in str(view.timeline)
-
     slow = await engine.orders.apply_event(order_id, event("webhook", code="slow"))
-    assert slow.stage == "slow"
-    back_refused = await engine.orders.apply_event(order_id, event("payment", amount=1, currency="EUR"))
-    assert back_refused.stage == "slow"
-    assert "Paid on 'waiting' would move the order back: moving back is not allowed" in [
-        e.message for e in (await engine.orders.state(order_id)).timeline
-    ]
+    assert (slow.stage, slow.moved_from) == ("slow", "waiting")
+
+    for refused in (event("payment", amount=1, currency="EUR"), event("email_received")):
+        outcome = await engine.orders.apply_event(order_id, refused)
+        assert (outcome.status, outcome.stage, outcome.moved_from) == ("applied", "slow", None)
+    messages = [e.message for e in (await engine.orders.state(order_id)).timeline]
+    assert "Paid on 'waiting' would move the order back: moving back is not allowed" in messages
+    assert "Mail moves back on 'waiting' would move the order back: moving back is not allowed" in messages
+    assert [m for m in messages if m.startswith("slow → ")] == []
 
     allowed = await engine.orders.apply_event(order_id, event("chat_message", channel_id="shop-chat", text="hi"))
     assert (allowed.stage, allowed.moved_from) == ("new", "slow")
+
+
+async def test_an_event_no_trigger_takes_says_why_in_the_timeline(engine: Engine):
+    order_id = await _start(engine)
+    outcome = await engine.orders.apply_event(order_id, event("webhook", code="nope"))
+    assert (outcome.stage, outcome.message) == ("new", "no stage change")
+    messages = [e.message for e in (await engine.orders.state(order_id)).timeline]
+    assert (
+        "no trigger for Webhook at this stage; "
+        "Webhook on 'slow': its parameters (code='slow') do not match the event; "
+        "Webhook on 'closing': its parameters (code='close') do not match the event; "
+        "Webhook on 'failing': its parameters (code='fail') do not match the event; "
+        "Webhook on 'racing': its parameters (code='race') do not match the event; "
+        "Webhook on 'deleting': its parameters (code='delete') do not match the event"
+    ) in messages
 
 
 async def test_a_match_on_the_current_stage_changes_nothing(engine: Engine):
@@ -159,7 +178,10 @@ async def test_leaving_the_stage_abandons_the_wait_and_its_chain(engine: Engine)
     view = await eventually(lambda: _stored_stage(engine, order_id, "slow"))
 
     timeline = (await engine.orders.state(order_id)).timeline
-    assert "rule 1 (Wait): stopped, the order left the stage" in [e.message for e in timeline]
+    messages = [e.message for e in timeline]
+    assert "rule 1 (Wait): stopped, the order left the stage" in messages
+    assert "rule 2 (Add comment): not run, the order left the stage" in messages
+    assert "rule 3 (Change responsible): not run, the order left the stage" in messages
     assert await _comments(engine, order_id) == []
     async with session(engine.deps.engine) as db:
         assert (await db.get(Order, order_id)).responsible_id == "emp-sales"  # type: ignore[union-attr]
@@ -253,7 +275,8 @@ async def test_a_failing_rule_is_recorded_and_stops_only_its_own_chain(engine: E
     view = await eventually(lambda: _timeline_has(engine, order_id, "rule_failed", 1))
     messages = [e.message for e in view.timeline]
     assert "rule 1 (Notification): failed, no employee with id 'emp-nobody'" in messages
-    assert "rule 2: skipped, the rule before it failed" in messages
+    assert "rule 2 (Add comment): skipped, the rule before it failed" in messages
+    assert [r.status for r in view.rules] == ["failed", "skipped", "done"]
     assert await _comments(engine, order_id) == ["runs: another branch"]
     assert (await engine.orders.apply_event(order_id, event("order_cancelled"))).stage == "cancelled"
 
@@ -339,3 +362,38 @@ async def test_a_signal_that_is_not_even_an_object_is_refused_visibly(engine: En
     [refusal] = [e.message for e in view.timeline if e.kind == "event_refused"]
     assert refusal == "event refused: invalid event: input should be a valid dictionary or instance of Event"
     assert view.stage == "new"
+
+
+async def test_a_responsible_changed_in_the_crm_becomes_the_orders_responsible(engine: Engine):
+    order_id = await _start(engine)
+    changed = event("responsible_changed", previous_id="emp-sales", responsible_id="emp-warehouse")
+    await engine.orders.apply_event(order_id, changed)
+
+    assert (await engine.orders.state(order_id)).responsible_id == "emp-warehouse"
+
+    async def listed():
+        found = await engine.orders.list_orders(pipeline_id="test", outcome="open")
+        return [o for o in found if o.order_id == order_id and o.responsible_id == "emp-warehouse"]
+
+    await eventually(listed)
+    await eventually(lambda: _stored_responsible(engine, order_id, "emp-warehouse"))
+
+
+async def _stored_responsible(engine: Engine, order_id: str, employee_id: str) -> bool:
+    async with session(engine.deps.engine) as db:
+        order = await db.get(Order, order_id)
+    return order is not None and order.responsible_id == employee_id
+
+
+async def test_a_deleted_order_ends_its_workflow_and_its_row_but_not_its_timeline(engine: Engine):
+    order_id = await _start(engine, event("webhook", code="delete"))
+    await engine.orders.handle(order_id).result()  # the workflow completes
+
+    async with session(engine.deps.engine) as db:
+        assert await db.get(Order, order_id) is None
+        messages = [e.message for e in await read_timeline(db, order_id)]
+    assert "rule 1 (Delete order): finished, order deleted, unpaid (1 shipment(s) removed)" in messages
+    assert messages[-1] == "order deleted: its workflow ends"
+    with pytest.raises(RPCError) as gone:
+        await engine.orders.send_event(order_id, payment())
+    assert gone.value.status == RPCStatusCode.NOT_FOUND

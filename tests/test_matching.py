@@ -66,5 +66,12 @@ def test_an_event_with_a_nul_character_is_refused():
     import pytest
     from pydantic import ValidationError
 
-    with pytest.raises(ValidationError, match="text must not contain NUL characters"):
+    with pytest.raises(ValidationError, match="the event must not contain NUL characters"):
         Event(event_id="e\x00", type="visit", occurred_at=datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def test_candidates_that_turn_the_event_down_say_why():
+    decision = _target("new", _event("call_incoming", line="support"))
+    assert decision.not_matched == ["Incoming call on 'paid': its parameters (line='sales') do not match the event"]
+    small = _target("new", _event("payment", amount=10, currency="EUR"))
+    assert small.not_matched == ["Payment on 'big': its condition does not hold (event.amount >= 1000)"]

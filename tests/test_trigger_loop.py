@@ -3,16 +3,24 @@ rule: the engine stops after its bound, says why, and the order stays usable."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from temporalio.testing import WorkflowEnvironment
 
 from activities.rules.base import Deps
-from automation.pipeline import parse_pipeline
+from automation.pipeline import Pipeline, parse_pipeline
+from store.database import session
+from store.orders import read_timeline
 from tests.conftest import running_engine, seed
 from tests.helpers import eventually, new_order, payment, ready_view
-from workflows.order import AUTOMATIC_MOVES_LIMIT
+from workflows.order import AUTOMATIC_MOVES_IN_A_ROW, AUTOMATIC_MOVES_LIMIT
 
-PING_PONG = parse_pipeline("""
-id: ping-pong
+
+def _ping_pong(pipeline_id: str, delay: str | None = None) -> Pipeline:
+    """Two stages whose Change responsible rules fire each other's trigger."""
+    delayed = f"delay: {{after: {delay}}}, " if delay else ""
+    return parse_pipeline(f"""
+id: {pipeline_id}
 title: Ping pong
 stages:
   - id: ping
@@ -20,21 +28,24 @@ stages:
     triggers:
       - type: responsible_changed
         allow_back: true
-        condition: {field: event.responsible_id, op: "=", value: emp-sales}
+        condition: {{field: event.responsible_id, op: "=", value: emp-sales}}
     rules:
-      - {type: change_responsible, params: {employee_id: emp-warehouse}}
+      - {{type: change_responsible, {delayed}params: {{employee_id: emp-warehouse}}}}
   - id: pong
     title: Pong
     triggers:
       - type: responsible_changed
-        condition: {field: event.responsible_id, op: "=", value: emp-warehouse}
+        condition: {{field: event.responsible_id, op: "=", value: emp-warehouse}}
     rules:
-      - {type: change_responsible, params: {employee_id: emp-sales}}
+      - {{type: change_responsible, {delayed}params: {{employee_id: emp-sales}}}}
   - id: paid
     title: Paid
-    triggers: [{type: payment}]
-  - {id: done, title: Done, final: success}
+    triggers: [{{type: payment}}]
+  - {{id: done, title: Done, final: success}}
 """)
+
+
+PING_PONG = _ping_pong("ping-pong")
 
 
 async def test_a_trigger_loop_ends_with_its_timeline_entry(dev_env: WorkflowEnvironment, deps: Deps):
@@ -56,3 +67,26 @@ async def test_a_trigger_loop_ends_with_its_timeline_entry(dev_env: WorkflowEnvi
 async def _stopped(orders, order_id):
     view = await ready_view(orders, order_id)
     return view if view is not None and any(e.kind == "loop_stopped" for e in view.timeline) else None
+
+
+async def test_a_slow_trigger_loop_ends_too(time_env: WorkflowEnvironment, deps: Deps):
+    """Each move waits two hours: never ten in an hour, but the bound on moves in a row with
+    no service or customer in between stops it (on the time-skipping server)."""
+    slow = _ping_pong("slow-ping-pong", delay="2h")
+    await seed(deps.engine, slow)
+    async with running_engine(time_env, deps) as engine:
+        order = new_order(slow.id)
+        await engine.orders.create_order(order)
+        await time_env.sleep(timedelta(hours=2 * AUTOMATIC_MOVES_IN_A_ROW + 5))
+
+        view = await eventually(lambda: _stopped(engine.orders, order.order_id))
+        stored = await eventually(lambda: _stored_stop(deps, order.order_id))
+        assert len([e for e in stored if e.kind == "stage_changed"]) == AUTOMATIC_MOVES_IN_A_ROW
+        [stop] = [e for e in view.timeline if e.kind == "loop_stopped"]
+        assert f"{AUTOMATIC_MOVES_IN_A_ROW} automatic stage changes in a row" in stop.message
+
+
+async def _stored_stop(deps: Deps, order_id: str):
+    async with session(deps.engine) as db:
+        entries = await read_timeline(db, order_id)
+    return entries if any(e.kind == "loop_stopped" for e in entries) else None

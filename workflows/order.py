@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.orders import OrderActivities, SaveOrderInput
     from automation import search
     from automation.errors import describe
-    from automation.events import EVENT_TYPES, ChatMessageData, Event
+    from automation.events import EVENT_TYPES, ChatMessageData, Event, ResponsibleChangedData
     from automation.matching import match_trigger
     from automation.order import NewOrder
     from automation.pipeline import Pipeline
@@ -51,6 +51,9 @@ AUTOMATIC_MOVES_LIMIT = 10
 AUTOMATIC_MOVES_WINDOW = timedelta(hours=1)
 """At most this many stage changes caused by the engine itself (its rules, the events it
 raises) per order in the window: two triggers bouncing an order cannot spin forever."""
+AUTOMATIC_MOVES_IN_A_ROW = 30
+"""And at most this many with no event from a service or a customer in between, however
+slowly they come (a loop whose rules wait an hour between moves)."""
 
 
 @dataclass
@@ -180,14 +183,22 @@ class OrderWorkflow:
         assert self._runner is not None
         await self._runner.stop()
         self.record("order_deleted", "order deleted: its workflow ends")
-        while self._queue:
-            item = self._queue.popleft()
-            outcome = self._outcome(None, "refused", "the order was deleted")
-            self.record("event_refused", "event refused: the order was deleted")
-            if item.ticket is not None:
-                self._outcomes[item.ticket] = outcome
-        await workflow.wait_condition(lambda: not self._unflushed() and not self._flushing)
-        await workflow.wait_condition(workflow.all_handlers_finished)  # the validator admits no new ones
+        while True:
+            while self._queue:
+                item = self._queue.popleft()
+                event_id = item.raw.get("event_id") if isinstance(item.raw, dict) else None
+                self.record("event_refused", "event refused: the order was deleted")
+                if item.ticket is not None:
+                    self._outcomes[item.ticket] = self._outcome(event_id, "refused", "the order was deleted")
+            # Signals still arrive until the workflow completes (the update validator
+            # refuses updates): each one is refused in the timeline too, none is dropped.
+            await workflow.wait_condition(lambda: bool(self._queue) or self._settled())
+            if not self._queue:
+                return
+
+    def _settled(self) -> bool:
+        """The store has everything and no handler is busy: the workflow may complete."""
+        return not self._unflushed() and not self._flushing and workflow.all_handlers_finished()
 
     @property
     def state(self) -> OrderState:
@@ -253,6 +264,11 @@ class OrderWorkflow:
         state.seen_event_ids = [*state.seen_event_ids[-(SEEN_EVENT_IDS - 1) :], event.event_id]
         title = EVENT_TYPES[event.type].title
         self.record("event_received", f"{title} ({event.event_id})", event=event.model_dump(mode="json"))
+        if not internal:
+            state.automatic_moves_in_a_row = 0  # a service or customer acted: not a loop
+            if isinstance(event.data, ResponsibleChangedData) and workflow.patched("responsible-from-events"):
+                state.responsible_id = event.data.responsible_id  # changed in the CRM: the order follows
+                self._publish()
         if event.is_customer_activity:
             state.customer_activity += 1
             state.last_customer_activity = title
@@ -263,7 +279,8 @@ class OrderWorkflow:
             self.record("trigger_refused", f"{refusal}: moving back is not allowed")
         if decision.target is None or decision.trigger is None:
             if not decision.refused:
-                self.record("no_trigger", f"no trigger for {title} at this stage")
+                why = "".join(f"; {reason}" for reason in decision.not_matched)
+                self.record("no_trigger", f"no trigger for {title} at this stage{why}")
             return self._outcome(event.event_id, "applied", "no stage change")
         before = state.current.stage
         if decision.target == before:
@@ -288,14 +305,18 @@ class OrderWorkflow:
         now = workflow.now()
         state.automatic_moves = [t for t in state.automatic_moves if now - t < AUTOMATIC_MOVES_WINDOW]
         if len(state.automatic_moves) >= AUTOMATIC_MOVES_LIMIT:
-            self.record(
-                "loop_stopped",
-                f"not moved to {target!r} ({reason}): {AUTOMATIC_MOVES_LIMIT} automatic stage changes in the last "
-                f"{AUTOMATIC_MOVES_WINDOW}, a trigger loop? Events from services still move the order.",
-            )
-            return False
-        state.automatic_moves.append(now)
-        return True
+            why = f"{AUTOMATIC_MOVES_LIMIT} automatic stage changes in the last {AUTOMATIC_MOVES_WINDOW}"
+        elif state.automatic_moves_in_a_row >= AUTOMATIC_MOVES_IN_A_ROW:
+            why = f"{AUTOMATIC_MOVES_IN_A_ROW} automatic stage changes in a row, no service or customer in between"
+        else:
+            state.automatic_moves.append(now)
+            state.automatic_moves_in_a_row += 1
+            return True
+        self.record(
+            "loop_stopped",
+            f"not moved to {target!r} ({reason}): {why}, a trigger loop? Events from services still move the order.",
+        )
+        return False
 
     async def _move(self, target: str, reason: str, trigger: dict[str, Any] | None = None) -> None:
         state = self.state
@@ -374,9 +395,11 @@ class OrderWorkflow:
             return
         self._published = current
         customer = state.order.customer
+        stage = state.pipeline.stage(state.current.stage)
         workflow.upsert_search_attributes(
             [
                 search.ORDER_STAGE.value_set(state.current.stage),
+                search.ORDER_OUTCOME.value_set(stage.final or search.OPEN),
                 search.ORDER_PIPELINE.value_set(state.pipeline.id),
                 search.ORDER_RESPONSIBLE.value_set(state.responsible_id)
                 if state.responsible_id
@@ -384,7 +407,6 @@ class OrderWorkflow:
                 search.ORDER_CUSTOMER.value_set(customer.id) if customer else search.ORDER_CUSTOMER.value_unset(),
             ]
         )
-        stage = state.pipeline.stage(state.current.stage)
         workflow.set_current_details(
             f"**Stage:** {stage.title} (`{stage.id}`)  \n"
             f"**Pipeline:** {state.pipeline.title}  \n"

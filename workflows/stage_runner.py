@@ -9,7 +9,6 @@ the order's state (``Branch``), so a continue-as-new resumes each branch where i
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -43,7 +42,9 @@ class StageRunner:
         self._visit = visit
         self._stage = order.state.pipeline.stage(visit.stage)
         self._tasks: list[asyncio.Task[None]] = []
-        self._handles: set[workflow.ActivityHandle[RuleResult]] = set()
+        self._handles: list[workflow.ActivityHandle[RuleResult]] = []
+        """In start order, so that they are cancelled in the same order on every replay."""
+        self._child_starts: list[asyncio.Task[None]] = []
         self._stopping = False
         self._running: set[int] = set()
         """Indexes of the rules whose activity is in flight."""
@@ -57,8 +58,8 @@ class StageRunner:
 
     @property
     def busy(self) -> bool:
-        """Whether a rule activity is in flight; continue-as-new waits for none."""
-        return bool(self._running)
+        """Whether a rule activity or a child start is in flight; continue-as-new waits for none."""
+        return bool(self._running) or any(not start.done() for start in self._child_starts)
 
     def start(self) -> None:
         if self._visit.closed:  # resumed after a hand-over: a Change status already ended it
@@ -69,8 +70,10 @@ class StageRunner:
         """Leaving the stage: abandons timers and waits, cancels running activities, and
         says in the timeline which rules stopped."""
         for branch in self._visit.branches:
-            if not branch.done:
-                self._order.record("rule_skipped", f"{self._label(branch)}: stopped, the order left the stage")
+            for position, index in enumerate(branch.rules[branch.position :]):
+                how = "not run" if position else "cancelled while running" if index in self._running else "stopped"
+                self._order.record("rule_skipped", f"{self._label(index)}: {how}, the order left the stage")
+                self._visit.outcomes[index] = "stopped"
         self.abandon()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
@@ -83,19 +86,20 @@ class StageRunner:
         for task in self._tasks:
             task.cancel()
 
-    def status(self, index: int) -> Literal["done", "running", "waiting", "pending"]:
+    def status(self, index: int) -> Literal["done", "skipped", "failed", "stopped", "running", "waiting", "pending"]:
+        if index in self._visit.outcomes:
+            return self._visit.outcomes[index]
         for branch in self._visit.branches:
             if index in branch.rules:
                 position = branch.rules.index(index)
                 if position < branch.position:
-                    return "done"
+                    return "done"  # a state carried from before outcomes were kept
                 if position > branch.position:
                     return "pending"
                 return "running" if index in self._running else "waiting"
         return "pending"
 
-    def _label(self, branch: Branch) -> str:
-        index = branch.rules[branch.position]
+    def _label(self, index: int) -> str:
         return f"rule {index + 1} ({self._stage.rules[index].label})"
 
     async def _run_branch(self, branch: Branch) -> None:
@@ -105,10 +109,11 @@ class StageRunner:
                 if await self._run_rule(branch, rule) == "stop":
                     return
         except Exception as err:  # a bug, not a rule's failure: say so rather than stop silently
-            self._fail(branch, f"{self._label(branch)}: failed, internal error {type(err).__name__}: {err}")
+            label = self._label(branch.rules[branch.position])
+            self._fail(branch, f"{label}: failed, internal error {type(err).__name__}: {err}")
 
     async def _run_rule(self, branch: Branch, rule: RuleSpec) -> Step:
-        label = self._label(branch)
+        label = self._label(branch.rules[branch.position])
         if not branch.ready:
             if rule.delay is not None:
                 if branch.due_at is None:
@@ -117,10 +122,14 @@ class StageRunner:
                         return self._skip(branch, f"{label}: skipped, {rule.delay.field} holds no date")
                     branch.due_at = due
                 await self._sleep_until(branch.due_at, f"{label}: delay {rule.delay}")
+                if self._over:
+                    return "stop"
             if rule.condition is not None and not rule.condition.holds(self._order.values()):
                 return self._skip(branch, f"{label}: skipped, condition not met ({rule.condition})")
             if RULE_TYPES[rule.type].holds_branch:
                 branch.wait_outcome = await self._hold(branch, rule, label)
+                if self._over:
+                    return "stop"
             branch.ready = True  # kept across a hand-over: the condition is not checked again
         await workflow.wait_condition(lambda: not self._order.draining or self._over)
         if self._over:  # the order moved on (or a Change status of this stage won): nothing more runs here
@@ -131,14 +140,15 @@ class StageRunner:
     def _fail(self, branch: Branch, message: str) -> None:
         """Records the failure; the rules chained after it do not run."""
         self._order.record("rule_failed", message)
+        self._visit.outcomes[branch.rules[branch.position]] = "failed"
         for rest in branch.rules[branch.position + 1 :]:
-            self._order.record("rule_skipped", f"rule {rest + 1}: skipped, the rule before it failed")
+            self._order.record("rule_skipped", f"{self._label(rest)}: skipped, the rule before it failed")
+            self._visit.outcomes[rest] = "skipped"
         branch.position = len(branch.rules)
 
-    async def _start_child(self, run_key: str, request: ChildWorkflowRequest) -> None:
+    async def _start_child(self, run_key: str, label: str, request: ChildWorkflowRequest) -> None:
         """Abandoned when the order moves on: a started workflow lives its own life."""
-        # Already started by this very rule run before (a retry after a hand-over): once it is.
-        with contextlib.suppress(WorkflowAlreadyStartedError):
+        try:
             await workflow.start_child_workflow(
                 request.workflow,
                 ChildInput(order_id=self._order.state.order.order_id, run_key=run_key, input=request.input),
@@ -147,9 +157,14 @@ class StageRunner:
                 cancellation_type=workflow.ChildWorkflowCancellationType.ABANDON,
                 static_summary=f"{request.workflow} for order {self._order.state.order.order_id}",
             )
+        except WorkflowAlreadyStartedError:
+            pass  # started by this very rule run before (a retry after a hand-over): once it is
+        except FailureError as err:
+            self._order.record("rule_failed", f"{label}: its workflow {request.workflow!r} did not start: {err}")
 
     def _skip(self, branch: Branch, message: str) -> Step:
         self._order.record("rule_skipped", message)
+        self._visit.outcomes[branch.rules[branch.position]] = "skipped"
         branch.advance(workflow.now())
         return "next"
 
@@ -210,7 +225,7 @@ class StageRunner:
             retry_policy=rule_type.retry,
             summary=f"{self._visit.stage}: {label}",
         )
-        self._handles.add(handle)
+        self._handles.append(handle)
         self._running.add(index)  # until its result is applied: no hand-over in between
         try:
             try:
@@ -221,11 +236,16 @@ class StageRunner:
                 self._fail(branch, f"{label}: failed, {_cause(err)}")
                 return "stop"
             finally:
-                self._handles.discard(handle)
-            if result.child_workflow is not None:
-                await self._start_child(rule_input.run_key, result.child_workflow)
+                self._handles.remove(handle)
+            # Applied even if the order left the stage meanwhile: the rule did run.
+            self._visit.outcomes[index] = "done"
             self._order.apply_rule_result(self._visit, rule_input.run_key, label, rule.type, result)
             branch.advance(workflow.now())
         finally:
             self._running.discard(index)
+        if result.child_workflow is not None:
+            # Shielded: a stage change while it starts does not undo the start of a rule that ran.
+            start = asyncio.ensure_future(self._start_child(rule_input.run_key, label, result.child_workflow))
+            self._child_starts.append(start)
+            await asyncio.shield(start)
         return "stop" if self._over else "next"

@@ -5,8 +5,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from activities.rules._shipments import is_paid, order_shipments
 from activities.rules.base import RuleContext, RuleType, once
 from automation.rules import RuleParams, RuleResult
-from store.tables import Shipment
-from store.tables_shipments import DeletedOrder
+from store.tables import Comment, Document, Order, Shipment, Task
+from store.tables_people import OrderActivity
+from store.tables_shipments import DeletedOrder, ShipmentMark
+
+ORDER_PARTS: tuple[type[Shipment | ShipmentMark | Comment | Document | OrderActivity | Task], ...] = (
+    Shipment, ShipmentMark, Comment, Document, OrderActivity, Task,
+)  # fmt: skip
+"""Deleted with the order. Kept: the timeline, the automation log, the messages sent and
+the notifications given (what happened), and the tombstone that ends the workflow."""
 
 
 class DeleteOrderParams(RuleParams):
@@ -21,7 +28,9 @@ async def delete_order(ctx: RuleContext, params: DeleteOrderParams) -> RuleResul
         if await db.get(DeletedOrder, ctx.order_id) is not None:
             return RuleResult(summary="the order was already deleted", effective=False, end_order=True)
         shipments = len(await order_shipments(db, ctx.order_id))
-        await db.exec(delete(Shipment).where(col(Shipment.order_id) == ctx.order_id))
+        for part in ORDER_PARTS:
+            await db.exec(delete(part).where(col(part.order_id) == ctx.order_id))
+        await db.exec(delete(Order).where(col(Order.id) == ctx.order_id))
         db.add(DeletedOrder(order_id=ctx.order_id, run_key=ctx.run_key))
         return RuleResult(summary=f"order deleted, unpaid ({shipments} shipment(s) removed)", end_order=True)
 
@@ -31,7 +40,8 @@ async def delete_order(ctx: RuleContext, params: DeleteOrderParams) -> RuleResul
 RULE = RuleType(
     kind="delete_order",
     title="Delete order",
-    description="deletes the order if it is unpaid (no shipment marked paid, order.paid not set); its workflow ends",
+    description="deletes the order if it is unpaid (no shipment marked paid, order.paid not set), with its shipments, "
+    "comments, documents, activities and tasks; its workflow ends",
     params=DeleteOrderParams,
     run=delete_order,
 )

@@ -1,7 +1,7 @@
 from sqlmodel import select
 
 from store.database import session
-from store.tables import Shipment
+from store.tables import Comment, Order, Shipment
 from store.tables_shipments import DeletedOrder
 
 
@@ -10,6 +10,9 @@ async def add_shipments(engine):
         db.add(Shipment(id="s1", order_id="O-1"))
         db.add(Shipment(id="s2", order_id="O-1"))
         db.add(Shipment(id="s1", order_id="O-2"))
+        db.add(Order(id="O-2", pipeline_id="p", stage="new"))  # O-1 is the store fixture's
+        for order_id in ("O-1", "O-2"):
+            db.add(Comment(run_key=f"{order_id}/0/0", order_id=order_id, text="a comment"))
         await db.commit()
 
 
@@ -18,6 +21,13 @@ async def store_state(engine):
         shipments = sorted((s.order_id, s.id) for s in await db.exec(select(Shipment)))
         deleted = [(d.order_id, d.run_key) for d in await db.exec(select(DeletedOrder))]
     return shipments, deleted
+
+
+async def kept_orders_and_comments(engine):
+    async with session(engine) as db:
+        orders = sorted(o.id for o in await db.exec(select(Order)))
+        comments = sorted(c.order_id for c in await db.exec(select(Comment)))
+    return orders, comments
 
 
 async def test_deletes_an_unpaid_order_and_ends_it(run_rule, rule_deps):
@@ -30,6 +40,7 @@ async def test_deletes_an_unpaid_order_and_ends_it(run_rule, rule_deps):
     assert (result.end_order, result.effective) == (True, True)
     assert result.summary == "order deleted, unpaid (2 shipment(s) removed)"
     assert await store_state(rule_deps.engine) == ([("O-2", "s1")], [("O-1", "O-1/1/0")])
+    assert await kept_orders_and_comments(rule_deps.engine) == (["O-2"], ["O-2"])
     assert retried == result
     assert (later.end_order, later.effective, later.summary) == (True, False, "the order was already deleted")
 
@@ -42,6 +53,7 @@ async def test_an_order_paid_by_pay_order_is_kept(run_rule, rule_deps):
 
     assert (result.end_order, result.effective, result.summary) == (False, False, "not deleted: the order is paid")
     assert await store_state(rule_deps.engine) == ([("O-1", "s1"), ("O-1", "s2"), ("O-2", "s1")], [])
+    assert await kept_orders_and_comments(rule_deps.engine) == (["O-1", "O-2"], ["O-1", "O-2"])
 
 
 async def test_an_order_the_workflow_knows_as_paid_is_kept(run_rule, rule_deps):
