@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -33,6 +34,9 @@ from automation.state import EventOutcome, OrderInput, OrderView
 from workflows.order import OrderWorkflow
 
 UPDATE_ATTEMPTS = 6
+ANSWER_WITHIN = timedelta(seconds=10)
+"""How long ``apply_event`` waits for the order's answer; with no worker running it raises
+``WorkflowUpdateRPCTimeoutOrCancelledError`` then (nothing applied: retry with the same id)."""
 
 
 class InvalidEvent(ValueError):
@@ -68,9 +72,10 @@ class OrderSummary:
 
 
 class OrderClient:
-    def __init__(self, client: Client, task_queue: str = TASK_QUEUE) -> None:
+    def __init__(self, client: Client, task_queue: str = TASK_QUEUE, answer_within: timedelta = ANSWER_WITHIN) -> None:
         self.client = client
         self.task_queue = task_queue
+        self.answer_within = answer_within
 
     def _start(self, order: NewOrder) -> dict[str, Any]:
         attributes = [
@@ -125,12 +130,17 @@ class OrderClient:
     async def _update(self, order: str | NewOrder, update_id: str, payload: dict[str, Any]) -> EventOutcome:
         if isinstance(order, str):
             outcome: EventOutcome = await self.handle(order).execute_update(
-                "apply_event", payload, id=update_id, result_type=EventOutcome
+                "apply_event", payload, id=update_id, result_type=EventOutcome, rpc_timeout=self.answer_within
             )
             return outcome
         start = WithStartWorkflowOperation(OrderWorkflow.run, OrderInput(order=order), **self._start(order))
         outcome = await self.client.execute_update_with_start_workflow(
-            "apply_event", payload, id=update_id, start_workflow_operation=start, result_type=EventOutcome
+            "apply_event",
+            payload,
+            id=update_id,
+            start_workflow_operation=start,
+            result_type=EventOutcome,
+            rpc_timeout=self.answer_within,
         )
         return outcome
 

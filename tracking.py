@@ -45,7 +45,7 @@ def sign(secret: str, tracked: Tracked) -> str:
 def verify(secret: str, token: str) -> Tracked | None:
     """The tracked thing, or None if the token was not made with ``secret``."""
     body, _, mac = token.partition(".")
-    if not hmac.compare_digest(mac, _mac(secret, body)):
+    if not hmac.compare_digest(mac.encode(errors="replace"), _mac(secret, body).encode()):
         return None
     try:
         data: Any = json.loads(_unb64(body))

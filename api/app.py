@@ -19,7 +19,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
-from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateFailedError
+from temporalio.client import (
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -32,6 +36,7 @@ from automation.state import EventOutcome, OrderView
 from config import Settings
 from order_client import InvalidEvent, OrderClient, OrderSummary, parse_event
 from store.database import session
+from store.directory import customers_by_contact
 from store.orders import read_timeline
 from store.tables import Document, Order, PipelineRecord
 
@@ -67,8 +72,12 @@ def create_app(orders: OrderClient, engine: AsyncEngine, settings: Settings) -> 
     _install_error_handlers(app)
 
     @app.post("/orders", status_code=201, response_model=dict[str, str])
-    async def create_order(order: NewOrder) -> dict[str, str]:
+    async def create_order(order: NewOrder) -> dict[str, str] | JSONResponse:
         """Starts the order; creating one that exists changes nothing."""
+        async with session(engine) as db:
+            if await db.get(PipelineRecord, order.pipeline_id) is None:
+                problem = f"pipeline_id: no pipeline {order.pipeline_id!r}; load it first"
+                return JSONResponse({"detail": "invalid request", "errors": [problem]}, status_code=422)
         handle = await orders.create_order(order)
         return {"order_id": order.order_id, "workflow_id": handle.id}
 
@@ -97,6 +106,24 @@ def create_app(orders: OrderClient, engine: AsyncEngine, settings: Settings) -> 
         parsed = _parsed(event, idempotency_key)
         reached = await orders.send_customer_event(customer_id, parsed)
         return {"event_id": parsed.event_id, "orders": reached}
+
+    @app.post("/contacts/events", status_code=202, response_model=dict[str, Any])
+    async def send_contact_event(
+        event: EventIn,
+        email: Annotated[str | None, Query(max_length=320, description="the sender's e-mail address")] = None,
+        phone: Annotated[str | None, Query(max_length=40, description="the caller's phone number")] = None,
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    ) -> dict[str, Any] | JSONResponse:
+        """An event from an e-mail address or a phone number (a mail server, telephony): it
+        reaches every open order of each customer with that address or number in their card."""
+        if (email is None) == (phone is None):
+            problem = "query: give exactly one of email or phone"
+            return JSONResponse({"detail": "invalid request", "errors": [problem]}, status_code=422)
+        parsed = _parsed(event, idempotency_key)
+        async with session(engine) as db:
+            customers = await customers_by_contact(db, email=email, phone=phone)
+        reached = [order for customer in customers for order in await orders.send_customer_event(customer, parsed)]
+        return {"event_id": parsed.event_id, "customers": customers, "orders": reached}
 
     @app.get("/orders/{order_id}", response_model=OrderView)
     async def order_state(order_id: str) -> OrderView:
@@ -131,26 +158,35 @@ def create_app(orders: OrderClient, engine: AsyncEngine, settings: Settings) -> 
         body = await request.body()
         async with session(engine) as db:
             pipeline = await db.get(PipelineRecord, pipeline_id)
-            if pipeline is None:
-                return _webhook_error(404, "unknown pipeline")
-            refusal = check(pipeline.webhook_secret, x_webhook_timestamp, x_webhook_signature, body, time.time())
-            if refusal is not None:
-                return _webhook_error(401, "access denied", refusal)
-            if not target:
-                return _webhook_error(400, "target not set")
-            if not target.startswith("ORDER_") or len(target) == len("ORDER_"):
-                return _webhook_error(400, "bad target format", "expected ORDER_<order id>")
-            order_id = target.removeprefix("ORDER_")
+        if pipeline is None:
+            return _webhook_error(404, "unknown pipeline")
+        signed = (target or "", code or "", body)
+        refusal = check(pipeline.webhook_secret, x_webhook_timestamp, x_webhook_signature, *signed, time.time())
+        if refusal is not None:
+            return _webhook_error(401, "access denied", refusal)
+        if not target:
+            return _webhook_error(400, "target not set")
+        if not target.startswith("ORDER_") or len(target) == len("ORDER_"):
+            return _webhook_error(400, "bad target format", "expected ORDER_<order id>")
+        order_id = target.removeprefix("ORDER_")
+        async with session(engine) as db:
             order = await db.get(Order, order_id)
         if order is None or order.pipeline_id != pipeline_id:
             return _webhook_error(404, "target not found")
         payload = _json_object(body)
         if not code or payload is None:
             return _webhook_error(400, "code not set" if not code else "the body must be empty or a JSON object")
-        # A retried call (same timestamp and signature) is the same event: applied once.
-        digest = hashlib.sha256(f"{pipeline_id}|{target}|{x_webhook_timestamp}|{x_webhook_signature}".encode())
-        data = {"code": code, "payload": payload}
-        await _fire(orders, order_id, f"webhook-{digest.hexdigest()[:32]}", "webhook", data)
+        # The signature covers timestamp, target, code and body: a retried call is the same
+        # event (applied once), any other call another one.
+        digest = hashlib.sha256(f"{pipeline_id}|{x_webhook_signature}".encode()).hexdigest()[:32]
+        try:
+            await _fire(orders, order_id, f"webhook-{digest}", "webhook", {"code": code, "payload": payload})
+        except InvalidEvent as err:
+            return _webhook_error(400, "bad payload", str(err).removeprefix("invalid event: "))
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+            return _webhook_error(404, "target not found", "the order has ended")
         return JSONResponse({"result": True})
 
     @app.get("/t/open/{token}", include_in_schema=False)
@@ -206,7 +242,7 @@ def _json_object(body: bytes) -> dict[str, Any] | None:
         return {}
     try:
         value = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
         return None
     return value if isinstance(value, dict) else None
 
@@ -247,6 +283,12 @@ def _install_error_handlers(app: FastAPI) -> None:
                             status_code=409)  # fmt: skip
 
     app.add_exception_handler(WorkflowAlreadyStartedError, closed_order)
+
+    async def no_answer(request: Request, err: Exception) -> JSONResponse:
+        detail = "the order did not answer in time (is a worker running?); retry with the same Idempotency-Key"
+        return JSONResponse({"detail": detail, "errors": []}, status_code=503)
+
+    app.add_exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError, no_answer)
 
 
 def _detail(err: Any) -> str:

@@ -1,31 +1,36 @@
-"""Webhook request signatures: ``X-Webhook-Timestamp: <unix seconds>`` and
-``X-Webhook-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>``.
-A request more than five minutes off is refused, so a captured one cannot be replayed
-later; the comparison takes constant time."""
+"""Webhook request signatures. The caller sends ``X-Webhook-Timestamp: <unix seconds>`` and
+``X-Webhook-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<target>.<code>.<raw body>")>``,
+with ``target`` and ``code`` exactly as in the query string. The signature covers what the
+call does (which order, which trigger, what payload), so a captured call cannot be aimed
+elsewhere; a call more than five minutes off is refused, so it cannot be replayed later;
+the comparison takes constant time."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 TOLERANCE_SECONDS = 300
+_TIMESTAMP = re.compile(r"^\d{1,12}$")
 
 
-def signature(secret: str, timestamp: str, body: bytes) -> str:
-    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return "sha256=" + mac.hexdigest()
+def signature(secret: str, timestamp: str, target: str, code: str, body: bytes) -> str:
+    signed = f"{timestamp}.{target}.{code}.".encode() + body
+    return "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
-def check(secret: str, timestamp: str | None, given: str | None, body: bytes, now: float) -> str | None:
+def check(
+    secret: str, timestamp: str | None, given: str | None, target: str, code: str, body: bytes, now: float
+) -> str | None:
     """None if the request is authentic and fresh; else why not."""
     if not timestamp or not given:
         return "missing signature or timestamp"
-    try:
-        sent_at = int(timestamp)
-    except ValueError:
-        return "bad timestamp"
-    if abs(now - sent_at) > TOLERANCE_SECONDS:
+    if not _TIMESTAMP.match(timestamp):
+        return "bad timestamp: unix seconds expected"
+    if abs(now - int(timestamp)) > TOLERANCE_SECONDS:
         return "stale timestamp"
-    if not hmac.compare_digest(given.encode(), signature(secret, timestamp, body).encode()):
+    expected = signature(secret, timestamp, target, code, body)
+    if not hmac.compare_digest(given.encode(errors="replace"), expected.encode()):
         return "bad signature"
     return None

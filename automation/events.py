@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from automation.models import EdgeStrict, check_plain_json
+from automation.models import MAX_JSON_BYTES, EdgeStrict, check_plain_json
 
 
 class EventData(BaseModel):
@@ -280,7 +280,8 @@ def event_json_schema() -> dict[str, Any]:
                     "data": data,
                     "occurred_at": {"type": "string", "format": "date-time"},
                 },
-                "required": ["event_id", "type", "occurred_at"],
+                # data may be left out only when none of its fields is required
+                "required": ["event_id", "type", *(["data"] if data.get("required") else []), "occurred_at"],
                 "additionalProperties": False,
                 **({"$defs": definitions} if definitions else {}),
             }
@@ -289,6 +290,7 @@ def event_json_schema() -> dict[str, Any]:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "Order event",
         "description": "Customer activity events (those that end a Wait): "
-        + ", ".join(sorted(n for n, k in EVENT_TYPES.items() if k.customer_activity)),
+        + ", ".join(sorted(n for n, k in EVENT_TYPES.items() if k.customer_activity))
+        + f". An event is at most {MAX_JSON_BYTES} bytes of JSON; numbers are finite; text holds no NUL.",
         "oneOf": variants,
     }

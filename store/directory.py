@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
-from sqlmodel import col, delete, select
+from sqlmodel import col, delete, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from automation.errors import describe
@@ -52,16 +52,25 @@ async def customer_phones(db: AsyncSession, customer_id: str) -> list[CustomerPh
     return list(rows)
 
 
+async def customers_by_contact(db: AsyncSession, *, email: str | None = None, phone: str | None = None) -> list[str]:
+    """Ids of the customers whose card has this e-mail address (any case) or phone number."""
+    if email is not None:
+        query = select(CustomerEmail.customer_id).where(func.lower(CustomerEmail.address) == email.strip().lower())
+    elif phone is not None:
+        query = select(CustomerPhone.customer_id).where(CustomerPhone.number == phone.strip())
+    else:
+        return []
+    return sorted(set(await db.exec(query)))
+
+
 async def customer_values(db: AsyncSession, customer_id: str | None) -> dict[str, Any]:
     """The customer as templates see it: ``customer.first_name``, ``customer.email``..."""
     customer = await db.get(Customer, customer_id) if customer_id else None
     if customer is None:
         return {}
     emails = await customer_emails(db, customer.id)
-    phones = await db.exec(
-        select(CustomerPhone).where(CustomerPhone.customer_id == customer.id).order_by(col(CustomerPhone.position))
-    )
-    first_phone = next(iter(phones), None)
+    phones = await customer_phones(db, customer.id)
+    first_phone = phones[0] if phones else None
     return {
         "id": customer.id,
         "first_name": customer.first_name,

@@ -48,6 +48,7 @@ stages:
   - id: done
     title: Done
     final: success
+    triggers: [{type: shipped}]
 """
 )
 

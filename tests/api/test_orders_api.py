@@ -3,10 +3,18 @@ read state and timeline, list by stage; bad input gets a 4xx that says where."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
 from typing import Any
 
-from tests.api.conftest import Api
-from tests.helpers import eventually, new_order
+import httpx
+
+from api.app import create_app
+from api.server import serving
+from order_client import OrderClient
+from tests.api.conftest import PIPELINE, Api
+from tests.conftest import running_engine, seed
+from tests.helpers import eventually, new_order, ready_view
 
 
 async def _create(api: Api) -> str:
@@ -71,10 +79,22 @@ async def test_bad_input_gets_a_4xx_that_says_what_and_where(api: Api):
         (await api.http.post(url, json={**PAYMENT, "colour": "red"}), 422, "body.colour: unknown field"),
         (await api.http.post("/orders", json={"order_id": "bad id!", "pipeline_id": "shop"}), 422,
          "body.order_id: string should match pattern"),
+        (await api.http.post("/orders", json={"order_id": "o-1", "pipeline_id": "nope"}), 422,
+         "pipeline_id: no pipeline 'nope'; load it first"),
+        (await api.http.post("/orders", content=b'{"order_id": "o-2", "pipeline_id": "shop", "fields": {"x": NaN}}',
+                             headers={"content-type": "application/json"}), 422,
+         "body: the order must not hold NaN or infinite numbers"),
+        (await api.http.post(url, content=b'{"type": "payment", "data": {"amount": Infinity, "currency": "EUR"}}',
+                             headers={"content-type": "application/json"}), 422,
+         "the event must not hold NaN or infinite numbers"),
     ]  # fmt: skip
     for response, status, error in cases:
         assert response.status_code == status, response.text
         assert any(line.startswith(error) for line in response.json()["errors"]), response.json()
+
+    nested = b'{"type": "webhook", "data": {"code": "x", "payload": ' + b"[" * 100_000
+    too_deep = await api.http.post(url, content=nested, headers={"content-type": "application/json"})
+    assert (too_deep.status_code, too_deep.json()) == (400, {"detail": "There was an error parsing the body"})
 
     missing = await api.http.get("/orders/no-such-order")
     assert (missing.status_code, missing.json()["detail"]) == (404, "no order 'no-such-order'")
@@ -120,4 +140,85 @@ async def test_a_customer_event_reaches_every_open_order_of_the_customer(api: Ap
     assert response.status_code == 202
     assert sorted(response.json()["orders"]) == sorted([first.order_id, second.order_id])
     for order in (first, second):
-        await eventually(lambda order_id=order.order_id: _timeline_kinds(api, order_id, "event_received", 2))
+        await eventually(lambda order_id=order.order_id: _received(api, order_id, "c-1"))
+    retried = await api.http.post(f"/customers/{customer_id}/events", json=chat, headers={"Idempotency-Key": "c-1"})
+    assert sorted(retried.json()["orders"]) == sorted([first.order_id, second.order_id])
+    for order in (first, second):
+        await eventually(lambda order_id=order.order_id: _timeline_kinds(api, order_id, "event_duplicate", 1))
+        timeline = (await api.http.get(f"/orders/{order.order_id}/timeline")).json()
+        assert [e["data"]["event"]["event_id"] for e in timeline if e["kind"] == "event_received"].count("c-1") == 1
+
+
+async def _received(api: Api, order_id: str, event_id: str) -> bool:
+    response = await api.http.get(f"/orders/{order_id}/timeline")
+    entries = response.json() if response.status_code == 200 else []
+    return any(e["kind"] == "event_received" and e["data"]["event"]["event_id"] == event_id for e in entries)
+
+
+async def test_a_customer_event_skips_the_orders_that_are_closed(api: Api):
+    open_order, closed = new_order("shop"), new_order("shop")
+    closed.customer = open_order.customer
+    for order in (open_order, closed):
+        await api.http.post("/orders", json=order.model_dump(mode="json"))
+    shipped = {"type": "shipped", "data": {}}
+    assert (await api.http.post(f"/orders/{closed.order_id}/events?wait=true", json=shipped)).json()["stage"] == "done"
+
+    async def closed_listed() -> bool:
+        found = (await api.http.get("/orders", params={"stage": "done", "pipeline": "shop"})).json()
+        return closed.order_id in {o["order_id"] for o in found}
+
+    await eventually(closed_listed)
+    visit = {"type": "visit", "data": {}}
+    response = await api.http.post(f"/customers/{open_order.customer.id}/events", json=visit)  # type: ignore[union-attr]
+    assert response.json()["orders"] == [open_order.order_id]
+
+
+async def test_with_no_worker_an_answer_is_a_503_and_an_accepted_event_is_kept(dev_env, deps, api_port):
+    """No worker polls the orders' task queue: waiting for an outcome fails with a 503 that
+    says to retry, a fire-and-forget event is accepted, and a worker that comes later applies it."""
+    await seed(deps.engine, PIPELINE)
+    orders = OrderClient(dev_env.client, task_queue=f"nobody-{uuid.uuid4()}", answer_within=timedelta(seconds=1))
+    order = new_order("shop")
+    app = create_app(orders, deps.engine, deps.settings)
+    async with serving(app, "127.0.0.1", api_port) as url, httpx.AsyncClient(base_url=url) as http:
+        assert (await http.post("/orders", json=order.model_dump(mode="json"))).status_code == 201
+        waited = await http.post(f"/orders/{order.order_id}/events?wait=true", json=PAYMENT)
+        assert waited.status_code == 503
+        assert "retry with the same Idempotency-Key" in waited.json()["detail"]
+        headers = {"Idempotency-Key": "kept-1"}
+        accepted = await http.post(f"/orders/{order.order_id}/events", json=PAYMENT, headers=headers)
+        assert (accepted.status_code, accepted.json()) == (202, {"event_id": "kept-1", "accepted": True})
+
+    async with running_engine(dev_env, deps, task_queue=orders.task_queue) as engine:
+        view = await eventually(lambda: _received_in_view(engine.orders, order.order_id, "kept-1"))
+    assert view.stage == "paid"
+
+
+async def _received_in_view(orders: OrderClient, order_id: str, event_id: str):
+    view = await ready_view(orders, order_id)
+    received = [e.data["event"]["event_id"] for e in view.timeline if e.kind == "event_received"] if view else []
+    return view if event_id in received else None
+
+
+async def test_an_event_from_a_phone_number_or_address_reaches_the_customers_open_orders(api: Api):
+    order = new_order("shop")
+    await api.http.post("/orders", json=order.model_dump(mode="json"))
+    assert order.customer is not None
+    await eventually(lambda: _timeline_kinds(api, order.order_id, "order_created", 1))  # its card is stored
+
+    call = {"type": "call_incoming", "data": {"line": "main"}}
+    by_phone = await api.http.post("/contacts/events", params={"phone": order.customer.phones[0].value}, json=call)
+    assert by_phone.status_code == 202, by_phone.text
+    assert order.order_id in by_phone.json()["orders"]
+    assert order.customer.id in by_phone.json()["customers"]
+    mail = {"type": "email_received", "data": {"subject": "About my order"}}
+    address = order.customer.emails[0].value.upper()
+    by_address = await api.http.post("/contacts/events", params={"email": address}, json=mail)
+    assert (by_address.json()["customers"], by_address.json()["orders"]) == ([order.customer.id], [order.order_id])
+    for sent in (by_phone, by_address):
+        await eventually(lambda event_id=sent.json()["event_id"]: _received(api, order.order_id, event_id))
+
+    nobody = await api.http.post("/contacts/events", params={"email": "nobody@example.com"}, json=mail)
+    assert (nobody.status_code, nobody.json()["orders"]) == (202, [])
+    neither = await api.http.post("/contacts/events", json=mail)
+    assert (neither.status_code, neither.json()["errors"]) == (422, ["query: give exactly one of email or phone"])

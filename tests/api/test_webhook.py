@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 from api.signatures import signature
 from store.database import session
 from store.tables import PipelineRecord
 from tests.api.conftest import Api
-from tests.helpers import eventually, new_order, ready_view
+from tests.helpers import event, eventually, new_order, ready_view
 
 
 async def _secret(api: Api) -> str:
@@ -40,10 +39,13 @@ async def _in_store(api: Api, order_id: str) -> bool:
 
 
 async def _call(api: Api, secret: str, params: dict, body: bytes = b'{"note": "from the ERP"}', **overrides):
+    """A call signed for ``params`` (or for ``signed_for`` to forge one aimed elsewhere)."""
     timestamp = str(overrides.pop("timestamp", int(time.time())))
+    signed = overrides.pop("signed_for", params)
+    mac = signature(secret, timestamp, signed.get("target", ""), signed.get("code", ""), body)
     headers = {
         "X-Webhook-Timestamp": timestamp,
-        "X-Webhook-Signature": overrides.pop("signature", signature(secret, timestamp, body)),
+        "X-Webhook-Signature": overrides.pop("signature", mac),
         "Content-Type": "application/json",
     }
     return await api.http.post(f"/webhooks/{overrides.pop('pipeline', 'shop')}", params=params, content=body,
@@ -84,24 +86,53 @@ async def _has(api: Api, order_id: str, kind: str):
     return view if view is not None and any(e.kind == kind for e in view.timeline) else None
 
 
-async def test_refusals(api: Api):
+async def test_two_calls_in_the_same_second_are_two_events(api: Api):
     order_id, secret = await _order(api), await _secret(api)
+    fixed = int(time.time())
+    for code in ("other", "abc12"):  # same order, timestamp and body; another trigger code
+        response = await _call(api, secret, {"target": f"ORDER_{order_id}", "code": code}, b"", timestamp=fixed)
+        assert response.json() == {"result": True}
+    view = await eventually(lambda: _at(api, order_id, "hooked"))
+    codes = [e.data["event"]["data"]["code"] for e in view.timeline if _is_webhook(e)]
+    assert codes == ["other", "abc12"]
+
+
+def _is_webhook(entry) -> bool:
+    return entry.kind == "event_received" and entry.data["event"]["type"] == "webhook"
+
+
+async def test_refusals(api: Api):
+    order_id, other_id, secret = await _order(api), await _order(api), await _secret(api)
     good = {"target": f"ORDER_{order_id}", "code": "abc12"}
     stale = int(time.time()) - 3600
     cases = [
         (await _call(api, secret, good, signature="sha256=" + "0" * 64), 401, "access denied", "bad signature"),
+        (await _call(api, secret, good, signature="sha256=é".encode()), 401, "access denied", "bad signature"),
         (await _call(api, "not-the-secret", good), 401, "access denied", "bad signature"),
+        # a captured call aimed at another order, or at another trigger, no longer matches
+        (await _call(api, secret, {**good, "target": f"ORDER_{other_id}"}, signed_for=good), 401,
+         "access denied", "bad signature"),
+        (await _call(api, secret, {**good, "code": "other"}, signed_for=good), 401, "access denied", "bad signature"),
         (await _call(api, secret, good, timestamp=stale), 401, "access denied", "stale timestamp"),
+        (await _call(api, secret, good, timestamp="9" * 400), 401, "access denied",
+         "bad timestamp: unix seconds expected"),
         (await _call(api, secret, good, pipeline="nope"), 404, "unknown pipeline", None),
         (await _call(api, secret, {"code": "abc12"}), 400, "target not set", None),
         (await _call(api, secret, {"target": order_id, "code": "abc12"}), 400, "bad target format",
          "expected ORDER_<order id>"),
         (await _call(api, secret, {"target": "ORDER_nobody", "code": "abc12"}), 404, "target not found", None),
         (await _call(api, secret, good, body=b"[1, 2]"), 400, "the body must be empty or a JSON object", None),
+        (await _call(api, secret, good, body=b"[" * 100_000), 400, "the body must be empty or a JSON object", None),
+        (await _call(api, secret, good, body=b'{"x": NaN}'), 400, "bad payload",
+         "the event must not hold NaN or infinite numbers"),
     ]  # fmt: skip
     for response, status, error, reason in cases:
         expected = {"result": False, "error": error} | ({"reason": reason} if reason else {})
         assert (response.status_code, response.json()) == (status, expected)
-    view = await ready_view(api.engine.orders, order_id)
-    assert view is not None and view.stage == "new"
-    assert json.dumps([e.kind for e in view.timeline]).count("webhook") == 0
+
+    # Events are handled in arrival order: once this one is, any webhook call before it was too.
+    await api.engine.orders.apply_event(order_id, event("visit"))
+    for refused_id in (order_id, other_id):
+        view = await ready_view(api.engine.orders, refused_id)
+        assert view is not None and view.stage == "new"
+        assert [e for e in view.timeline if _is_webhook(e)] == []
