@@ -33,7 +33,9 @@ async def _heartbeat(every: timedelta) -> None:
 def rule_activity(rule: RuleType[Any], deps: Deps) -> Callable[[RuleInput], Any]:
     async def run(input: RuleInput) -> RuleResult:
         params = rule.params.model_validate(input.params)
-        context = RuleContext(input=input, deps=deps, values=await _template_values(deps, input))
+        attempts = rule.retry.maximum_attempts
+        final = 0 < attempts <= activity.info().attempt
+        context = RuleContext(input=input, deps=deps, values=await _template_values(deps, input), final_attempt=final)
         if rule.heartbeat is None:
             return await rule.run(context, params)
         beating = asyncio.create_task(_heartbeat(rule.heartbeat / 4))

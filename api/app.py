@@ -208,20 +208,19 @@ def create_app(orders: OrderClient, engine: AsyncEngine, settings: Settings) -> 
 
     @app.get("/t/doc/{token}", include_in_schema=False)
     async def document_opened(token: str) -> Response:
+        """The document itself, behind its signed link: opening it fires Document opened."""
         found = tracking.verify(settings.tracking_secret, token)
         if found is None or found.kind != "document" or not found.template_id:
             raise HTTPException(404, "unknown document")
+        async with session(engine) as db:
+            document = await db.get(Document, found.ref)
+        if document is None:  # deleted with its order
+            raise HTTPException(404, "unknown document")
         data = {"template_id": found.template_id, "document_id": found.ref}
         await _fire(orders, found.order_id, f"opened-{found.ref}", "document_opened", data)
-        return RedirectResponse(f"/documents/{found.ref}", status_code=302)
-
-    @app.get("/documents/{document_id}", include_in_schema=False)
-    async def document(document_id: str) -> Response:
-        async with session(engine) as db:
-            found = await db.get(Document, document_id)
-        if found is None:
-            raise HTTPException(404, "unknown document")
-        return Response(found.html, media_type="text/html")
+        # Templates are the admin's HTML; values in them are escaped, and no script runs.
+        headers = {"Content-Security-Policy": "script-src 'none'; object-src 'none'", "Cache-Control": "no-store"}
+        return Response(document.html, media_type="text/html", headers=headers)
 
     return app
 

@@ -16,9 +16,10 @@ from pydantic import AfterValidator
 
 
 @cache
-def _environment() -> ImmutableSandboxedEnvironment:
+def _environment(html: bool = False) -> ImmutableSandboxedEnvironment:
     # Chainable: {{ trigger.payload.x }} renders empty when there is no payload at all.
-    return ImmutableSandboxedEnvironment(autoescape=False, keep_trailing_newline=True, undefined=ChainableUndefined)
+    # HTML templates escape the values they insert: a customer named <script> stays text.
+    return ImmutableSandboxedEnvironment(autoescape=html, keep_trailing_newline=True, undefined=ChainableUndefined)
 
 
 def check_template(text: str) -> str:
@@ -30,10 +31,11 @@ def check_template(text: str) -> str:
     return text
 
 
-def render(text: str, values: Mapping[str, Any]) -> str:
-    """Raises ValueError, saying why, for a template that cannot render (e.g. ``{{ 1 + "a" }}``)."""
+def render(text: str, values: Mapping[str, Any], html: bool = False) -> str:
+    """Raises ValueError, saying why, for a template that cannot render (e.g. ``{{ 1 + "a" }}``).
+    With ``html``, the values inserted are HTML-escaped."""
     try:
-        return _environment().from_string(text).render(values)
+        return _environment(html).from_string(text).render(values)
     except (TemplateError, TypeError, ValueError, ArithmeticError) as err:
         raise ValueError(f"template cannot be rendered: {err}") from None
 

@@ -1,9 +1,11 @@
 """One POST to a provider's HTTP API, with the error semantics every provider shares:
 
-* 2xx: the JSON answer;
-* 429, 5xx, other non-4xx statuses, no connection, time-out: transient, retried by the
+* 2xx: taken; the JSON answer (empty if it sent none);
+* 429, 5xx, other non-4xx statuses, no connection: not taken, transient, retried by the
   activity's retry policy (after ``Retry-After`` when the provider says how long);
-* any other 4xx (invalid number, bad credentials...): a permanent refusal, not retried.
+* any other 4xx (invalid number, bad credentials...): a permanent refusal, not retried;
+* the request went out but no answer came back (time-out, connection lost): it may have
+  been taken, ``DeliveryUnknown``.
 """
 
 from __future__ import annotations
@@ -15,8 +17,12 @@ from typing import Any
 import httpx
 from temporalio.exceptions import ApplicationError
 
+from providers.delivery import DeliveryUnknown
+
 UNAVAILABLE = "ProviderUnavailable"
 REFUSED = "ProviderRefused"
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+"""Transport errors before the request left: nothing was taken."""
 MAX_RETRY_AFTER = timedelta(hours=1)
 """A provider asking for more than this is waited for this long, then asked again."""
 
@@ -62,8 +68,10 @@ async def post(client: httpx.AsyncClient, what: str, url: str, **request: Any) -
     ``what`` names the provider in error messages."""
     try:
         response = await client.post(url, **request)
-    except httpx.TransportError as err:
+    except NOT_SENT as err:
         raise ApplicationError(f"{what} unreachable: {type(err).__name__}: {err}", type=UNAVAILABLE) from err
+    except httpx.TransportError as err:
+        raise DeliveryUnknown(f"{what} did not answer: {type(err).__name__}: {err}") from err
     status = response.status_code
     if 400 <= status < 500 and status != 429:
         raise refused(f"{what} refused ({status}) {_detail(response)}")
@@ -77,8 +85,4 @@ async def post(client: httpx.AsyncClient, what: str, url: str, **request: Any) -
         answer: Any = response.json()
     except ValueError:
         answer = None
-    if not isinstance(answer, dict):
-        # Accepted, but we cannot tell its id: retrying with the same key is safe (the
-        # provider dedupes) and may get a readable answer.
-        raise ApplicationError(f"{what} answered {status} without a JSON object", type=UNAVAILABLE)
-    return answer
+    return answer if isinstance(answer, dict) else {}  # taken, even if we cannot read its id

@@ -7,15 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import col, delete, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from automation.errors import describe
 from automation.order import CustomerInfo
+from automation.templating import Template
 from store.database import upsert
 from store.lists import save_list
-from store.tables import Customer, CustomerEmail, CustomerPhone, Employee
+from store.tables import Customer, CustomerEmail, CustomerPhone, DocumentTemplate, Employee
 from store.tables_lists import ListDefinition
 
 
@@ -87,13 +88,23 @@ async def employee_values(db: AsyncSession, employee_id: str | None) -> dict[str
     return employee.model_dump() if employee else {}
 
 
+class DocumentTemplateSpec(BaseModel):
+    """A document template as the directory file holds it (checked as templates)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,63}$")
+    title: Template = Field(min_length=1, max_length=255)
+    body: Template = Field(min_length=1, max_length=100_000, description="HTML")
+
+
 @dataclass(frozen=True)
 class Directory:
-    """A directory file: employees, customers, and the lists an admin defines."""
+    """A directory file: employees, customers, and the lists and document templates an admin defines."""
 
     employees: list[Employee]
     customers: list[CustomerInfo]
     lists: list[ListDefinition]
+    document_templates: list[DocumentTemplateSpec]
 
 
 def read_directory(path: str | Path) -> Directory:
@@ -104,6 +115,7 @@ def read_directory(path: str | Path) -> Directory:
             employees=[Employee.model_validate(e) for e in data.get("employees", [])],
             customers=[CustomerInfo.model_validate(c) for c in data.get("customers", [])],
             lists=[ListDefinition.model_validate(item) for item in data.get("lists", [])],
+            document_templates=[DocumentTemplateSpec.model_validate(t) for t in data.get("document_templates", [])],
         )
     except ValidationError as err:
         raise ValueError(f"{path}: invalid directory\n  " + "\n  ".join(describe(err))) from None
@@ -116,3 +128,5 @@ async def save_directory(db: AsyncSession, directory: Directory) -> None:
         await save_customer(db, customer)
     for definition in directory.lists:
         await save_list(db, definition)
+    for template in directory.document_templates:
+        await db.merge(DocumentTemplate(**template.model_dump()))

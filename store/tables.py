@@ -128,7 +128,8 @@ class Task(SQLModel, table=True):
 
 
 class SentMessage(SQLModel, table=True):
-    """The outbox: one row per message a rule sends, written before it is sent."""
+    """The outbox: one row per message a rule sends, written before it is sent (see
+    ``activities/rules/_outbox.py``)."""
 
     __tablename__ = "sent_messages"
     id: int | None = Field(default=None, primary_key=True)
@@ -140,9 +141,19 @@ class SentMessage(SQLModel, table=True):
     subject: str = ""
     body: str
     message_id: str = Field(description="the protocol's id, e.g. the e-mail's Message-ID")
-    status: str = Field(default="pending", description="pending, sent")
+    status: str = Field(default="pending", description="pending, sending, sent, refused, failed, unconfirmed")
+    note: str = Field(default="", description="why it was refused, failed or is unconfirmed")
     sent_at: datetime | None = when(nullable=True)
     created_at: datetime = when(nullable=False)
+
+
+class DocumentTemplate(SQLModel, table=True):
+    """A document template an admin defines (the directory file's ``document_templates:``)."""
+
+    __tablename__ = "document_templates"
+    id: str = Field(primary_key=True)
+    title: str = Field(description="a template: the document's title")
+    body: str = Field(description="a template: the document's HTML; the values it inserts are escaped")
 
 
 class Document(SQLModel, table=True):

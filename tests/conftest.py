@@ -7,7 +7,7 @@ import os
 import shutil
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -156,13 +156,26 @@ async def seed(engine: AsyncEngine, *pipelines: Pipeline) -> None:
 
 @dataclass
 class Mailbox:
-    """What the loopback SMTP server received."""
+    """What the loopback SMTP server received; it can refuse recipients and take actions."""
 
     port: int
     messages: list[EmailMessage] = field(default_factory=list)
+    refusals: dict[str, str] = field(default_factory=dict)
+    """Recipient address -> the server's reply to RCPT TO (e.g. ``550 5.1.1 user unknown``)."""
+    on_message: Callable[[], None] | None = None
+    """Called once a message is taken, before the server answers (e.g. to kill the worker
+    that sent it, so that it never learns it went out)."""
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address in self.refusals:
+            return self.refusals[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        if self.on_message is not None:
+            self.on_message()
         return "250 OK"
 
     def to(self, address: str) -> list[EmailMessage]:

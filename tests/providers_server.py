@@ -5,6 +5,7 @@ and the open-channel API. It records every request, delivers once per idempotenc
 from __future__ import annotations
 
 import base64
+import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
@@ -83,8 +84,8 @@ class ProvidersServer:
         self._invalid.add(target)
 
     def lose_next_response(self) -> None:
-        """Delivers the next message, then answers 503, as if the answer were lost on the
-        way back (or the worker crashed before recording it)."""
+        """Delivers the next message, then breaks the connection halfway through the
+        answer: the sender cannot tell whether it went out."""
         self._lose += 1
 
     def of(self, kind: Kind) -> list[dict[str, Any]]:
@@ -121,7 +122,7 @@ class ProvidersServer:
             self.on_delivery()
         if self._lose:
             self._lose -= 1
-            return _error(503, 20500, "connection reset")
+            return StreamingResponse(_broken(json.dumps(answer).encode()), status_code=201)
         return JSONResponse(answer, status_code=201)
 
     def app(self) -> FastAPI:
@@ -153,6 +154,12 @@ async def _read(kind: Kind, request: Request) -> tuple[dict[str, Any], str | Non
     basic = base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
     right = authorization == f"Basic {basic}" and f"/Accounts/{ACCOUNT_SID}/" in request.url.path
     return form, request.headers.get("I-Twilio-Idempotency-Token"), right
+
+
+async def _broken(body: bytes) -> AsyncIterator[bytes]:
+    """Half the answer, then the connection drops (the server gives up on the response)."""
+    yield body[: len(body) // 2]
+    raise ConnectionResetError("the answer was lost on the way back")
 
 
 def _error(status: int, code: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:

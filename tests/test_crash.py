@@ -1,9 +1,10 @@
-"""A worker killed between sending a message and recording it: the message is sent once.
+"""A worker killed between sending a message and recording it: the message is not sent
+again.
 
-The worker runs as its own process (``worker.py``); the SMS provider on loopback kills it
-right after delivering, so that it never learns the message went out. A new worker takes
-over the rule after its heartbeat times out, sends again with the same idempotency key,
-and the provider delivers nothing new."""
+The worker runs as its own process (``worker.py``); the SMS provider or the SMTP server on
+loopback kills it right after taking the message, so that it never learns it went out. A
+new worker takes the rule over once its heartbeat times out, finds the message marked as
+being sent, and records it as unconfirmed instead of sending it a second time."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
@@ -20,20 +22,28 @@ from activities.rules.base import Deps
 from automation.pipeline import parse_pipeline
 from order_client import OrderClient
 from store.database import session
+from store.orders import read_timeline
 from store.tables import SentMessage
-from tests.conftest import ROOT, running_engine, seed
+from tests.conftest import ROOT, Mailbox, running_engine, seed
 from tests.helpers import eventually, new_order
 from tests.providers_server import ProvidersServer
 
-PIPELINE = parse_pipeline("""
-id: texting
-title: Texting
+RULES = {
+    "sms": '{type: send_sms, params: {text: "Order {{ order.id }} received"}}',
+    "email": '{type: send_email, params: {subject: "Order {{ order.id }}", body: "Received, thank you."}}',
+}
+
+
+def _pipeline(channel: str):
+    return parse_pipeline(f"""
+id: crash-{channel}
+title: Crash
 stages:
   - id: new
     title: New
     rules:
-      - {type: send_sms, params: {text: "Order {{ order.id }} received"}}
-  - {id: done, title: Done, final: success}
+      - {RULES[channel]}
+  - {{id: done, title: Done, final: success}}
 """)
 
 
@@ -54,36 +64,54 @@ def _worker_environment(env: WorkflowEnvironment, deps: Deps, task_queue: str, d
     return {**os.environ, **values}
 
 
-async def test_a_worker_killed_after_sending_does_not_send_twice(
-    dev_env: WorkflowEnvironment, deps: Deps, providers_server: ProvidersServer, tmp_path: Path
-):
-    await seed(deps.engine, PIPELINE)
-    task_queue = "crash-test"
+@pytest.mark.parametrize("channel", ["sms", "email"])
+async def test_a_worker_killed_after_sending_does_not_send_again(
+    channel: str, dev_env: WorkflowEnvironment, deps: Deps, providers_server: ProvidersServer, smtp: Mailbox,
+    tmp_path: Path,
+):  # fmt: skip
+    pipeline = _pipeline(channel)
+    await seed(deps.engine, pipeline)
+    task_queue = f"crash-test-{channel}"
     process = await asyncio.create_subprocess_exec(
         sys.executable, str(ROOT / "worker.py"), cwd=ROOT,
         env=_worker_environment(dev_env, deps, task_queue, tmp_path),
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
-    providers_server.on_delivery = lambda: os.kill(process.pid, signal.SIGKILL)
+
+    def kill() -> None:
+        os.kill(process.pid, signal.SIGKILL)
+
+    def taken() -> list[object]:
+        return list(providers_server.requests) if channel == "sms" else list(smtp.messages)
+
+    providers_server.on_delivery, smtp.on_message = (kill, None) if channel == "sms" else (None, kill)
     try:
-        order = new_order("texting")
+        order = new_order(pipeline.id)
         await OrderClient(dev_env.client, task_queue=task_queue).create_order(order)  # the subprocess works it
         assert await asyncio.wait_for(process.wait(), 30) == -signal.SIGKILL
     finally:
         if process.returncode is None:
             process.kill()
-    assert len(providers_server.delivered) == 1
-    providers_server.on_delivery = None
+    assert len(taken()) == 1
+    providers_server.on_delivery = smtp.on_message = None
 
     async with running_engine(dev_env, deps, task_queue=task_queue):  # the replacement worker
-        row = await eventually(lambda: _sent(deps, order.order_id), timeout=60)
+        row = await eventually(lambda: _settled(deps, order.order_id), timeout=60)
+        messages = [e.message for e in await eventually(lambda: _finished(deps, order.order_id))]
 
-    assert len(providers_server.delivered) == 1  # the retry reached the provider, which knew it
-    assert len([r for r in providers_server.requests if r.kind == "sms"]) == 2
-    assert row.message_id == providers_server.delivered[0].id
+    assert len(taken()) == 1  # the replacement did not send it again
+    assert (row.status, row.note) == ("unconfirmed", "the worker stopped while sending it")
+    what = "SMS" if channel == "sms" else "e-mail"
+    assert any(f"{what} to " in m and "unconfirmed (the worker stopped while sending it)" in m for m in messages)
 
 
-async def _sent(deps: Deps, order_id: str) -> SentMessage | None:
+async def _settled(deps: Deps, order_id: str) -> SentMessage | None:
     async with session(deps.engine) as db:
         row = (await db.exec(select(SentMessage).where(SentMessage.order_id == order_id))).first()
-    return row if row is not None and row.status == "sent" else None
+    return row if row is not None and row.status not in ("pending", "sending") else None
+
+
+async def _finished(deps: Deps, order_id: str):
+    async with session(deps.engine) as db:
+        entries = await read_timeline(db, order_id)
+    return entries if any(e.kind == "rule_finished" for e in entries) else None

@@ -86,7 +86,7 @@ stages:
         "stages[0].triggers[2].params.colour: unknown field",
         "stages[0].rules[0].params.subject: template error on line 1: unexpected end of template, "
         "expected 'end of print statement'.",
-        "stages[0].rules[2].delay: give exactly one of 'after', 'at' or 'field'",
+        "stages[0].rules[2].delay: give exactly one of 'after', 'at', 'time_of_day' or 'field'",
         "stages[0].rules[3].condition.any[0][0]: operator 'between' needs a list value",
         "stages[0].rules[4].type: unknown rule type 'teleport'; known types: " + ", ".join(sorted(RULE_TYPES)),
     ]

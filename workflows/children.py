@@ -8,15 +8,15 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.follow_up import FollowUpActivities, FollowUpNote
-    from automation.children import ChildInput
+    from automation.children import ChildInput, FollowUpInput
 
 
 @workflow.defn(name="follow_up")
 class FollowUpWorkflow:
     @workflow.run
     async def run(self, input: ChildInput) -> None:
-        hours = float(input.input.get("after_hours", 24))
-        note = str(input.input.get("note") or "Follow up with the customer.")
+        follow_up = FollowUpInput.model_validate(input.input)  # checked by the Start workflow rule
+        hours, note = follow_up.after_hours, follow_up.note
         await workflow.sleep(timedelta(hours=hours), summary=f"follow up in {hours:g} h")
         await workflow.execute_activity_method(
             FollowUpActivities.leave_follow_up_note,

@@ -1,11 +1,7 @@
 """Sending one message per rule run through an HTTP provider, shared by the SMS, robocall
-and open-channel rules (a module starting with ``_`` is a helper, not a rule type).
-
-The outbox row (``SentMessage``, keyed by the run's ``run_key``) is written before the
-provider is called, and the call carries the ``run_key`` as its idempotency key. A crash
-between sending and recording leaves the row pending; the retry sends the same recipient
-and body with the same key, and the provider answers the first message's id instead of
-sending a second one.
+and open-channel rules (a module starting with ``_`` is a helper, not a rule type). The
+outbox (``_outbox.py``) sends it at most once; the request carries the ``run_key`` as its
+idempotency key too, for providers that honour one.
 """
 
 from __future__ import annotations
@@ -13,14 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 
-from sqlmodel import select
-from temporalio.exceptions import ApplicationError
-
+from activities.rules._outbox import recorded, send_once, unconfirmed
 from activities.rules.base import RuleContext, refuse, shorten
 from automation.rules import RuleResult
 from providers import SmsProviderName
 from providers.sms import MAX_LENGTH
-from store.columns import utcnow
 from store.database import session
 from store.directory import customer_phones
 from store.tables import SentMessage
@@ -35,34 +28,14 @@ Send = Callable[[str, str, str], Awaitable[str]]
 async def deliver(
     ctx: RuleContext, channel: str, recipient: str, body: str, send: Send, subject: str = ""
 ) -> SentMessage:
-    """Sends once per run; returns the outbox row, marked sent with the provider's id."""
+    """Sends at most once per run; returns the outbox row (sent, or unconfirmed)."""
     draft = SentMessage(
         run_key=ctx.run_key, order_id=ctx.order_id, channel=channel, recipient=recipient, subject=subject,
         body=body, message_id="",
     )  # fmt: skip
-    await ctx.write_once(draft)
-    async with session(ctx.deps.engine) as db:
-        row = (await db.exec(select(SentMessage).where(SentMessage.run_key == ctx.run_key))).one()
-    if row.status == "sent":
-        return row
-    try:
-        # What was first recorded, not this attempt's rendering: the same request again.
-        message_id = await send(row.recipient, row.body, ctx.run_key)
-    except ApplicationError as err:
-        if err.non_retryable:
-            await _save(ctx, row, status="refused")
-        raise
-    await _save(ctx, row, status="sent", message_id=message_id)
-    return row
-
-
-async def _save(ctx: RuleContext, row: SentMessage, status: str, message_id: str | None = None) -> None:
-    async with session(ctx.deps.engine) as db:
-        row.status = status
-        if message_id is not None:
-            row.message_id, row.sent_at = message_id, utcnow()
-        db.add(row)
-        await db.commit()
+    row = await recorded(ctx, draft)
+    # What was first recorded, not this attempt's rendering: the same request again.
+    return await send_once(ctx, row, lambda first: send(first.recipient, first.body, ctx.run_key))
 
 
 def dialable(number: str) -> str:
@@ -99,4 +72,6 @@ def sms_text(ctx: RuleContext, template: str) -> str:
 async def send_sms_to(ctx: RuleContext, provider: SmsProviderName, phone: str, text: str) -> RuleResult:
     sms = ctx.deps.providers.sms(ctx.deps.settings, provider)
     row = await deliver(ctx, "sms", phone, text, sms.send)
-    return RuleResult(summary=f"SMS sent to {row.recipient} ({row.message_id}): {shorten(row.body)}")
+    return unconfirmed(row, "SMS") or RuleResult(
+        summary=f"SMS sent to {row.recipient} ({row.message_id}): {shorten(row.body)}"
+    )

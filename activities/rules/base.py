@@ -58,10 +58,12 @@ class RuleContext:
     values: dict[str, Any]
     """Template values: the workflow's (order, variables, constants, trigger, wait) plus
     ``customer`` and ``responsible`` read from the store."""
+    final_attempt: bool = False
+    """No retry follows this attempt if it fails (its retry policy is used up)."""
 
-    def render(self, template: str) -> str:
+    def render(self, template: str, html: bool = False) -> str:
         try:
-            return render(template, self.values)
+            return render(template, self.values, html)
         except ValueError as err:
             raise refuse(str(err)) from None  # the same template fails the same way on retry
 

@@ -1,24 +1,39 @@
 import uuid
 
 from pydantic import Field
+from sqlmodel import col, select
 
 import tracking
-from activities.rules.base import RuleContext, RuleType
+from activities.rules.base import RuleContext, RuleType, refuse
 from automation.rules import RaisedEvent, RuleParams, RuleResult
 from automation.templating import Template
-from store.tables import Document
+from store.database import session
+from store.tables import Document, DocumentTemplate
 
 
 class CreateDocumentParams(RuleParams):
-    template_id: str = Field(min_length=1, max_length=64, description="names the template; triggers match on it")
-    title: Template = Field(min_length=1, max_length=255)
-    body: Template = Field(min_length=1, max_length=100_000, description="HTML; order values allowed")
+    template_id: str = Field(
+        min_length=1,
+        max_length=64,
+        description="which template (the directory's document_templates); triggers match on it",
+    )
+    title: Template | None = Field(default=None, max_length=255, description="instead of the template's title")
+
+
+async def _template(ctx: RuleContext, template_id: str) -> DocumentTemplate:
+    async with session(ctx.deps.engine) as db:
+        template = await db.get(DocumentTemplate, template_id)
+        if template is None:
+            known = list(await db.exec(select(DocumentTemplate.id).order_by(col(DocumentTemplate.id))))
+            raise refuse(f"no document template {template_id!r}; templates: {', '.join(known) or 'none'}")
+    return template
 
 
 async def create_document(ctx: RuleContext, params: CreateDocumentParams) -> RuleResult:
+    template = await _template(ctx, params.template_id)
     # The id follows from the run key: a retried run finds the document it made.
     document_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"document:{ctx.run_key}"))
-    title = ctx.render(params.title)
+    title = ctx.render(params.title or template.title)
     await ctx.write_once(
         Document(
             id=document_id,
@@ -26,7 +41,7 @@ async def create_document(ctx: RuleContext, params: CreateDocumentParams) -> Rul
             order_id=ctx.order_id,
             template_id=params.template_id,
             title=title,
-            html=ctx.render(params.body),
+            html=ctx.render(template.body, html=True),
         )
     )
     settings = ctx.deps.settings
@@ -43,7 +58,7 @@ async def create_document(ctx: RuleContext, params: CreateDocumentParams) -> Rul
 RULE = RuleType(
     kind="create_document",
     title="Create document",
-    description="makes an HTML document from a template, with a tracked link to it",
+    description="makes an HTML document for the order from a template, stored, with a tracked link to it",
     params=CreateDocumentParams,
     run=create_document,
 )

@@ -3,7 +3,7 @@ from email.utils import formataddr
 
 from pydantic import Field
 
-from activities.rules._outbox import email_outbox_row, send_once
+from activities.rules._outbox import email_draft, recorded, send_once, unconfirmed
 from activities.rules.base import RESPONSIBLE, RuleContext, RuleType
 from automation.rules import RuleParams, RuleResult
 from automation.templating import Template
@@ -29,9 +29,15 @@ async def employee_email(ctx: RuleContext, params: EmployeeEmailParams) -> RuleR
     employee = await ctx.employee(params.employee_id)
     if not employee.email:
         return RuleResult(summary=f"not sent: {employee.name} has no e-mail address", effective=False)
-    row = await email_outbox_row(ctx, employee.email, ctx.render(params.subject), ctx.render(params.body))
-    await send_once(ctx, row, lambda: ctx.deps.mailer.send(_message(ctx, row, employee)))
-    return RuleResult(summary=f"e-mail sent to {employee.name} <{row.recipient}>: {row.subject}")
+    row = await recorded(ctx, email_draft(ctx, employee.email, params.subject, params.body))
+
+    async def send(first: SentMessage) -> str:
+        await ctx.deps.mailer.send(_message(ctx, first, employee))
+        return first.message_id
+
+    row = await send_once(ctx, row, send)
+    summary = f"e-mail sent to {employee.name} <{row.recipient}>: {row.subject}"
+    return unconfirmed(row, "e-mail") or RuleResult(summary=summary)
 
 
 RULE = RuleType(

@@ -1,6 +1,7 @@
 from pydantic import Field
 
 from activities.rules._messaging import deliver
+from activities.rules._outbox import unconfirmed
 from activities.rules.base import RuleContext, RuleType, refuse, shorten
 from automation.rules import RuleParams, RuleResult
 from automation.templating import Template
@@ -26,7 +27,8 @@ async def open_channel_message(ctx: RuleContext, params: OpenChannelMessageParam
 
     row = await deliver(ctx, "chat", str(channel), text, post, subject="whisper" if params.whisper else "")
     kind = "whisper" if params.whisper else "message"
-    return RuleResult(summary=f"{kind} in channel {row.recipient} ({row.message_id}): {shorten(row.body)}")
+    summary = f"{kind} in channel {row.recipient} ({row.message_id}): {shorten(row.body)}"
+    return unconfirmed(row, kind) or RuleResult(summary=summary)
 
 
 RULE = RuleType(

@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 
 from activities.rules._messaging import AUTO, customer_phone, deliver, no_phone
+from activities.rules._outbox import unconfirmed
 from activities.rules.base import RuleContext, RuleType, refuse, shorten
 from automation.rules import RuleParams, RuleResult
 from automation.templating import Template
@@ -63,7 +64,7 @@ async def robocall(ctx: RuleContext, params: RobocallParams) -> RuleResult:
 
     row = await deliver(ctx, "call", phone, twiml, call, subject=f"line {params.line}")
     summary = f"robocall to {row.recipient} from line {params.line} ({row.message_id}): {shorten(said)}"
-    return RuleResult(summary=summary)
+    return unconfirmed(row, "robocall") or RuleResult(summary=summary)
 
 
 RULE = RuleType(

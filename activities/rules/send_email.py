@@ -6,7 +6,7 @@ from pydantic import Field
 from sqlmodel import col, select
 
 import tracking
-from activities.rules._outbox import email_outbox_row, send_once
+from activities.rules._outbox import email_draft, recorded, send_once, unconfirmed
 from activities.rules.base import RuleContext, RuleType, refuse
 from automation.rules import RaisedEvent, RuleParams, RuleResult
 from automation.templating import Template
@@ -86,8 +86,15 @@ async def send_email(ctx: RuleContext, params: SendEmailParams) -> RuleResult:
         of_type = "" if params.address_type == AUTO else f" of type {params.address_type!r}"
         return RuleResult(summary=f"not sent: the customer has no e-mail address{of_type}", effective=False)
     sender = await _sender(ctx, params.mailbox, addresses)
-    row = await email_outbox_row(ctx, chosen[0], ctx.render(params.subject), ctx.render(params.body), sender)
-    await send_once(ctx, row, lambda: ctx.deps.mailer.send(_message(ctx, row, row.sender)))
+    row = await recorded(ctx, email_draft(ctx, chosen[0], params.subject, params.body, sender))
+
+    async def send(first: SentMessage) -> str:
+        await ctx.deps.mailer.send(_message(ctx, first, first.sender))
+        return first.message_id
+
+    row = await send_once(ctx, row, send)
+    if (unknown := unconfirmed(row, "e-mail")) is not None:
+        return unknown  # no E-mail sent event: it may not have gone out
     sent = RaisedEvent(
         type="email_sent", data={"message_id": row.message_id, "address": row.recipient, "subject": row.subject}
     )

@@ -24,7 +24,7 @@ stages:
     title: New
     rules:
       - type: create_document
-        params: {template_id: invoice, title: "Invoice {{ order.id }}", body: "<p>{{ order.total }}</p>"}
+        params: {template_id: invoice, title: "Invoice {{ order.id }}"}  # the example directory's template
       - type: send_email
         after_previous: true
         params:

@@ -215,8 +215,8 @@ async def test_an_event_from_a_phone_number_or_address_reaches_the_customers_ope
     address = order.customer.emails[0].value.upper()
     by_address = await api.http.post("/contacts/events", params={"email": address}, json=mail)
     assert (by_address.json()["customers"], by_address.json()["orders"]) == ([order.customer.id], [order.order_id])
-    for sent in (by_phone, by_address):
-        await eventually(lambda event_id=sent.json()["event_id"]: _received(api, order.order_id, event_id))
+    for event_id in (by_phone.json()["event_id"], by_address.json()["event_id"]):
+        await eventually(lambda event_id=event_id: _received(api, order.order_id, event_id))
 
     nobody = await api.http.post("/contacts/events", params={"email": "nobody@example.com"}, json=mail)
     assert (nobody.status_code, nobody.json()["orders"]) == (202, [])

@@ -57,9 +57,10 @@ async def test_clicking_a_link_fires_email_link_clicked_and_leads_on(api: Api, s
 async def test_opening_the_document_fires_document_opened(api: Api, smtp: Mailbox):
     order_id, [document, _, _] = await _mail(api, smtp)
 
-    opened = await api.http.get(document, follow_redirects=True)
-    assert opened.status_code == 200
-    assert "<p>120.5</p>" in opened.text
+    opened = await api.http.get(document)
+    assert (opened.status_code, opened.headers["content-type"]) == (200, "text/html; charset=utf-8")
+    assert "<p>For Ada Lovelace: 120.5 EUR.</p>" in opened.text
+    assert opened.headers["content-security-policy"] == "script-src 'none'; object-src 'none'"
     await eventually(lambda: _at(api, order_id, "invoice_opened"))
 
 

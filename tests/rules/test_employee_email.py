@@ -57,8 +57,9 @@ async def test_a_retry_after_a_failed_send_sends_the_message_first_recorded(run_
         order_id="O-1", run_key="O-1/0/6", stage="new", rule_index=0, rule_type="employee_email", params=PARAMS,
         values={"order": {"id": "O-1", "number": "N-1", "customer_id": "cust-ada", "responsible_id": "emp-sales"}},
     )  # fmt: skip
-    with pytest.raises(OSError):
+    with pytest.raises(ApplicationError) as unreachable_error:
         await ActivityEnvironment().run(rule_activity(rule_type("employee_email"), unreachable), rule_input)
+    assert (unreachable_error.value.type, unreachable_error.value.non_retryable) == ("MailUnavailable", False)
     [pending] = await sent_rows(rule_deps.engine, "O-1/0/6")
     assert pending.status == "pending" and smtp.messages == []
 

@@ -63,14 +63,15 @@ async def test_a_closed_channel_is_refused_for_good(run_rule, rule_deps, provide
     assert row is not None and row.status == "refused"
 
 
-async def test_a_crash_between_sending_and_recording_does_not_send_twice(run_rule, rule_deps, providers_server):
+async def test_an_answer_lost_after_sending_is_unconfirmed_and_not_sent_again(run_rule, rule_deps, providers_server):
     providers_server.lose_next_response()
-    with pytest.raises(ApplicationError):
-        await run_rule("open_channel_message", PARAMS, run_key="O-1/0/5", order=IN_CHANNEL)
-    await run_rule("open_channel_message", PARAMS, run_key="O-1/0/5", order=IN_CHANNEL)
-    await run_rule("open_channel_message", PARAMS, run_key="O-1/0/5", order=IN_CHANNEL)
+    first = await run_rule("open_channel_message", PARAMS, run_key="O-1/0/5", order=IN_CHANNEL)
+    retried = await run_rule("open_channel_message", PARAMS, run_key="O-1/0/5", order=IN_CHANNEL)
 
-    assert len(providers_server.requests) == 2
-    [message] = providers_server.delivered
+    assert (
+        first.summary.startswith("message to ") and "unconfirmed (open-channel provider did not answer" in first.summary
+    )
+    assert retried == first
+    assert len(providers_server.requests) == len(providers_server.delivered) == 1
     row = await outbox_row(rule_deps.engine, "O-1/0/5")
-    assert row is not None and (row.status, row.message_id) == ("sent", message.id)
+    assert row is not None and row.status == "unconfirmed"

@@ -97,8 +97,8 @@ async def test_an_invalid_number_is_refused_for_good(run_rule, rule_deps, provid
     assert row is not None and row.status == "refused"
 
 
-async def test_a_crash_between_calling_and_recording_does_not_call_twice(run_rule, rule_deps, providers_server):
-    providers_server.lose_next_response()
+async def test_a_retry_after_a_failed_call_makes_the_call_first_recorded(run_rule, rule_deps, providers_server):
+    providers_server.fail_next(503)
     with pytest.raises(ApplicationError):
         await run_rule("robocall", SAY, run_key="O-1/0/5", variables={"note": "ready"})
     # The retry reads its text again (a value may have changed): the outbox's first TwiML is sent.
@@ -110,3 +110,12 @@ async def test_a_crash_between_calling_and_recording_does_not_call_twice(run_rul
     assert "ready" in call.fields["Twiml"]
     row = await outbox_row(rule_deps.engine, "O-1/0/5")
     assert row is not None and (row.status, row.message_id) == ("sent", call.id)
+
+
+async def test_a_call_whose_answer_is_lost_is_unconfirmed_and_not_made_again(run_rule, rule_deps, providers_server):
+    providers_server.lose_next_response()
+    first = await run_rule("robocall", SAY, run_key="O-1/0/6", variables={"note": "ready"})
+    await run_rule("robocall", SAY, run_key="O-1/0/6", variables={"note": "ready"})
+
+    assert "robocall to +15550100 unconfirmed (telephony provider did not answer" in first.summary
+    assert len(providers_server.requests) == len(providers_server.delivered) == 1

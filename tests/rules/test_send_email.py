@@ -79,3 +79,37 @@ async def test_an_unknown_mailbox_is_refused(run_rule, smtp: Mailbox):
         await run_rule("send_email", {**PARAMS, "mailbox": "support"})
     assert refused.value.non_retryable
     assert smtp.messages == []
+
+
+async def test_a_recipient_the_server_refuses_for_good_is_not_retried(run_rule, rule_deps, smtp: Mailbox):
+    smtp.refusals["ada@home.example"] = "550 5.1.1 user unknown"
+    with pytest.raises(ApplicationError) as refused:
+        await run_rule("send_email", PARAMS, run_key="O-1/0/8")
+    assert (refused.value.type, refused.value.non_retryable) == ("MailRefused", True)
+    assert "ada@home.example: 5.1.1 user unknown" in refused.value.message
+    row = await _row(rule_deps, "O-1/0/8")
+    assert (row.status, row.note) == ("refused", refused.value.message)
+    assert smtp.messages == []
+
+
+async def test_a_recipient_refused_for_now_is_retried_and_then_sent(run_rule, rule_deps, smtp: Mailbox):
+    smtp.refusals["ada@home.example"] = "451 4.3.0 try again later"
+    with pytest.raises(ApplicationError) as deferred:
+        await run_rule("send_email", PARAMS, run_key="O-1/0/9")
+    assert (deferred.value.type, deferred.value.non_retryable) == ("MailUnavailable", False)
+    assert (await _row(rule_deps, "O-1/0/9")).status == "pending"
+
+    smtp.refusals.clear()
+    await run_rule("send_email", PARAMS, run_key="O-1/0/9")
+    assert [m["To"] for m in smtp.messages] == ["ada@home.example"]
+    assert (await _row(rule_deps, "O-1/0/9")).status == "sent"
+
+
+async def test_a_subject_that_renders_on_several_lines_is_sent_on_one(run_rule, smtp: Mailbox):
+    await run_rule("send_email", {**PARAMS, "subject": "Order {{ variables.code }}"}, variables={"code": "A\nB"})
+    assert smtp.messages[0]["Subject"] == "Order A B"
+
+
+async def _row(rule_deps, run_key: str) -> SentMessage:
+    async with session(rule_deps.engine) as db:
+        return (await db.exec(select(SentMessage).where(SentMessage.run_key == run_key))).one()

@@ -133,17 +133,30 @@ async def test_wrong_credentials_are_a_permanent_refusal(rule_deps, providers_se
     assert refused.value.message == "SMS provider refused (401) error 20003: Authentication Error - invalid username"
 
 
-async def test_a_crash_between_sending_and_recording_does_not_send_twice(run_rule, rule_deps, providers_server):
+async def test_an_answer_lost_after_sending_is_unconfirmed_and_not_sent_again(run_rule, rule_deps, providers_server):
     providers_server.lose_next_response()  # delivered, but the worker never learns it
-    with pytest.raises(ApplicationError):
-        await run_rule("send_sms", PARAMS, run_key="O-1/0/5")
-    await run_rule("send_sms", PARAMS, run_key="O-1/0/5")
+    first = await run_rule("send_sms", PARAMS, run_key="O-1/0/5")
+    retried = await run_rule("send_sms", PARAMS, run_key="O-1/0/5")
 
-    assert len(providers_server.requests) == 2
-    assert [r.token for r in providers_server.requests] == ["O-1/0/5", "O-1/0/5"]
-    [sms] = providers_server.delivered
+    assert "SMS to +15550100 unconfirmed (SMS provider did not answer: RemoteProtocolError" in first.summary
+    assert retried == first
+    assert [r.token for r in providers_server.requests] == ["O-1/0/5"]
+    assert len(providers_server.delivered) == 1
     row = await outbox_row(rule_deps.engine, "O-1/0/5")
-    assert row is not None and (row.status, row.message_id) == ("sent", sms.id)
+    assert row is not None and row.status == "unconfirmed"
+
+
+async def test_a_retry_that_finds_the_message_mid_send_does_not_send_it_again(run_rule, rule_deps, providers_server):
+    """A worker died between marking the message as being sent and recording the answer."""
+    async with session(rule_deps.engine) as db:
+        db.add(SentMessage(run_key="O-1/0/7", order_id="O-1", channel="sms", recipient="+15550100",
+                           body="Order N-1 received", message_id="", status="sending"))  # fmt: skip
+        await db.commit()
+
+    result = await run_rule("send_sms", PARAMS, run_key="O-1/0/7")
+
+    assert result.summary == "SMS to +15550100 unconfirmed (the worker stopped while sending it): not sent again"
+    assert providers_server.requests == []
 
 
 async def test_a_retry_after_recording_does_not_call_the_provider(run_rule, providers_server):
