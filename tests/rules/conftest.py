@@ -1,18 +1,26 @@
-"""Each rule type's activity, run on its own against the real store (SQLite and
-PostgreSQL) and a loopback SMTP server."""
+"""Each rule type's activity, run on the Temporal dev server against the real store
+(SQLite and PostgreSQL), the loopback SMTP server and the providers' loopback server.
+
+``run_rule`` runs one attempt of the rule's activity (a one-step workflow, no retry), so
+that a test can run the same rule run again to play a retry, and see each attempt's error."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
-from temporalio.testing import ActivityEnvironment
+from temporalio import workflow
+from temporalio.client import WorkflowFailureError
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from activities.registry import rule_type
-from activities.rule_activities import rule_activity
+from activities.rule_activities import rule_activities
 from activities.rules.base import Deps
 from automation.order import ContactPoint, CustomerInfo
 from automation.rules import RuleInput, RuleResult
@@ -62,10 +70,29 @@ def rule_deps(store: AsyncEngine, smtp: Mailbox, providers_server: ProvidersServ
     return Deps(engine=store, mailer=mailer, settings=settings, providers=providers)
 
 
+@workflow.defn(name="RunOneRuleAttempt", sandboxed=False)
+class RunOneRuleAttempt:
+    """One attempt of a rule's activity, as the order's workflow would start it."""
+
+    @workflow.run
+    async def run(self, rule_input: RuleInput) -> RuleResult:
+        rule = rule_type(rule_input.rule_type)
+        return await workflow.execute_activity(
+            rule.kind,
+            rule_input,
+            result_type=RuleResult,
+            start_to_close_timeout=rule.start_to_close,
+            heartbeat_timeout=rule.heartbeat,
+            retry_policy=RetryPolicy(maximum_attempts=1),
+        )
+
+
 @pytest.fixture
-def run_rule(rule_deps: Deps) -> RunRule:
+async def run_rule(dev_env: WorkflowEnvironment, rule_deps: Deps) -> AsyncIterator[RunRule]:
     """Runs rule ``kind`` with ``params`` as its activity would run; ``run_key`` defaults
-    to a fresh one, pass the same to simulate a retry."""
+    to a fresh one, pass the same to play a retry. A failed attempt raises its
+    ``ApplicationError`` (type, message, non_retryable, next_retry_delay as Temporal saw them)."""
+    task_queue = f"rules-{uuid.uuid4()}"
 
     async def run(kind: str, params: dict[str, Any], run_key: str | None = None, **values: Any) -> RuleResult:
         order = {"id": "O-1", "number": "N-1", "customer_id": CUSTOMER.id, "responsible_id": "emp-sales"}
@@ -79,7 +106,16 @@ def run_rule(rule_deps: Deps) -> RunRule:
             params=rule_type(kind).params.model_validate(params).model_dump(mode="json"),
             values={"order": order, "variables": {}, "constants": {}, "trigger": {}, **values},
         )
-        result: RuleResult = await ActivityEnvironment().run(rule_activity(rule_type(kind), rule_deps), rule_input)
-        return result
+        try:
+            return await dev_env.client.execute_workflow(
+                RunOneRuleAttempt.run, rule_input, id=f"rule-{uuid.uuid4()}", task_queue=task_queue
+            )
+        except WorkflowFailureError as failure:
+            attempt = failure.cause  # the activity's failure, around the rule's own error
+            if isinstance(attempt, ActivityError) and attempt.cause is not None:
+                raise attempt.cause from None
+            raise
 
-    return run
+    activities = list(rule_activities(rule_deps).values())
+    async with Worker(dev_env.client, task_queue=task_queue, workflows=[RunOneRuleAttempt], activities=activities):
+        yield run
