@@ -15,9 +15,9 @@ from automation.errors import describe
 from automation.order import CustomerInfo
 from automation.templating import Template
 from store.database import upsert
-from store.lists import save_list
+from store.lists import add_element, check_values, save_list
 from store.tables import Customer, CustomerEmail, CustomerPhone, DocumentTemplate, Employee
-from store.tables_lists import ListDefinition
+from store.tables_lists import ListDefinition, ListElement
 
 
 async def save_customer(db: AsyncSession, info: CustomerInfo) -> None:
@@ -105,20 +105,33 @@ class Directory:
     customers: list[CustomerInfo]
     lists: list[ListDefinition]
     document_templates: list[DocumentTemplateSpec]
+    list_elements: list[ListElement]
+    """Elements a list starts with (``elements:`` under a list, by key); rules change them later."""
 
 
 def read_directory(path: str | Path) -> Directory:
     """Reads and checks a directory file; a ValueError names each problem's place."""
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    lists = [dict(item) for item in data.get("lists", [])]
     try:
+        definitions = [ListDefinition.model_validate({k: v for k, v in item.items() if k != "elements"})
+                       for item in lists]  # fmt: skip
+        elements = [
+            ListElement(list_id=definition.id, key=str(key), values=check_values(definition, values or {}))
+            for definition, item in zip(definitions, lists, strict=True)
+            for key, values in (item.get("elements") or {}).items()
+        ]
         return Directory(
             employees=[Employee.model_validate(e) for e in data.get("employees", [])],
             customers=[CustomerInfo.model_validate(c) for c in data.get("customers", [])],
-            lists=[ListDefinition.model_validate(item) for item in data.get("lists", [])],
+            lists=definitions,
             document_templates=[DocumentTemplateSpec.model_validate(t) for t in data.get("document_templates", [])],
+            list_elements=elements,
         )
     except ValidationError as err:
         raise ValueError(f"{path}: invalid directory\n  " + "\n  ".join(describe(err))) from None
+    except ValueError as err:
+        raise ValueError(f"{path}: invalid directory\n  {err}") from None
 
 
 async def save_directory(db: AsyncSession, directory: Directory) -> None:
@@ -128,5 +141,7 @@ async def save_directory(db: AsyncSession, directory: Directory) -> None:
         await save_customer(db, customer)
     for definition in directory.lists:
         await save_list(db, definition)
+    for element in directory.list_elements:
+        await add_element(db, element)  # kept if it is there already: rules may have changed it
     for template in directory.document_templates:
         await db.merge(DocumentTemplate(**template.model_dump()))

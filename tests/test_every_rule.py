@@ -13,6 +13,7 @@ from activities.rules.base import Deps
 from automation.pipeline import Pipeline
 from store.database import session
 from store.orders import read_timeline
+from store.tables import TimelineRecord
 from tests.conftest import Engine, running_engine, seed
 from tests.helpers import event, eventually, new_order, payment, ready_view
 
@@ -33,7 +34,7 @@ async def test_an_order_through_every_stage_runs_every_rule(
         await eventually(lambda: _at(engine, order_id, "new"))
         await time_env.sleep(timedelta(days=2, minutes=1))  # the payment reminder
         for step, stage in [
-            (event("call_incoming", line="main"), "contacted"),
+            (event("chat_first_message", channel_id="site-chat", text="Hi, about my order"), "contacted"),
             (event("email_received"), "awaiting_payment"),
         ]:
             await engine.orders.apply_event(order_id, step)
@@ -49,16 +50,19 @@ async def test_an_order_through_every_stage_runs_every_rule(
         await eventually(lambda: _at(engine, order_id, "cancelled"))
         await time_env.sleep(timedelta(days=30, minutes=1))  # delete unpaid orders: this one is paid
 
-        async def ran() -> set[str] | None:
+        async def ran() -> list[TimelineRecord] | None:
             async with session(deps.engine) as db:
                 entries = await read_timeline(db, order_id)
-            finished = {e.data["rule"] for e in entries if e.kind == "rule_finished"}
-            return finished if "delete_order" in finished else None
+            finished = [e for e in entries if e.kind == "rule_finished"]
+            return finished if "delete_order" in {e.data["rule"] for e in finished} else None
 
         finished = await eventually(ran)
         async with session(deps.engine) as db:
             failed = [e.message for e in await read_timeline(db, order_id) if e.kind == "rule_failed"]
     assert failed == []
+    with_effect = {e.data["rule"] for e in finished if "finished without effect" not in e.message}
+    without = {e.message for e in finished if "finished without effect" in e.message}
     # Change status is the one rule this path never reaches (the review e-mail completes the
-    # order first); tests/test_engine.py runs it.
-    assert set(RULE_TYPES) - finished == {"change_status"}
+    # order first; tests/test_engine.py runs it), and a paid order is not deleted.
+    assert set(RULE_TYPES) - with_effect == {"change_status", "delete_order"}
+    assert without == {"rule 3 (Forget unpaid orders): finished without effect, not deleted: the order is paid"}

@@ -12,8 +12,10 @@ async def test_reads_the_responsible_employee_by_default(run_rule):
         "employee_id": "emp-sales",
         "employee_name": "Sam Sales",
         "employee_email": "sam@example.com",
-        "employee_phone": "",  # none on record: empty, as templates show a missing value
+        "employee_phone": "+15550110",
     }
+    manager = await run_rule("employee_information", {"employee_id": "emp-manager", "fields": ["phone"]})
+    assert manager.variables == {"employee_phone": ""}  # none on record: empty, as templates show a missing value
 
 
 async def test_reads_a_chosen_employee_as_stored_into_chosen_variables(run_rule, rule_deps):
