@@ -17,6 +17,7 @@ import json
 import sys
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -128,7 +129,7 @@ async def show(args: argparse.Namespace) -> None:
 
 
 async def list_orders(args: argparse.Namespace) -> None:
-    found = await (await _orders()).list_orders(stage=args.stage, pipeline_id=args.pipeline)
+    found = await (await _orders()).list_orders(stage=args.stage, pipeline_id=args.pipeline, outcome=args.outcome)
     if args.json:
         print(json.dumps([vars(o) for o in found], indent=2))
         return
@@ -149,6 +150,20 @@ async def show_webhook(pipeline_id: str) -> None:
     print(f"secret: {record.webhook_secret}")
     print("sign:   X-Webhook-Timestamp: <unix seconds>")
     print('        X-Webhook-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<target>.<code>.<raw body>")>')
+
+
+CATALOG_START, CATALOG_END = "<!-- rule-catalog:start -->\n", "\n<!-- rule-catalog:end -->"
+
+
+def readme_catalog(readme: Path) -> str:
+    """The rule catalog table as the README has it."""
+    return readme.read_text().split(CATALOG_START, 1)[1].split(CATALOG_END, 1)[0]
+
+
+def write_catalog(readme: Path) -> None:
+    text = readme.read_text()
+    readme.write_text(text.replace(readme_catalog(readme), catalog_markdown(), 1))
+    print(f"{readme}: rule catalog written ({len(catalog_markdown().splitlines()) - 2} rule types)")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -173,12 +188,14 @@ def parser() -> argparse.ArgumentParser:
     show_cmd.add_argument("order_id")
     show_cmd.add_argument("--json", action="store_true")
     commands.add_parser("event-schema", help="print the JSON Schema of events (docs/event.schema.json)")
-    commands.add_parser("rule-catalog", help="print the rule catalog table (as in the README)")
+    catalog = commands.add_parser("rule-catalog", help="print the rule catalog table (as in the README)")
+    catalog.add_argument("--write", action="store_true", help="put it in README.md, between its markers")
     hook = commands.add_parser("webhook", help="a pipeline's webhook URL and signing secret")
     hook.add_argument("pipeline_id")
     listing = commands.add_parser("list", help="orders by stage or pipeline")
     listing.add_argument("--stage")
     listing.add_argument("--pipeline")
+    listing.add_argument("--outcome", choices=["open", "success", "failure"])
     listing.add_argument("--json", action="store_true")
     return top
 
@@ -203,6 +220,8 @@ async def main(argv: list[str]) -> None:
             await list_orders(args)
         case "event-schema":
             print(json.dumps(event_json_schema(), indent=2))
+        case "rule-catalog" if args.write:
+            write_catalog(Path(__file__).parent / "README.md")
         case "rule-catalog":
             print(catalog_markdown())
         case "webhook":

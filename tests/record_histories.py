@@ -23,7 +23,7 @@ from activities.rules.base import Deps
 from api.server import serving
 from automation import search
 from automation.order import NewOrder
-from automation.pipeline import load_pipeline
+from automation.pipeline import load_pipeline, parse_pipeline
 from config import Settings
 from devserver import mail_catcher, provider_sandbox, sandbox_settings
 from order_client import OrderClient
@@ -90,12 +90,63 @@ async def ping_pong(orders: OrderClient, order: NewOrder) -> None:
     await eventually(lambda: _stage(orders, order.order_id, "paid"))
 
 
+PATHS = parse_pipeline("""
+id: replay-paths
+title: Replay paths
+stages:
+  - {id: new, title: New}
+  - id: closing
+    title: Closing
+    triggers: [{type: webhook, params: {code: close}}]
+    rules:
+      - {type: change_status, params: {stage: done}}
+      - {type: add_comment, after_previous: true, params: {text: "never: the stage has ended"}}
+      - {type: add_comment, delay: {after: 1h}, params: {text: "never either"}}
+  - id: failing
+    title: Failing
+    triggers: [{type: webhook, params: {code: fail}}]
+    rules:
+      - {type: notification, params: {employee_id: emp-nobody, text: "fails: no such employee"}}
+      - {type: add_comment, after_previous: true, params: {text: "skipped: the rule before it failed"}}
+      - {type: start_workflow, params: {workflow: follow_up, input: {after_hours: 2, note: "later"}}}
+  - id: deleting
+    title: Deleting
+    triggers: [{type: webhook, params: {code: delete}}]
+    rules: [{type: delete_order}]
+  - {id: done, title: Done, final: success}
+""")
+
+
+async def change_status(orders: OrderClient, order: NewOrder) -> None:
+    """A Change status rule ends its stage: a chained rule and a delayed one never run."""
+    order = order.model_copy(update={"pipeline_id": PATHS.id})
+    await orders.create_order(order)
+    await orders.apply_event(order.order_id, event("webhook", code="close"))
+    await eventually(lambda: _stage(orders, order.order_id, "done"))
+
+
+async def fail_child_delete(orders: OrderClient, order: NewOrder) -> None:
+    """A failing rule skips its chain, another branch starts a child workflow, then the
+    order is deleted and its workflow completes."""
+    order = order.model_copy(update={"pipeline_id": PATHS.id})
+    await orders.create_order(order)
+    await orders.apply_event(order.order_id, event("webhook", code="fail"))
+
+    async def child_started() -> bool:
+        view = await ready_view(orders, order.order_id)
+        return view is not None and all(r.status in ("done", "failed", "skipped") for r in view.rules)
+
+    await eventually(child_started)
+    await orders.apply_event(order.order_id, event("webhook", code="delete"))
+    await orders.handle(order.order_id).result()
+
+
 async def record(env: WorkflowEnvironment, scenarios: dict[str, Scenario], folder: Path) -> None:
     """Runs the scenarios with the same local stand-ins as ``make run`` (mail, providers)."""
     smtp_port, providers = free_port(), provider_sandbox(folder / "providers")
     engine = make_engine(f"sqlite:///{folder / 'orders.db'}")
     await create_tables(engine)
-    await seed(engine, load_pipeline(EXAMPLE_PIPELINE), PING_PONG)
+    await seed(engine, load_pipeline(EXAMPLE_PIPELINE), PING_PONG, PATHS)
     with mail_catcher(folder / "mail", smtp_port):
         async with serving(providers, "127.0.0.1", free_port()) as url:
             settings = Settings(smtp_port=smtp_port, **sandbox_settings(url))
@@ -121,7 +172,13 @@ async def _save_runs(orders: OrderClient, order_id: str, name: str) -> None:
         print(f"recorded {path.name} ({len(history.events)} events)")
 
 
-PLAIN = {"lifecycle": lifecycle, "refusals": refusals, "ping-pong": ping_pong}
+PLAIN = {
+    "lifecycle": lifecycle,
+    "refusals": refusals,
+    "ping-pong": ping_pong,
+    "change-status": change_status,
+    "fail-child-delete": fail_child_delete,
+}
 SMALL_HISTORY = {"hand-over": hand_over}
 
 

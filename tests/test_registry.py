@@ -5,6 +5,7 @@ from pathlib import Path
 from activities.registry import RULE_TYPES, catalog_markdown
 from activities.rule_activities import rule_activities
 from automation.rules import RuleParams
+from starter import readme_catalog
 
 TESTS = Path(__file__).parent / "rules"
 
@@ -27,6 +28,5 @@ def test_each_rule_type_is_an_activity_named_after_its_kind(deps):
 
 
 def test_the_readme_catalog_is_the_registry():
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
-    table = readme.split("<!-- rule-catalog:start -->\n", 1)[1].split("\n<!-- rule-catalog:end -->", 1)[0]
-    assert table == catalog_markdown(), "regenerate it: uv run python starter.py rule-catalog"
+    table = readme_catalog(Path(__file__).parent.parent / "README.md")
+    assert table == catalog_markdown(), "regenerate it: uv run python starter.py rule-catalog --write"

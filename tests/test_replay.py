@@ -17,7 +17,8 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
 def test_the_corpus_covers_every_path_and_a_hand_over():
     names = {path.stem for path in HISTORIES}
-    assert {"lifecycle-run1", "refusals-run1", "hand-over-run1", "hand-over-run2", "ping-pong-run1"} <= names
+    assert {"lifecycle-run1", "refusals-run1", "hand-over-run1", "hand-over-run2", "ping-pong-run1",
+            "change-status-run1", "fail-child-delete-run1"} <= names  # fmt: skip
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])

@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.registry import RULE_TYPES
     from activities.rules.wait import WaitParams
     from automation.children import ChildInput
+    from automation.order import workflow_id
     from automation.pipeline import RuleSpec
     from automation.rules import ChildWorkflowRequest, RuleInput, RuleResult
     from automation.state import Branch, StageVisit
@@ -152,7 +153,8 @@ class StageRunner:
             await workflow.start_child_workflow(
                 request.workflow,
                 ChildInput(order_id=self._order.state.order.order_id, run_key=run_key, input=request.input),
-                id=f"{workflow.info().workflow_id}-{request.workflow}-{run_key.replace('/', '-')}",
+                # From the order id, not the run's workflow id: the same on every run and replay.
+                id=f"{workflow_id(self._order.state.order.order_id)}-{request.workflow}-{run_key.replace('/', '-')}",
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
                 cancellation_type=workflow.ChildWorkflowCancellationType.ABANDON,
                 static_summary=f"{request.workflow} for order {self._order.state.order.order_id}",
