@@ -68,8 +68,13 @@ async def load_directory(path: str) -> None:
     async with session(engine) as db:
         await save_directory(db, directory)
         await db.commit()
-    counts = (len(directory.employees), len(directory.customers), len(directory.lists))
-    print("{} employees, {} customers and {} lists loaded".format(*counts))
+    counts = (
+        len(directory.employees),
+        len(directory.customers),
+        len(directory.lists),
+        len(directory.document_templates),
+    )
+    print("{} employees, {} customers, {} lists and {} document templates loaded".format(*counts))
 
 
 def _event(args: argparse.Namespace) -> dict[str, Any]:
@@ -171,7 +176,9 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
     commands.add_parser("validate", help="check a pipeline file").add_argument("file")
     commands.add_parser("load-pipeline", help="validate a pipeline file and store it").add_argument("file")
-    commands.add_parser("load-directory", help="store employees, customers and lists from YAML").add_argument("file")
+    commands.add_parser(
+        "load-directory", help="store employees, customers, lists and document templates from YAML"
+    ).add_argument("file")
     create = commands.add_parser("create-order", help="start an order's workflow")
     create.add_argument("order_id")
     create.add_argument("--pipeline", required=True)
