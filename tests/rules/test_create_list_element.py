@@ -2,6 +2,7 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 import starter
+from store.database import make_engine
 from tests.rules.lists_helpers import EXAMPLE_DIRECTORY, add_elements, define_example_lists, elements
 
 CARRIER = {
@@ -102,10 +103,18 @@ async def test_an_empty_value_clears_a_typed_field(run_rule, rule_deps):
 async def test_the_directory_file_defines_lists(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'orders.db'}")
     await starter.load_directory(str(EXAMPLE_DIRECTORY))
-    assert "and 2 lists loaded" in capsys.readouterr().out
+    assert "2 lists and 2 document templates loaded" in capsys.readouterr().out
+    engine = make_engine(f"sqlite:///{tmp_path / 'orders.db'}")
+    assert {e.key: e.values["express"] for e in await elements(engine, "carriers")} == {"ups": False, "dhl": True}
+    await engine.dispose()
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("lists:\n  - {id: carriers, title: Carriers, fields: {name: text}}\n", encoding="utf-8")
     with pytest.raises(SystemExit) as refused:
         await starter.load_directory(str(bad))
     assert "fields.name: input should be 'string', 'number', 'bool' or 'date'" in str(refused.value)
+
+    bad.write_text("lists:\n  - {id: carriers, title: C, fields: {express: bool}, elements: {ups: {express: maybe}}}\n")
+    with pytest.raises(SystemExit) as refused:
+        await starter.load_directory(str(bad))
+    assert "list 'carriers', field 'express': 'maybe' is not a bool" in str(refused.value)
