@@ -75,3 +75,23 @@ def test_candidates_that_turn_the_event_down_say_why():
     assert decision.not_matched == ["Incoming call on 'paid': its parameters (line='sales') do not match the event"]
     small = _target("new", _event("payment", amount=10, currency="EUR"))
     assert small.not_matched == ["Payment on 'big': its condition does not hold (event.amount >= 1000)"]
+
+
+def test_a_trigger_condition_reads_the_order_too():
+    pipeline = parse_pipeline("""
+id: p
+title: P
+stages:
+  - {id: new, title: New}
+  - id: big
+    title: Big order paid
+    triggers:
+      - type: payment
+        condition: [{field: order.total, op: ">=", value: 500}, {field: event.currency, op: "=", value: EUR}]
+  - {id: paid, title: Paid, triggers: [{type: payment}]}
+  - {id: done, title: Done, final: success}
+""")
+    pay = _event("payment", amount=10, currency="EUR")
+    for total, target in ((800, "big"), (80, "paid")):
+        values = {"order": {"total": total}, "event": pay.values()}
+        assert match_trigger(pipeline, "new", pay, values).target == target
