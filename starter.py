@@ -154,7 +154,8 @@ async def show_webhook(pipeline_id: str) -> None:
     print(f"URL:    {settings.public_url}/webhooks/{pipeline_id}?target=ORDER_<order id>&code=<trigger code>")
     print(f"secret: {record.webhook_secret}")
     print("sign:   X-Webhook-Timestamp: <unix seconds>")
-    print('        X-Webhook-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<target>.<code>.<raw body>")>')
+    print("        X-Webhook-Signature: sha256=<hex HMAC-SHA256(secret,")
+    print('                             "<timestamp>\\n<target>\\n<code>\\n<raw body>")>')
 
 
 CATALOG_START, CATALOG_END = "<!-- rule-catalog:start -->\n", "\n<!-- rule-catalog:end -->"

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import unquote_plus
 
 from fastapi import FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -71,6 +72,15 @@ def create_app(orders: OrderClient, engine: AsyncEngine, settings: Settings) -> 
     app = FastAPI(title="Order automation", version="0.1.0", description=__doc__)
     _install_error_handlers(app)
 
+    @app.middleware("http")
+    async def refuse_nul(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        # A NUL reaches no store or query (PostgreSQL refuses it in text).
+        where = (request.scope["path"], unquote_plus(request.scope["query_string"].decode("latin-1")))
+        if any("\x00" in part for part in where):
+            errors = ["url: must not contain NUL characters"]
+            return JSONResponse({"detail": "invalid request", "errors": errors}, status_code=400)
+        return await call_next(request)
+
     @app.post("/orders", status_code=201, response_model=dict[str, str])
     async def create_order(order: NewOrder) -> dict[str, str] | JSONResponse:
         """Starts the order; creating one that exists changes nothing."""
@@ -120,6 +130,8 @@ def create_app(orders: OrderClient, engine: AsyncEngine, settings: Settings) -> 
             problem = "query: give exactly one of email or phone"
             return JSONResponse({"detail": "invalid request", "errors": [problem]}, status_code=422)
         parsed = _parsed(event, idempotency_key)
+        if phone is not None and phone.startswith(" "):
+            phone = "+" + phone.lstrip()  # an unencoded + in the query string arrives as a space
         async with session(engine) as db:
             customers = await customers_by_contact(db, email=email, phone=phone)
         reached = [order for customer in customers for order in await orders.send_customer_event(customer, parsed)]

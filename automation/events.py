@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from automation.models import MAX_JSON_BYTES, EdgeStrict, check_plain_json
+from automation.models import MAX_JSON_BYTES, MAX_JSON_DEPTH, EdgeStrict, check_plain_json
 
 
 class EventData(BaseModel):
@@ -291,6 +291,7 @@ def event_json_schema() -> dict[str, Any]:
         "title": "Order event",
         "description": "Customer activity events (those that end a Wait): "
         + ", ".join(sorted(n for n, k in EVENT_TYPES.items() if k.customer_activity))
-        + f". An event is at most {MAX_JSON_BYTES} bytes of JSON; numbers are finite; text holds no NUL.",
+        + f". An event is at most {MAX_JSON_BYTES} bytes of JSON, nested at most {MAX_JSON_DEPTH} deep;"
+        " numbers are finite; text holds no NUL.",
         "oneOf": variants,
     }

@@ -37,12 +37,28 @@ class EdgeStrict(BaseModel):
 MAX_JSON_BYTES = 64 * 1024
 """Events and order fields bigger than this are refused: they travel in the workflow's
 history and state (Temporal caps a payload at 2 MiB); big things belong in the store."""
+MAX_JSON_DEPTH = 32
+"""Nor deeper than this: no order needs it, and serializers give up further down."""
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and mappings nest in ``value`` (without recursion: any depth is safe)."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list | tuple):
+            deepest = max(deepest, depth)
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def check_plain_json(value: Any, what: str, limit: int = MAX_JSON_BYTES) -> None:
     """Refuses, with a ValueError that says why, what cannot go to the store and to Temporal
     as it is: NaN or infinite numbers and NUL characters (PostgreSQL's JSON refuses both),
-    or more than ``limit`` bytes of JSON."""
+    or more than ``limit`` bytes of JSON, or nesting deeper than ``MAX_JSON_DEPTH``."""
+    if _depth(value) > MAX_JSON_DEPTH:
+        raise ValueError(f"{what} nests lists and mappings more than {MAX_JSON_DEPTH} deep")
     try:
         text = json.dumps(value, allow_nan=False, default=str)
     except ValueError:

@@ -70,7 +70,7 @@ async def post(client: httpx.AsyncClient, what: str, url: str, **request: Any) -
         response = await client.post(url, **request)
     except NOT_SENT as err:
         raise ApplicationError(f"{what} unreachable: {type(err).__name__}: {err}", type=UNAVAILABLE) from err
-    except httpx.TransportError as err:
+    except httpx.HTTPError as err:  # the request went out: a lost or unreadable answer
         raise DeliveryUnknown(f"{what} did not answer: {type(err).__name__}: {err}") from err
     status = response.status_code
     if 400 <= status < 500 and status != 429:

@@ -71,9 +71,13 @@ class SmtpMailer:
             if client.data_accepted:
                 return  # taken; only the goodbye failed
             raise _answered(err.code, err.message) from err
-        except (aiosmtplib.SMTPException, OSError) as err:
+        except Exception as err:
             if client.data_accepted:
                 return
             if client.data_started:
                 raise DeliveryUnknown(f"the connection to {self.host} broke while the message went out: {err}") from err
-            raise ApplicationError(f"SMTP server {self.host}:{self.port} unreachable: {err}", type=UNAVAILABLE) from err
+            if isinstance(err, aiosmtplib.SMTPException | OSError):
+                raise ApplicationError(
+                    f"SMTP server {self.host}:{self.port} unreachable: {err}", type=UNAVAILABLE
+                ) from err
+            raise

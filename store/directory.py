@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -111,27 +111,51 @@ class Directory:
 
 def read_directory(path: str | Path) -> Directory:
     """Reads and checks a directory file; a ValueError names each problem's place."""
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    lists = [dict(item) for item in data.get("lists", [])]
     try:
-        definitions = [ListDefinition.model_validate({k: v for k, v in item.items() if k != "elements"})
-                       for item in lists]  # fmt: skip
-        elements = [
-            ListElement(list_id=definition.id, key=str(key), values=check_values(definition, values or {}))
-            for definition, item in zip(definitions, lists, strict=True)
-            for key, values in (item.get("elements") or {}).items()
+        data = _mapping(yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}, "the file")
+        lists = [_mapping(item, f"lists[{i}]") for i, item in enumerate(data.get("lists") or [])]
+        definitions = [
+            _valid(ListDefinition, {k: v for k, v in item.items() if k != "elements"}, f"lists[{i}]")
+            for i, item in enumerate(lists)
         ]
         return Directory(
-            employees=[Employee.model_validate(e) for e in data.get("employees", [])],
-            customers=[CustomerInfo.model_validate(c) for c in data.get("customers", [])],
+            employees=[_valid(Employee, e, f"employees[{i}]") for i, e in enumerate(data.get("employees") or [])],
+            customers=[_valid(CustomerInfo, c, f"customers[{i}]") for i, c in enumerate(data.get("customers") or [])],
             lists=definitions,
-            document_templates=[DocumentTemplateSpec.model_validate(t) for t in data.get("document_templates", [])],
-            list_elements=elements,
+            document_templates=[
+                _valid(DocumentTemplateSpec, t, f"document_templates[{i}]")
+                for i, t in enumerate(data.get("document_templates") or [])
+            ],
+            list_elements=_elements(definitions, lists),
         )
-    except ValidationError as err:
-        raise ValueError(f"{path}: invalid directory\n  " + "\n  ".join(describe(err))) from None
     except ValueError as err:
         raise ValueError(f"{path}: invalid directory\n  {err}") from None
+
+
+def _elements(definitions: list[ListDefinition], lists: list[dict[str, Any]]) -> list[ListElement]:
+    """The elements the lists start with, their values checked against the lists' fields."""
+    found = []
+    for i, (definition, item) in enumerate(zip(definitions, lists, strict=True)):
+        for key, values in _mapping(item.get("elements") or {}, f"lists[{i}].elements").items():
+            checked = check_values(definition, _mapping(values, f"lists[{i}].elements.{key}"))
+            found.append(ListElement(list_id=definition.id, key=str(key), values=checked))
+    return found
+
+
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError(f"{where}: should be a mapping (name: value)")
+    return value
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _valid(model: type[M], value: Any, where: str) -> M:
+    try:
+        return model.model_validate(value)
+    except ValidationError as err:
+        raise ValueError("\n  ".join(f"{where}.{problem}" for problem in describe(err))) from None
 
 
 async def save_directory(db: AsyncSession, directory: Directory) -> None:

@@ -51,9 +51,12 @@ async def save_order(
     fields: dict[str, Any],
     variables: dict[str, Any],
 ) -> None:
+    order = await db.get(Order, order_id)
+    # Read after the order: a deletion committed in between shows here, and the row it
+    # deleted is not brought back (its last timeline entries are still saved).
     if await db.get(DeletedOrder, order_id) is not None:
-        return  # deleted by its Delete order rule: its last timeline entries are still saved
-    order = await db.get(Order, order_id) or Order(id=order_id, pipeline_id=pipeline_id, stage=stage)
+        return
+    order = order or Order(id=order_id, pipeline_id=pipeline_id, stage=stage)
     order.stage, order.customer_id, order.responsible_id = stage, customer_id, responsible_id
     order.fields, order.variables, order.updated_at = fields, variables, utcnow()
     db.add(order)

@@ -90,6 +90,8 @@ class OrderWorkflow:
         self._runner: StageRunner | None = None
         self._published: tuple[str, str | None] | None = None
         self._flushing = False
+        self._kept: list[asyncio.Task[None]] = []
+        """Work that outlives the stage that began it (child workflow starts)."""
         self.draining = False
 
     # --- ingress ----------------------------------------------------------------------
@@ -197,8 +199,17 @@ class OrderWorkflow:
                 return
 
     def _settled(self) -> bool:
-        """The store has everything and no handler is busy: the workflow may complete."""
-        return not self._unflushed() and not self._flushing and workflow.all_handlers_finished()
+        """The store has everything, no child is starting, no handler is busy: the workflow may complete."""
+        return not self._unflushed() and not self._flushing and not self._keeping() and workflow.all_handlers_finished()
+
+    def keep(self, task: asyncio.Task[None]) -> asyncio.Task[None]:
+        """Keeps ``task`` going whatever the stage does; the order waits for it before it
+        hands over to a new run or completes."""
+        self._kept = [*(t for t in self._kept if not t.done()), task]
+        return task
+
+    def _keeping(self) -> bool:
+        return any(not task.done() for task in self._kept)
 
     @property
     def state(self) -> OrderState:
@@ -237,12 +248,14 @@ class OrderWorkflow:
         in the store go along (the next run stores them), so a failing store cannot hold
         the hand-over back."""
         runner_idle = self._runner is None or not self._runner.busy
-        return runner_idle and workflow.all_handlers_finished()
+        return runner_idle and not self._keeping() and workflow.all_handlers_finished()
 
     async def _next_piece_of_work(self) -> None:
         if self._moves:  # a rule's Change status goes before the next event
             visit, target, reason = self._moves.popleft()
-            if visit == self.state.current.visit and self._automatic_move_allowed(target, reason):
+            if visit != self.state.current.visit:
+                self.record("stage_changed", f"not moved to {target!r} ({reason}): the order had left that stage")
+            elif self._automatic_move_allowed(target, reason):
                 await self._move(target, reason)
             return
         item = self._queue.popleft()

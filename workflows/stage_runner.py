@@ -45,7 +45,6 @@ class StageRunner:
         self._tasks: list[asyncio.Task[None]] = []
         self._handles: list[workflow.ActivityHandle[RuleResult]] = []
         """In start order, so that they are cancelled in the same order on every replay."""
-        self._child_starts: list[asyncio.Task[None]] = []
         self._stopping = False
         self._running: set[int] = set()
         """Indexes of the rules whose activity is in flight."""
@@ -59,8 +58,8 @@ class StageRunner:
 
     @property
     def busy(self) -> bool:
-        """Whether a rule activity or a child start is in flight; continue-as-new waits for none."""
-        return bool(self._running) or any(not start.done() for start in self._child_starts)
+        """Whether a rule activity is in flight; continue-as-new waits for none."""
+        return bool(self._running)
 
     def start(self) -> None:
         if self._visit.closed:  # resumed after a hand-over: a Change status already ended it
@@ -110,6 +109,9 @@ class StageRunner:
                 if await self._run_rule(branch, rule) == "stop":
                     return
         except Exception as err:  # a bug, not a rule's failure: say so rather than stop silently
+            if branch.done:
+                self._order.record("rule_failed", f"after its last rule: internal error {type(err).__name__}: {err}")
+                return
             label = self._label(branch.rules[branch.position])
             self._fail(branch, f"{label}: failed, internal error {type(err).__name__}: {err}")
 
@@ -147,21 +149,23 @@ class StageRunner:
             self._visit.outcomes[rest] = "skipped"
         branch.position = len(branch.rules)
 
-    async def _start_child(self, run_key: str, label: str, request: ChildWorkflowRequest) -> None:
+    async def _start_child(self, index: int, run_key: str, label: str, request: ChildWorkflowRequest) -> None:
         """Abandoned when the order moves on: a started workflow lives its own life."""
+        order_id = self._order.state.order.order_id
         try:
             await workflow.start_child_workflow(
                 request.workflow,
-                ChildInput(order_id=self._order.state.order.order_id, run_key=run_key, input=request.input),
+                ChildInput(order_id=order_id, run_key=run_key, input=request.input),
                 # From the order id, not the run's workflow id: the same on every run and replay.
-                id=f"{workflow_id(self._order.state.order.order_id)}-{request.workflow}-{run_key.replace('/', '-')}",
+                id=f"{workflow_id(order_id)}-{request.workflow}-{run_key.replace('/', '-')}",
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
                 cancellation_type=workflow.ChildWorkflowCancellationType.ABANDON,
-                static_summary=f"{request.workflow} for order {self._order.state.order.order_id}",
+                static_summary=f"{request.workflow} for order {order_id}",
             )
         except WorkflowAlreadyStartedError:
             pass  # started by this very rule run before (a retry after a hand-over): once it is
         except FailureError as err:
+            self._visit.outcomes[index] = "failed"
             self._order.record("rule_failed", f"{label}: its workflow {request.workflow!r} did not start: {err}")
 
     def _skip(self, branch: Branch, message: str) -> Step:
@@ -246,8 +250,8 @@ class StageRunner:
         finally:
             self._running.discard(index)
         if result.child_workflow is not None:
-            # Shielded: a stage change while it starts does not undo the start of a rule that ran.
-            start = asyncio.ensure_future(self._start_child(rule_input.run_key, label, result.child_workflow))
-            self._child_starts.append(start)
-            await asyncio.shield(start)
+            # Kept by the order, not by this stage: a stage change while the child starts does
+            # not undo it, and the order neither hands over nor ends before it has started.
+            starting = self._start_child(index, rule_input.run_key, label, result.child_workflow)
+            await asyncio.shield(self._order.keep(asyncio.ensure_future(starting)))
         return "stop" if self._over else "next"

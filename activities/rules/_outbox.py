@@ -18,10 +18,10 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from email.utils import make_msgid
 
-from sqlmodel import select
+from sqlmodel import col, select, update
 from temporalio.exceptions import ApplicationError
 
-from activities.rules.base import RuleContext
+from activities.rules.base import RuleContext, refuse
 from automation.rules import RuleResult
 from providers.delivery import DeliveryUnknown
 from store.columns import utcnow
@@ -62,15 +62,16 @@ async def recorded(ctx: RuleContext, draft: SentMessage) -> SentMessage:
 
 async def send_once(ctx: RuleContext, row: SentMessage, send: Send) -> SentMessage:
     """Sends ``row`` unless an earlier attempt got as far as handing it over; marks how it went."""
-    if row.status == SENDING:
-        await _mark(ctx, row, UNCONFIRMED, note="the worker stopped while sending it")
+    if row.status == REFUSED:
+        raise refuse(row.note)
     if row.status in (SENT, UNCONFIRMED):
         return row
-    await _mark(ctx, row, SENDING)
+    if not await _claim(ctx, row):  # another attempt is sending it, or died doing so
+        return await _settle_claimed(ctx, row)
     try:
         message_id = await send(row)
     except DeliveryUnknown as err:
-        await _mark(ctx, row, UNCONFIRMED, note=str(err))
+        await asyncio.shield(_mark(ctx, row, UNCONFIRMED, note=str(err)))
         return row
     except ApplicationError as err:
         status = REFUSED if err.non_retryable else FAILED if ctx.final_attempt else PENDING
@@ -79,11 +80,36 @@ async def send_once(ctx: RuleContext, row: SentMessage, send: Send) -> SentMessa
     except asyncio.CancelledError:  # the order left the stage, or a time-out: it may have gone
         await asyncio.shield(_mark(ctx, row, UNCONFIRMED, note="cancelled while sending it"))
         raise
-    except Exception as err:  # not a provider's answer: it did not go out
+    except Exception as err:  # before anything went out (providers say DeliveryUnknown after)
         await _mark(ctx, row, FAILED if ctx.final_attempt else PENDING, note=f"{type(err).__name__}: {err}")
         raise
-    await _mark(ctx, row, SENT, message_id=message_id)
+    await asyncio.shield(_mark(ctx, row, SENT, message_id=message_id))  # it went: say so, even if cancelled now
     return row
+
+
+async def _claim(ctx: RuleContext, row: SentMessage) -> bool:
+    """Marks the row ``sending`` if no other attempt has: a compare-and-set, so that an
+    attempt that timed out but still runs and its retry cannot both send."""
+    async with session(ctx.deps.engine) as db:
+        claimed = await db.exec(
+            update(SentMessage)
+            .where(col(SentMessage.run_key) == row.run_key, col(SentMessage.status).in_([PENDING, FAILED]))
+            .values(status=SENDING)
+        )
+        await db.commit()
+    row.status = SENDING
+    return bool(claimed.rowcount)
+
+
+async def _settle_claimed(ctx: RuleContext, row: SentMessage) -> SentMessage:
+    """The row as another attempt left it; still ``sending`` means nobody can tell whether it went."""
+    async with session(ctx.deps.engine) as db:
+        current = (await db.exec(select(SentMessage).where(SentMessage.run_key == row.run_key))).one()
+    if current.status == SENDING:
+        await _mark(ctx, current, UNCONFIRMED, note="the worker stopped while sending it")
+    if current.status == REFUSED:
+        raise refuse(current.note)
+    return current
 
 
 def unconfirmed(row: SentMessage, what: str) -> RuleResult | None:
@@ -94,10 +120,12 @@ def unconfirmed(row: SentMessage, what: str) -> RuleResult | None:
 
 
 async def _mark(ctx: RuleContext, row: SentMessage, status: str, note: str = "", message_id: str | None = None) -> None:
+    """Writes the row's new state (a plain UPDATE: the row may have changed under this attempt)."""
+    values: dict[str, object] = {"status": status, "note": note}
+    if message_id is not None:
+        values |= {"message_id": message_id, "sent_at": utcnow()}
     async with session(ctx.deps.engine) as db:
-        row.status, row.note = status, note
-        if message_id is not None:
-            row.message_id, row.sent_at = message_id, utcnow()
-        db.add(row)
+        await db.exec(update(SentMessage).where(col(SentMessage.run_key) == row.run_key).values(**values))
         await db.commit()
-        await db.refresh(row)
+    for name, value in values.items():
+        setattr(row, name, value)

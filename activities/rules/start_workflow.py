@@ -1,6 +1,6 @@
 from typing import Any
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, model_validator
 
 from activities.rules.base import RuleContext, RuleType, refuse
 from automation.children import CHILD_WORKFLOWS
@@ -13,12 +13,13 @@ class StartWorkflowParams(RuleParams):
     input: dict[str, Any] = Field(default_factory=dict, description="string values are templates")
 
     @model_validator(mode="after")
-    def _known(self) -> "StartWorkflowParams":
+    def _known(self, info: ValidationInfo) -> "StartWorkflowParams":
         child = CHILD_WORKFLOWS.get(self.workflow)
         if child is None:
             raise ValueError(f"unknown workflow {self.workflow!r}; known: {', '.join(sorted(CHILD_WORKFLOWS))}")
         unknown = sorted(set(self.input) - set(child.input.model_fields))
-        if unknown:
+        # Only a pipeline file is held to it: a running order's pipeline is read tolerantly.
+        if unknown and (info.context or {}).get("strict"):
             fields = ", ".join(child.input.model_fields)
             raise ValueError(f"{self.workflow} takes no input {', '.join(unknown)}; its input: {fields}")
         return self

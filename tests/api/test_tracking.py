@@ -16,6 +16,7 @@ async def _mail(api: Api, smtp: Mailbox) -> tuple[str, list[str]]:
     order = new_order("shop")
     await api.engine.orders.create_order(order)
     [message] = await eventually(lambda: _received(smtp, order.customer.emails[0].value))  # type: ignore[union-attr]
+    await eventually(lambda: _sent_event(api, order.order_id))  # the rule's result is in: nothing races it
     html_part = message.get_body(("html",))
     assert html_part is not None
     return order.order_id, LINK.findall(str(html_part.get_content()))
@@ -84,3 +85,9 @@ async def test_a_forged_link_fires_nothing(api: Api, smtp: Mailbox):
 async def _duplicates(api: Api, order_id: str, count: int):
     view = await ready_view(api.engine.orders, order_id)
     return view if view is not None and [e.kind for e in view.timeline].count("event_duplicate") == count else None
+
+
+async def _sent_event(api: Api, order_id: str) -> bool:
+    view = await ready_view(api.engine.orders, order_id)
+    received = [e.data["event"]["type"] for e in view.timeline if e.kind == "event_received"] if view else []
+    return "email_sent" in received
