@@ -95,11 +95,11 @@ async def _until_stopped() -> None:
 async def main() -> None:
     settings = with_tracking_secret(Settings())
     async with AsyncExitStack() as stack:
-        ui = "http://localhost:8233"
-        if cluster_address() is None:
+        ui, cluster = "http://localhost:8233", cluster_address()
+        if cluster is None:
             await stack.enter_async_context(embedded_dev_server(settings.data_dir))
         else:
-            ui = f"your cluster's Web UI (Temporal at {cluster_address()})"
+            ui = f"your cluster's Web UI (Temporal at {cluster})"
         mail_folder = None
         if "SMTP_HOST" not in os.environ and not port_open(settings.smtp_host, settings.smtp_port):
             mail_folder = str(settings.data_dir / "mail")

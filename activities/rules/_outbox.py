@@ -62,12 +62,8 @@ async def recorded(ctx: RuleContext, draft: SentMessage) -> SentMessage:
 
 async def send_once(ctx: RuleContext, row: SentMessage, send: Send) -> SentMessage:
     """Sends ``row`` unless an earlier attempt got as far as handing it over; marks how it went."""
-    if row.status == REFUSED:
-        raise refuse(row.note)
-    if row.status in (SENT, UNCONFIRMED):
-        return row
-    if not await _claim(ctx, row):  # another attempt is sending it, or died doing so
-        return await _settle_claimed(ctx, row)
+    if not await _claim(ctx, row):  # an earlier attempt got as far as sending it, or further
+        return await _as_left(ctx, row)
     try:
         message_id = await send(row)
     except DeliveryUnknown as err:
@@ -97,12 +93,14 @@ async def _claim(ctx: RuleContext, row: SentMessage) -> bool:
             .values(status=SENDING)
         )
         await db.commit()
+    if not claimed.rowcount:
+        return False
     row.status = SENDING
-    return bool(claimed.rowcount)
+    return True
 
 
-async def _settle_claimed(ctx: RuleContext, row: SentMessage) -> SentMessage:
-    """The row as another attempt left it; still ``sending`` means nobody can tell whether it went."""
+async def _as_left(ctx: RuleContext, row: SentMessage) -> SentMessage:
+    """The row as an earlier attempt left it; still ``sending`` means nobody can tell whether it went."""
     async with session(ctx.deps.engine) as db:
         current = (await db.exec(select(SentMessage).where(SentMessage.run_key == row.run_key))).one()
     if current.status == SENDING:
