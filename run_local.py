@@ -22,7 +22,7 @@ from config import Settings, with_tracking_secret
 from devserver import embedded_dev_server, mail_catcher, port_open, provider_sandbox, sandbox_settings
 from order_client import OrderClient, connect
 from starter import load_directory, load_pipeline_file
-from store.database import create_tables
+from store.schema import migrate
 from worker import build_deps, build_worker
 
 EXAMPLE_PIPELINE = "examples/online_store.yaml"
@@ -111,7 +111,7 @@ async def main() -> None:
             url = await stack.enter_async_context(serving(app, "127.0.0.1", SANDBOX_PORT))
             settings = settings.model_copy(update=sandbox_settings(url))
         deps: Deps = build_deps(settings)
-        await create_tables(deps.engine)
+        await migrate(deps.engine)
         await load_pipeline_file(EXAMPLE_PIPELINE)
         await load_directory(EXAMPLE_DIRECTORY)
         client = await connect()

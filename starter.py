@@ -29,9 +29,10 @@ from automation.order import CustomerInfo, NewOrder
 from automation.pipeline import PipelineError, load_pipeline
 from config import Settings
 from order_client import InvalidEvent, OrderClient, connect
-from store.database import create_tables, make_engine, session
+from store.database import make_engine, session
 from store.directory import read_directory, save_directory
 from store.orders import save_pipeline
+from store.schema import migrate
 from store.tables import PipelineRecord
 
 
@@ -46,7 +47,7 @@ async def _store_engine() -> Any:
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database)
-    await create_tables(engine)
+    await migrate(engine)
     return engine
 
 

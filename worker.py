@@ -21,7 +21,8 @@ from config import Settings, with_tracking_secret
 from order_client import connect
 from providers import Providers, http_client
 from providers.mail import SmtpMailer
-from store.database import create_tables, make_engine
+from store.database import make_engine
+from store.schema import migrate
 from workflows.children import CHILD_WORKFLOW_CLASSES
 from workflows.order import OrderWorkflow
 
@@ -75,7 +76,7 @@ async def main() -> None:
     logging.basicConfig(level=logging.INFO)
     settings = with_tracking_secret(Settings())
     deps = build_deps(settings)
-    await create_tables(deps.engine)
+    await migrate(deps.engine)
     client = await connect()
     print(f"worker: task queue {settings.task_queue!r}, store {deps.engine.url.render_as_string()}")
     await build_worker(client, deps).run()

@@ -8,13 +8,14 @@ from api.app import create_app
 from api.server import serving
 from config import Settings, with_tracking_secret
 from order_client import OrderClient, connect
-from store.database import create_tables, make_engine
+from store.database import make_engine
+from store.schema import migrate
 
 
 async def main() -> None:
     settings = with_tracking_secret(Settings())
     engine = make_engine(settings.database)
-    await create_tables(engine)
+    await migrate(engine)
     orders = OrderClient(await connect(), settings.task_queue)
     async with serving(create_app(orders, engine, settings), settings.api_host, settings.api_port) as url:
         print(f"API on {url} (docs: {url}/docs)", flush=True)

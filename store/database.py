@@ -40,11 +40,6 @@ def make_engine(url: str) -> AsyncEngine:
     return engine
 
 
-async def create_tables(engine: AsyncEngine) -> None:
-    async with engine.begin() as connection:
-        await connection.run_sync(SQLModel.metadata.create_all)
-
-
 @asynccontextmanager
 async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
     async with AsyncSession(engine, expire_on_commit=False) as db:

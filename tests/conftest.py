@@ -18,8 +18,8 @@ from typing import Any
 import psycopg
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import SQLModel
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
@@ -33,9 +33,10 @@ from automation.pipeline import Pipeline, load_pipeline
 from config import Settings
 from order_client import OrderClient
 from providers.mail import SmtpMailer
-from store.database import create_tables, make_engine, session
+from store.database import make_engine, session
 from store.directory import read_directory, save_directory
 from store.orders import save_pipeline
+from store.schema import metadata, migrate
 from tests.helpers import free_port
 from tests.providers_server import ProvidersServer, fresh_providers_server, serve_providers  # noqa: F401
 from worker import build_worker
@@ -104,36 +105,63 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session, dropped at the end."""
+async def postgres_url() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database for this test session, migrated to the newest schema,
+    dropped at the end."""
     name = f"orders_test_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    engine = make_engine(url)
+    await migrate(engine)
+    await engine.dispose()
+    yield url
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="session")
+async def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once; each test starts from a copy (migrating is slower)."""
+    path = tmp_path_factory.mktemp("store") / "migrated.db"
+    engine = make_engine(f"sqlite:///{path}")
+    await migrate(engine)
+    await engine.dispose()
+    return path
+
+
+async def _fresh_engine(template_or_url: Path | str, tmp_path: Path) -> AsyncEngine:
+    """An empty store at the newest schema: a copy of the migrated SQLite file, or the
+    session's PostgreSQL database with its tables emptied."""
+    if isinstance(template_or_url, Path):
+        path = tmp_path / "orders.db"
+        shutil.copyfile(template_or_url, path)
+        return make_engine(f"sqlite:///{path}")
+    engine = make_engine(template_or_url)
+    tables = ", ".join(f'"{name}"' for name in metadata().tables)
+    async with engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    return engine
+
+
 @pytest.fixture
-async def db_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+async def db_engine(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     """The default store: SQLite, or PostgreSQL when DATABASE_URL says so."""
-    engine = make_engine(os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path / 'orders.db'}")
-    await create_tables(engine)
+    if url := os.environ.get("DATABASE_URL"):
+        engine = make_engine(url)
+        await migrate(engine)
+    else:
+        engine = await _fresh_engine(sqlite_template, tmp_path)
     yield engine
     await engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def any_engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """For the store tests: each runs on SQLite and on PostgreSQL."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'orders.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    engine = make_engine(url)
-    async with engine.begin() as connection:  # each test starts from empty tables
-        await connection.run_sync(SQLModel.metadata.drop_all)
-    await create_tables(engine)
+async def any_engine(
+    request: pytest.FixtureRequest, sqlite_template: Path, postgres_url: str, tmp_path: Path
+) -> AsyncIterator[AsyncEngine]:
+    """For the store tests: each runs on SQLite and on PostgreSQL, from empty tables."""
+    engine = await _fresh_engine(sqlite_template if request.param == "sqlite" else postgres_url, tmp_path)
     yield engine
     await engine.dispose()
 

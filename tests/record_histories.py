@@ -28,7 +28,8 @@ from config import Settings
 from devserver import mail_catcher, provider_sandbox, sandbox_settings
 from order_client import OrderClient
 from providers.mail import SmtpMailer
-from store.database import create_tables, make_engine
+from store.database import make_engine
+from store.schema import migrate
 from tests.conftest import EXAMPLE_PIPELINE, _binary, running_engine, seed
 from tests.helpers import event, eventually, free_port, new_order, payment, ready_view
 from tests.test_trigger_loop import PING_PONG
@@ -145,7 +146,7 @@ async def record(env: WorkflowEnvironment, scenarios: dict[str, Scenario], folde
     """Runs the scenarios with the same local stand-ins as ``make run`` (mail, providers)."""
     smtp_port, providers = free_port(), provider_sandbox(folder / "providers")
     engine = make_engine(f"sqlite:///{folder / 'orders.db'}")
-    await create_tables(engine)
+    await migrate(engine)
     await seed(engine, load_pipeline(EXAMPLE_PIPELINE), PING_PONG, PATHS)
     with mail_catcher(folder / "mail", smtp_port):
         async with serving(providers, "127.0.0.1", free_port()) as url:
