@@ -22,11 +22,11 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfig
 from temporalio.service import RPCError, RPCStatusCode
 
 from automation import TASK_QUEUE, search
+from automation.converter import data_converter
 from automation.errors import describe
 from automation.events import Event
 from automation.order import NewOrder, workflow_id
@@ -49,7 +49,7 @@ async def connect(**overrides: Any) -> Client:
     config: dict[str, Any] = dict(ClientConfig.load_client_connect_config())
     config.setdefault("target_host", "localhost:7233")
     config.update(overrides)
-    return await Client.connect(**config, data_converter=pydantic_data_converter)
+    return await Client.connect(**config, data_converter=data_converter)
 
 
 def parse_event(event: Event | Mapping[str, Any]) -> Event:

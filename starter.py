@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from activities.registry import catalog_markdown
 from automation.errors import describe
 from automation.events import event_json_schema
+from automation.limits import limits_markdown
 from automation.order import CustomerInfo, NewOrder
 from automation.pipeline import PipelineError, load_pipeline
 from config import Settings
@@ -159,18 +160,25 @@ async def show_webhook(pipeline_id: str) -> None:
     print('                             "<timestamp>\\n<target>\\n<code>\\n<raw body>")>')
 
 
-CATALOG_START, CATALOG_END = "<!-- rule-catalog:start -->\n", "\n<!-- rule-catalog:end -->"
+README = Path(__file__).parent / "README.md"
+
+
+def readme_section(readme: Path, name: str) -> str:
+    """A generated section of the README, between ``<!-- name:start -->`` and ``<!-- name:end -->``."""
+    start, end = f"<!-- {name}:start -->\n", f"\n<!-- {name}:end -->"
+    return readme.read_text().split(start, 1)[1].split(end, 1)[0]
 
 
 def readme_catalog(readme: Path) -> str:
     """The rule catalog table as the README has it."""
-    return readme.read_text().split(CATALOG_START, 1)[1].split(CATALOG_END, 1)[0]
+    return readme_section(readme, "rule-catalog")
 
 
-def write_catalog(readme: Path) -> None:
-    text = readme.read_text()
-    readme.write_text(text.replace(readme_catalog(readme), catalog_markdown(), 1))
-    print(f"{readme}: rule catalog written ({len(catalog_markdown().splitlines()) - 2} rule types)")
+def write_section(readme: Path, name: str, content: str) -> None:
+    start, end = f"<!-- {name}:start -->\n", f"\n<!-- {name}:end -->"
+    before, rest = readme.read_text().split(start, 1)
+    readme.write_text(before + start + content + end + rest.split(end, 1)[1])
+    print(f"{readme}: {name} written ({len(content.splitlines()) - 2} rows)")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -199,6 +207,8 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("event-schema", help="print the JSON Schema of events (docs/event.schema.json)")
     catalog = commands.add_parser("rule-catalog", help="print the rule catalog table (as in the README)")
     catalog.add_argument("--write", action="store_true", help="put it in README.md, between its markers")
+    limits_cmd = commands.add_parser("limits", help="print the table of limits (as in the README)")
+    limits_cmd.add_argument("--write", action="store_true", help="put it in README.md, between its markers")
     hook = commands.add_parser("webhook", help="a pipeline's webhook URL and signing secret")
     hook.add_argument("pipeline_id")
     listing = commands.add_parser("list", help="orders by stage or pipeline")
@@ -230,9 +240,13 @@ async def main(argv: list[str]) -> None:
         case "event-schema":
             print(json.dumps(event_json_schema(), indent=2))
         case "rule-catalog" if args.write:
-            write_catalog(Path(__file__).parent / "README.md")
+            write_section(README, "rule-catalog", catalog_markdown())
         case "rule-catalog":
             print(catalog_markdown())
+        case "limits" if args.write:
+            write_section(README, "limits", limits_markdown())
+        case "limits":
+            print(limits_markdown())
         case "webhook":
             await show_webhook(args.pipeline_id)
 

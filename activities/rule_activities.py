@@ -11,6 +11,7 @@ from temporalio import activity
 
 from activities.registry import RULE_TYPES
 from activities.rules.base import Deps, RuleContext, RuleType
+from automation.models import INSIDE
 from automation.rules import RuleInput, RuleResult
 from store.database import session
 from store.directory import customer_values, employee_values
@@ -32,7 +33,7 @@ async def _heartbeat(every: timedelta) -> None:
 
 def rule_activity(rule: RuleType[Any], deps: Deps) -> Callable[[RuleInput], Any]:
     async def run(input: RuleInput) -> RuleResult:
-        params = rule.params.model_validate(input.params)
+        params = rule.params.model_validate(input.params, context=INSIDE)
         attempts = rule.retry.maximum_attempts
         final = 0 < attempts <= activity.info().attempt
         context = RuleContext(input=input, deps=deps, values=await _template_values(deps, input), final_attempt=final)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from automation.models import EdgeStrict
+from automation.models import EdgeStrict, Within
 
 Operator = Literal[
     "=", "!=", ">", ">=", "<", "<=", "in", "not in",
@@ -25,7 +25,7 @@ _LIST_VALUED = {"in", "not in", "between"}
 
 
 class Clause(EdgeStrict):
-    field: str = Field(
+    field: Annotated[str, Within(200)] = Field(
         min_length=1,
         pattern=r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$",
         description="dotted path, e.g. order.total, event.amount, variables.code",

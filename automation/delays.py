@@ -12,13 +12,15 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, ValidationInfo, model_validator
 
+from automation import limits
 from automation.conditions import as_datetime, resolve
-from automation.models import EdgeStrict
+from automation.models import EdgeStrict, Within, is_inside
 
-_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
-_DURATION = re.compile(r"^(-)?((?:\d+[wdhms])+)$")
+_UNIT_SECONDS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
+_DURATION = re.compile(r"^(-)?((?:\d{1,12}[wdhms])+)$")
+_LONGEST = timedelta(days=limits.DURATION_DAYS)
 
 
 def parse_duration(value: Any) -> Any:
@@ -28,12 +30,19 @@ def parse_duration(value: Any) -> Any:
     match = _DURATION.match(value.strip().replace(" ", ""))
     if match is None:
         return value
-    sign = -1 if match.group(1) else 1
-    parts = re.findall(r"(\d+)([wdhms])", match.group(2))
-    return sign * timedelta(**{_UNITS[unit]: int(n) for n, unit in parts})
+    seconds = sum(int(n) * _UNIT_SECONDS[unit] for n, unit in re.findall(r"(\d+)([wdhms])", match.group(2)))
+    if seconds > _LONGEST.total_seconds():  # checked before timedelta, which overflows
+        raise ValueError(f"at most {limits.DURATION_DAYS:,} days")
+    return (-1 if match.group(1) else 1) * timedelta(seconds=seconds)
 
 
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+def _not_too_long(value: timedelta, info: ValidationInfo) -> timedelta:
+    if not is_inside(info) and abs(value) > _LONGEST:
+        raise ValueError(f"at most {limits.DURATION_DAYS:,} days")
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_not_too_long)]
 
 
 class Delay(EdgeStrict):
@@ -44,7 +53,9 @@ class Delay(EdgeStrict):
     time_of_day: time | None = Field(
         default=None, description="wait until this time of day comes next, e.g. 09:00 (UTC) or 09:00+02:00"
     )
-    field: str | None = Field(default=None, description="a date value, e.g. order.delivery_date")
+    field: Annotated[str, Within(200)] | None = Field(
+        default=None, description="a date value, e.g. order.delivery_date"
+    )
     offset: Duration = Field(default=timedelta(0), description="added to field; negative = before")
 
     @model_validator(mode="after")
@@ -61,7 +72,8 @@ class Delay(EdgeStrict):
     def due_at(self, start: datetime, values: Mapping[str, Any]) -> datetime | None:
         """The moment this delay ends for something that became ready at ``start``.
 
-        None when it is anchored on a field that holds no date.
+        None when it is anchored on a field that holds no date (or one so far off that no
+        moment follows it).
         """
         if self.after is not None:
             return start + self.after
@@ -71,7 +83,10 @@ class Delay(EdgeStrict):
             return _next_time_of_day(start, self.time_of_day)
         assert self.field is not None
         anchor = as_datetime(resolve(values, self.field))
-        return None if anchor is None else anchor + self.offset
+        try:
+            return None if anchor is None else anchor + self.offset
+        except OverflowError:
+            return None
 
     def __str__(self) -> str:
         if self.after is not None:

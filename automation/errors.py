@@ -26,6 +26,8 @@ def _message(error: ErrorDetails) -> str:
             return f"at least {ctx['min_length']} characters"
         case "too_short":
             return f"at least {ctx['min_length']} item(s)"
+        case "string_pattern_mismatch":
+            return f"must match {ctx['pattern']}"
         case "missing":
             return "required"
         case "extra_forbidden":

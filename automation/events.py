@@ -22,7 +22,8 @@ from pydantic import (
     model_validator,
 )
 
-from automation.models import MAX_JSON_BYTES, MAX_JSON_DEPTH, EdgeStrict, check_plain_json
+from automation import limits
+from automation.models import EdgeStrict, Id, Text, Url, check_plain_json, is_inside
 
 
 class EventData(BaseModel):
@@ -47,65 +48,65 @@ class NoData(EventData):
 
 
 class ResponsibleChangedData(EventData):
-    previous_id: str | None = None
-    responsible_id: str
+    previous_id: Id | None = None
+    responsible_id: Id
 
 
 class EmailData(EventData):
-    message_id: str | None = None
-    address: str | None = Field(default=None, description="the customer's address")
-    subject: str | None = None
+    message_id: Text | None = None
+    address: Text | None = Field(default=None, description="the customer's address")
+    subject: Text | None = None
 
 
 class EmailLinkClickedData(EventData):
-    message_id: str | None = None
-    url: str = Field(min_length=1)
+    message_id: Text | None = None
+    url: Url
 
 
 class CallData(EventData):
-    line: str | None = Field(default=None, description="the telephony line")
-    phone: str | None = None
+    line: Id | None = Field(default=None, description="the telephony line")
+    phone: Id | None = None
 
 
 class FormData(EventData):
-    form_id: str = Field(min_length=1)
-    fields: dict[str, str] = Field(default_factory=dict)
+    form_id: Id
+    fields: dict[str, Text] = Field(default_factory=dict)
 
 
 class PaymentData(EventData):
-    payment_id: str | None = None
+    payment_id: Id | None = None
     amount: float = Field(ge=0)
     currency: str = Field(min_length=3, max_length=3)
 
 
 class ShipmentData(EventData):
-    shipment_id: str | None = None
-    status: str | None = None
-    delivery_service: str | None = None
-    tracking_number: str | None = None
+    shipment_id: Id | None = None
+    status: Id | None = None
+    delivery_service: Id | None = None
+    tracking_number: Id | None = None
 
 
 class OrderCancelledData(EventData):
-    reason: str | None = None
+    reason: Text | None = None
 
 
 class WebhookData(EventData):
-    code: str = Field(min_length=1)
+    code: str = Field(min_length=1, max_length=64)
     payload: dict[str, Any] = Field(default_factory=dict)
 
 
 class VisitData(EventData):
-    url: str | None = None
+    url: Url | None = None
 
 
 class ChatMessageData(EventData):
-    channel_id: str = Field(min_length=1)
-    text: str = ""
+    channel_id: Id
+    text: Text = ""
 
 
 class DocumentData(EventData):
-    template_id: str = Field(min_length=1)
-    document_id: str | None = None
+    template_id: Id
+    document_id: Id | None = None
 
 
 # --- parameters a trigger may set ----------------------------------------------------
@@ -116,28 +117,28 @@ class NoParams(TriggerParams):
 
 
 class LinkParams(TriggerParams):
-    url: str = Field(min_length=1, description="matches clicked links that start with it")
+    url: Url = Field(description="matches clicked links that start with it")
 
     def matches(self, data: EventData) -> bool:
         return isinstance(data, EmailLinkClickedData) and data.url.startswith(self.url)
 
 
 class CallParams(TriggerParams):
-    line: str | None = Field(default=None, description="telephony line; empty = any")
+    line: Id | None = Field(default=None, description="telephony line; empty = any")
 
     def matches(self, data: EventData) -> bool:
         return self.line is None or (isinstance(data, CallData) and data.line == self.line)
 
 
 class FormParams(TriggerParams):
-    form_id: str | None = Field(default=None, description="which form; empty = any")
+    form_id: Id | None = Field(default=None, description="which form; empty = any")
 
     def matches(self, data: EventData) -> bool:
         return self.form_id is None or (isinstance(data, FormData) and data.form_id == self.form_id)
 
 
 class TrackingParams(TriggerParams):
-    delivery_service: str | None = Field(default=None, description="empty = any service")
+    delivery_service: Id | None = Field(default=None, description="empty = any service")
 
     def matches(self, data: EventData) -> bool:
         if self.delivery_service is None:
@@ -146,8 +147,8 @@ class TrackingParams(TriggerParams):
 
 
 class ChatParams(TriggerParams):
-    channel_id: str | None = Field(default=None, description="open channel; empty = any")
-    text: str | None = Field(default=None, description="message contains it (any case)")
+    channel_id: Id | None = Field(default=None, description="open channel; empty = any")
+    text: Text | None = Field(default=None, description="message contains it (any case)")
 
     def matches(self, data: EventData) -> bool:
         if not isinstance(data, ChatMessageData):
@@ -158,7 +159,7 @@ class ChatParams(TriggerParams):
 
 
 class TemplateParams(TriggerParams):
-    template_id: str = Field(min_length=1)
+    template_id: Id
 
     def matches(self, data: EventData) -> bool:
         return isinstance(data, DocumentData) and data.template_id == self.template_id
@@ -246,12 +247,13 @@ class Event(BaseModel):
         model = event_type(name).data
         if isinstance(value, EventData) and not isinstance(value, model):
             value = value.model_dump()
-        return model.model_validate({} if value is None else value)
+        return model.model_validate({} if value is None else value, context=info.context)
 
     @model_validator(mode="after")
-    def _storable(self) -> Event:
+    def _storable(self, info: ValidationInfo) -> Event:
         # Refused here, not later in the store or in Temporal.
-        check_plain_json(self.model_dump(), "the event")
+        if not is_inside(info):
+            check_plain_json(self.model_dump(), "the event", limits.EVENT_BYTES)
         return self
 
     @property
@@ -291,7 +293,7 @@ def event_json_schema() -> dict[str, Any]:
         "title": "Order event",
         "description": "Customer activity events (those that end a Wait): "
         + ", ".join(sorted(n for n, k in EVENT_TYPES.items() if k.customer_activity))
-        + f". An event is at most {MAX_JSON_BYTES} bytes of JSON, nested at most {MAX_JSON_DEPTH} deep;"
+        + f". An event is at most {limits.EVENT_BYTES} bytes of JSON, nested at most {limits.JSON_DEPTH} deep;"
         " numbers are finite; text holds no NUL.",
         "oneOf": variants,
     }

@@ -1,20 +1,42 @@
-"""The base of pipeline models: strict at the edge, tolerant inside.
+"""The base of the engine's models: strict at the edge, tolerant inside.
 
-A pipeline file is checked strictly (a misspelt parameter is an error), but a pipeline
-carried by a running order, or stored, is read tolerantly: a parameter that a later
-version of the code no longer has is ignored, so that the change does not break the
-orders already running (the replay test holds us to it).
+Input from people and services (a pipeline file, an order, an event) is checked
+strictly: a misspelt field is an error, and every limit of ``automation/limits.py``
+holds. What the engine reads back from itself (its workflow's state and inputs in
+Temporal's history, a pipeline it stored) is read with the ``INSIDE`` context: a field
+that a later version of the code no longer has is ignored, and a limit added since is
+not enforced, so that no change breaks an order that is already running (the replay
+test holds us to it).
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, ValidatorFunctionWrapHandler, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StringConstraints,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
-STRICT = {"strict": True}
-"""Validation context for input from people: unknown fields are errors."""
+from automation import limits
+
+INSIDE = {"inside": True}
+"""Validation context for what the engine reads back from itself."""
+
+
+def is_inside(info: ValidationInfo) -> bool:
+    return bool((info.context or {}).get("inside"))
 
 
 class EdgeStrict(BaseModel):
@@ -29,42 +51,92 @@ class EdgeStrict(BaseModel):
     @classmethod
     def _tolerant_inside(cls, data: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
         data = cls._prepare(data)
-        if isinstance(data, dict) and not (info.context or {}).get("strict"):
+        if isinstance(data, dict) and is_inside(info):
             data = {name: value for name, value in data.items() if name in cls.model_fields}
         return handler(data)
 
 
-MAX_JSON_BYTES = 64 * 1024
-"""Events and order fields bigger than this are refused: they travel in the workflow's
-history and state (Temporal caps a payload at 2 MiB); big things belong in the store."""
-MAX_JSON_DEPTH = 32
-"""Nor deeper than this: no order needs it, and serializers give up further down."""
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def _depth(value: Any) -> int:
-    """How deeply lists and mappings nest in ``value`` (without recursion: any depth is safe)."""
-    deepest, pending = 0, [(value, 1)]
+@dataclass(frozen=True)
+class Within:
+    """A limit on a string's characters, a list's items or a mapping's entries, enforced on
+    input from outside; not ``INSIDE``, where a limit added later must not break what
+    running orders carry. ``printable`` refuses control characters (ids end up in search
+    attributes, logs and URLs)."""
+
+    most: int
+    printable: bool = False
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.with_info_after_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        found = handler(schema)
+        kind = found.get("type")
+        found[{"array": "maxItems", "object": "maxProperties"}.get(str(kind), "maxLength")] = self.most
+        return found
+
+    def _check(self, value: Any, info: ValidationInfo) -> Any:
+        if is_inside(info):
+            return value
+        if len(value) > self.most:
+            unit = "characters" if isinstance(value, str) else "entries" if isinstance(value, dict) else "items"
+            raise PydanticCustomError("limit", "at most {most} {unit}", {"most": self.most, "unit": unit})
+        if self.printable and isinstance(value, str) and _CONTROL.search(value):
+            raise PydanticCustomError("limit", "must not contain control characters (line breaks, tabs...)")
+        return value
+
+
+Id = Annotated[str, StringConstraints(min_length=1), Within(limits.ID_CHARS, printable=True)]
+"""An id of a customer, an employee, a shipment, a template, a list, a channel..."""
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$", max_length=limits.SLUG_CHARS)]
+"""A pipeline's or a stage's id."""
+Title = Annotated[str, Within(limits.TITLE_CHARS, printable=True)]
+Name = Annotated[str, Within(limits.NAME_CHARS, printable=True)]
+Contact = Annotated[str, StringConstraints(min_length=1), Within(limits.CONTACT_CHARS, printable=True)]
+Text = Annotated[str, Within(limits.TEXT_CHARS)]
+Url = Annotated[str, StringConstraints(min_length=1), Within(limits.URL_CHARS, printable=True)]
+
+
+def _shape(value: Any) -> tuple[int, bool]:
+    """How deeply lists and mappings nest in ``value``, and whether a text in it holds a NUL
+    (without recursion, so that any depth is safe; it stops once too deep)."""
+    deepest, nul, pending = 0, False, [(value, 1)]
     while pending:
         item, depth = pending.pop()
-        if isinstance(item, dict | list | tuple):
+        if isinstance(item, str):
+            nul = nul or "\x00" in item
+        elif isinstance(item, dict | list | tuple):
             deepest = max(deepest, depth)
-            children = item.values() if isinstance(item, dict) else item
-            pending.extend((child, depth + 1) for child in children)
-    return deepest
+            if depth > limits.JSON_DEPTH:
+                break
+            if isinstance(item, dict):
+                pending.extend((key, depth) for key in item)
+                pending.extend((child, depth + 1) for child in item.values())
+            else:
+                pending.extend((child, depth + 1) for child in item)
+    return deepest, nul
 
 
-def check_plain_json(value: Any, what: str, limit: int = MAX_JSON_BYTES) -> None:
+def json_size(value: Any) -> int:
+    """Bytes of ``value`` as compact JSON (what it weighs in a Temporal payload)."""
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str).encode())
+
+
+def check_plain_json(value: Any, what: str, limit: int) -> None:
     """Refuses, with a ValueError that says why, what cannot go to the store and to Temporal
     as it is: NaN or infinite numbers and NUL characters (PostgreSQL's JSON refuses both),
-    or more than ``limit`` bytes of JSON, or nesting deeper than ``MAX_JSON_DEPTH``."""
-    if _depth(value) > MAX_JSON_DEPTH:
-        raise ValueError(f"{what} nests lists and mappings more than {MAX_JSON_DEPTH} deep")
+    nesting deeper than ``JSON_DEPTH``, or more than ``limit`` bytes of JSON."""
+    depth, nul = _shape(value)
+    if depth > limits.JSON_DEPTH:
+        raise ValueError(f"{what} nests lists and mappings more than {limits.JSON_DEPTH} deep")
+    if nul:
+        raise ValueError(f"{what} must not contain NUL characters")
     try:
-        text = json.dumps(value, allow_nan=False, default=str)
+        size = len(json.dumps(value, allow_nan=False, separators=(",", ":"), ensure_ascii=False, default=str).encode())
     except ValueError:
         raise ValueError(f"{what} must not hold NaN or infinite numbers") from None
-    if "\\u0000" in text:
-        raise ValueError(f"{what} must not contain NUL characters")
-    size = len(text.encode())
     if size > limit:
-        raise ValueError(f"{what} is {size} bytes of JSON; at most {limit}")
+        raise ValueError(f"{what} is {size:,} bytes of JSON; at most {limit:,}")

@@ -2,55 +2,64 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, model_validator
 
-from automation.models import check_plain_json
+from automation import limits
+from automation.models import Contact, Id, Name, Slug, Within, check_plain_json, is_inside
 
-OrderId = str
+OrderId = Annotated[
+    str, StringConstraints(min_length=1, max_length=limits.ORDER_ID_CHARS, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+]
+"""Opaque, and safe in a workflow id, a URL and a search attribute."""
 
 
-def workflow_id(order_id: OrderId) -> str:
+def workflow_id(order_id: str) -> str:
     return f"order-{order_id}"
 
 
 class ContactPoint(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    type: str = Field(min_length=1, description="work, home, mobile... as in the customer card")
-    value: str = Field(min_length=1)
+    type: Annotated[str, StringConstraints(min_length=1), Within(40, printable=True)] = Field(
+        description="work, home, mobile... as in the customer card"
+    )
+    value: Contact
 
 
 class CustomerInfo(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id: str = Field(min_length=1, max_length=100)
-    first_name: str = ""
-    last_name: str = ""
-    company: str | None = None
-    emails: list[ContactPoint] = Field(default_factory=list)
-    phones: list[ContactPoint] = Field(default_factory=list)
+    id: Annotated[str, StringConstraints(min_length=1, max_length=limits.ID_CHARS), Within(limits.ID_CHARS, True)]
+    first_name: Name = ""
+    last_name: Name = ""
+    company: Name | None = None
+    emails: Annotated[list[ContactPoint], Within(limits.CONTACTS)] = Field(default_factory=list)
+    phones: Annotated[list[ContactPoint], Within(limits.CONTACTS)] = Field(default_factory=list)
 
 
 class ShipmentInfo(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id: str = Field(min_length=1, max_length=100)
-    status: str = "new"
-    delivery_service: str | None = None
-    tracking_number: str | None = None
+    id: Annotated[str, StringConstraints(min_length=1, max_length=limits.ID_CHARS), Within(limits.ID_CHARS, True)]
+    status: Annotated[str, Within(50, printable=True)] = "new"
+    delivery_service: Id | None = None
+    tracking_number: Id | None = None
 
 
 class NewOrder(BaseModel):
     """What a service gives to create an order."""
 
     model_config = ConfigDict(extra="forbid")
-    order_id: OrderId = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$", description="opaque id")
-    pipeline_id: str = Field(min_length=1)
+    order_id: OrderId = Field(description="opaque id: letters, digits, _ . : -")
+    pipeline_id: Slug = Field(description="a loaded pipeline's id")
     customer: CustomerInfo | None = Field(default=None, description="saved to the store at start")
-    responsible_id: str | None = None
+    responsible_id: Id | None = None
     fields: dict[str, Any] = Field(default_factory=dict, description="number, total, currency...")
-    shipments: list[ShipmentInfo] = Field(default_factory=list, description="saved to the store at start")
+    shipments: Annotated[list[ShipmentInfo], Within(limits.SHIPMENTS)] = Field(
+        default_factory=list, description="saved to the store at start"
+    )
 
     @model_validator(mode="after")
-    def _storable(self) -> NewOrder:
-        check_plain_json(self.model_dump(), "the order")
+    def _storable(self, info: ValidationInfo) -> NewOrder:
+        if not is_inside(info):
+            check_plain_json(self.model_dump(), "the order", limits.ORDER_BYTES)
         return self

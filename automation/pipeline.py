@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     Field,
     SerializeAsAny,
@@ -23,22 +24,33 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from activities.registry import RULE_TYPES, rule_type
+from automation import limits
 from automation.conditions import Condition
 from automation.delays import Delay
 from automation.errors import describe
 from automation.events import EVENT_TYPES, TriggerParams, event_type
-from automation.models import STRICT, EdgeStrict
+from automation.models import EdgeStrict, Slug, Title, Within, check_plain_json, is_inside
 from automation.rules import RuleParams
 
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
-Constant = str | int | float | bool | None
+
+def _constant(value: Any, info: ValidationInfo) -> Any:
+    if value is not None and not isinstance(value, str | int | float | bool):
+        raise ValueError("a constant is a text, a number, true or false, or empty")
+    if isinstance(value, str) and len(value) > limits.CONSTANT_CHARS and not is_inside(info):
+        raise ValueError(f"at most {limits.CONSTANT_CHARS} characters")
+    return value
+
+
+Constant = Annotated[Any, AfterValidator(_constant)]
+"""A text, a number, true or false, or empty (None)."""
+ConstantName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]\w*$"), Within(limits.SLUG_CHARS)]
 
 
 class TriggerSpec(EdgeStrict):
     """Moves the order to the stage it sits in when a matching event arrives."""
 
     type: str = Field(description="an event type of the catalog")
-    title: str | None = None
+    title: Title | None = None
     allow_back: bool = Field(default=False, description='"allow moving to a previous status"')
     params: SerializeAsAny[TriggerParams] = Field(default=None, validate_default=True)
     condition: Condition | None = Field(default=None, description="on order and event values")
@@ -65,7 +77,7 @@ class RuleSpec(EdgeStrict):
     """An action that runs when the order enters the rule's stage."""
 
     type: str = Field(description="a rule type of activities/registry.py")
-    title: str | None = None
+    title: Title | None = None
     after_previous: bool = Field(default=False, description="run when the rule above finished")
     delay: Delay | None = None
     condition: Condition | None = Field(default=None, description="checked when the rule is due")
@@ -100,12 +112,12 @@ def _as_model(model: type[M], value: Any, info: ValidationInfo) -> M:
 
 class Stage(EdgeStrict):
     id: Slug
-    title: str = Field(min_length=1, max_length=100)
+    title: str = Field(min_length=1, max_length=limits.TITLE_CHARS)
     final: Literal["success", "failure"] | None = Field(
         default=None, description="the success stage, or a failure stage after it"
     )
-    triggers: list[TriggerSpec] = Field(default_factory=list)
-    rules: list[RuleSpec] = Field(default_factory=list)
+    triggers: Annotated[list[TriggerSpec], Within(limits.TRIGGERS_PER_STAGE)] = Field(default_factory=list)
+    rules: Annotated[list[RuleSpec], Within(limits.RULES_PER_STAGE)] = Field(default_factory=list)
 
     def branches(self) -> list[list[int]]:
         """Rule indexes grouped in parallel branches: each rule with ``after_previous``
@@ -121,13 +133,18 @@ class Stage(EdgeStrict):
 
 class Pipeline(EdgeStrict):
     id: Slug
-    title: str = Field(min_length=1, max_length=100)
-    constants: dict[str, Constant] = Field(default_factory=dict)
-    stages: list[Stage] = Field(min_length=2)
+    title: str = Field(min_length=1, max_length=limits.TITLE_CHARS)
+    constants: Annotated[dict[ConstantName, Constant], Within(limits.CONSTANTS)] = Field(default_factory=dict)
+    stages: Annotated[list[Stage], Within(limits.STAGES)] = Field(min_length=2)
 
     @model_validator(mode="after")
-    def _consistent(self) -> Pipeline:
+    def _consistent(self, info: ValidationInfo) -> Pipeline:
         problems: list[InitErrorDetails] = []
+        if not is_inside(info):  # what orders carry: far below a Temporal payload
+            try:
+                check_plain_json(self.model_dump(mode="json"), "the pipeline", limits.PIPELINE_BYTES)
+            except ValueError as err:
+                raise PydanticCustomError("pipeline", str(err)) from None
 
         def problem(loc: tuple[str | int, ...], message: str, value: Any) -> None:
             error = PydanticCustomError("pipeline", message)
@@ -186,7 +203,7 @@ def parse_pipeline(text: str, source: str = "<pipeline>") -> Pipeline:
     if not isinstance(data, dict):
         raise PipelineError(source, ["the file must hold a mapping with id, title and stages"])
     try:
-        return Pipeline.model_validate(data, context=STRICT)
+        return Pipeline.model_validate(data)
     except ValidationError as err:
         raise PipelineError(source, describe(err)) from None
 

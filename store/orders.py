@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from automation.models import INSIDE
 from automation.pipeline import Pipeline
 from automation.state import TimelineEntry
 from store.columns import utcnow
@@ -37,7 +38,7 @@ async def save_pipeline(db: AsyncSession, pipeline: Pipeline) -> PipelineRecord:
 
 async def get_pipeline(db: AsyncSession, pipeline_id: str) -> Pipeline | None:
     record = await db.get(PipelineRecord, pipeline_id)
-    return Pipeline.model_validate(record.definition) if record else None
+    return Pipeline.model_validate(record.definition, context=INSIDE) if record else None
 
 
 async def save_order(

@@ -23,12 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.rules.base import Deps
 from automation import search
+from automation.converter import data_converter
 from automation.pipeline import Pipeline, load_pipeline
 from config import Settings
 from order_client import OrderClient
@@ -62,7 +62,7 @@ def _binary(name: str) -> str:
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=_binary("temporal"),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter,
         search_attributes=search.ALL,
     )
     async with env:
@@ -74,7 +74,7 @@ async def small_history_env() -> AsyncIterator[WorkflowEnvironment]:
     """A dev server that suggests continue-as-new after 40 events, to exercise the hand-over."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=_binary("temporal"),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter,
         search_attributes=search.ALL,
         dev_server_extra_args=["--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=40"],
     )
@@ -89,7 +89,7 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     (their worker gone) would hold the clock of the next one."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=_binary("temporal-test-server"),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter,
     )
     async with env:
         await env.client.operator_service.add_search_attributes(

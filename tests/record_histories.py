@@ -16,12 +16,12 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.rules.base import Deps
 from api.server import serving
 from automation import search
+from automation.converter import data_converter
 from automation.order import NewOrder
 from automation.pipeline import load_pipeline, parse_pipeline
 from config import Settings
@@ -185,7 +185,7 @@ SMALL_HISTORY = {"hand-over": hand_over}
 
 async def main(names: list[str]) -> None:
     HISTORIES.mkdir(exist_ok=True)
-    common = {"data_converter": pydantic_data_converter, "search_attributes": search.ALL}
+    common = {"data_converter": data_converter, "search_attributes": search.ALL}
     small = ["--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=40"]
     for scenarios, extra in ((PLAIN, []), (SMALL_HISTORY, small)):
         chosen = {name: run for name, run in scenarios.items() if not names or name in names}

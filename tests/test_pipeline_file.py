@@ -7,7 +7,9 @@ import json
 import pytest
 
 from activities.registry import RULE_TYPES
+from automation.converter import data_converter
 from automation.events import EVENT_TYPES
+from automation.models import INSIDE
 from automation.pipeline import Pipeline, PipelineError, parse_pipeline
 
 VALID_TAIL = """
@@ -80,7 +82,7 @@ stages:
     title: Again
 """)
     assert found == [
-        "id: string should match pattern '^[a-z][a-z0-9_-]*$'",
+        "id: must match ^[a-z][a-z0-9_-]*$",
         "stages[0].triggers[0].type: unknown event type 'paymnt'; known types: " + ", ".join(sorted(EVENT_TYPES)),
         "stages[0].triggers[1].params.url: required",
         "stages[0].triggers[2].params.colour: unknown field",
@@ -147,7 +149,9 @@ def test_a_file_is_read_strictly_but_a_stored_pipeline_tolerantly(example_pipeli
     """A parameter a later version dropped must not break the orders that carry it."""
     stored = example_pipeline.model_dump(mode="json")
     stored["stages"][0]["rules"][0]["params"]["from_an_older_version"] = "x"
-    assert Pipeline.model_validate(stored) == example_pipeline
+    assert Pipeline.model_validate(stored, context=INSIDE) == example_pipeline  # as the store reads it
+    payload = data_converter.payload_converter.to_payloads([stored])[0]
+    assert data_converter.payload_converter.from_payload(payload, Pipeline) == example_pipeline  # as Temporal's
     with pytest.raises(PipelineError) as refused:
         parse_pipeline(json.dumps(stored))
     assert refused.value.problems == ["stages[0].rules[0].params.from_an_older_version: unknown field"]

@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from automation.errors import describe
     from automation.events import EVENT_TYPES, ChatMessageData, Event, ResponsibleChangedData
     from automation.matching import match_trigger
+    from automation.models import INSIDE
     from automation.order import NewOrder
     from automation.pipeline import Pipeline
     from automation.rules import RuleResult
@@ -41,6 +42,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.stage_runner import StageRunner
 
+LIMITS_PATCH = "limits-2026-12"
+"""Orders started before ``automation/limits.py`` replay without its limits."""
 SEEN_EVENT_IDS = 2000
 """How many event ids an order remembers to ignore repeats (carried across runs)."""
 TIMELINE_IN_MEMORY = 100
@@ -70,9 +73,11 @@ def _branches(pipeline: Pipeline, stage_id: str) -> list[Branch]:
     return [Branch(rules=rules, ready_at=workflow.now()) for rules in pipeline.stage(stage_id).branches()]
 
 
-def _parse_event(raw: Any) -> Event:
+def _parse_event(raw: Any, strict: bool = True) -> Event:
+    """The event, checked against today's limits unless ``strict`` is off (a history
+    recorded before those limits replays as it ran)."""
     try:
-        return Event.model_validate(raw)
+        return Event.model_validate(raw, context=None if strict else INSIDE)
     except ValidationError as err:
         raise ValueError("invalid event: " + "; ".join(describe(err))) from None
 
@@ -266,7 +271,7 @@ class OrderWorkflow:
     async def _handle(self, raw: Any, internal: bool = False) -> EventOutcome:
         state = self.state
         try:
-            event = _parse_event(raw)
+            event = _parse_event(raw, strict=workflow.patched(LIMITS_PATCH))
         except ValueError as err:
             self.record("event_refused", f"event refused: {err}")
             event_id = raw.get("event_id") if isinstance(raw, dict) else None

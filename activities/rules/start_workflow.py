@@ -5,6 +5,7 @@ from pydantic import Field, ValidationError, ValidationInfo, model_validator
 from activities.rules.base import RuleContext, RuleType, refuse
 from automation.children import CHILD_WORKFLOWS
 from automation.errors import describe
+from automation.models import is_inside
 from automation.rules import ChildWorkflowRequest, RuleParams, RuleResult
 
 
@@ -19,7 +20,7 @@ class StartWorkflowParams(RuleParams):
             raise ValueError(f"unknown workflow {self.workflow!r}; known: {', '.join(sorted(CHILD_WORKFLOWS))}")
         unknown = sorted(set(self.input) - set(child.input.model_fields))
         # Only a pipeline file is held to it: a running order's pipeline is read tolerantly.
-        if unknown and (info.context or {}).get("strict"):
+        if unknown and not is_inside(info):
             fields = ", ".join(child.input.model_fields)
             raise ValueError(f"{self.workflow} takes no input {', '.join(unknown)}; its input: {fields}")
         return self

@@ -78,7 +78,7 @@ async def test_bad_input_gets_a_4xx_that_says_what_and_where(api: Api):
          "data.amount: input should be a valid number, unable to parse string as a number"),
         (await api.http.post(url, json={**PAYMENT, "colour": "red"}), 422, "body.colour: unknown field"),
         (await api.http.post("/orders", json={"order_id": "bad id!", "pipeline_id": "shop"}), 422,
-         "body.order_id: string should match pattern"),
+         "body.order_id: must match ^[A-Za-z0-9][A-Za-z0-9_.:-]*$"),
         (await api.http.post("/orders", json={"order_id": "o-1", "pipeline_id": "nope"}), 422,
          "pipeline_id: no pipeline 'nope'; load it first"),
         (await api.http.post("/orders", content=b'{"order_id": "o-2", "pipeline_id": "shop", "fields": {"x": NaN}}',
