@@ -25,9 +25,10 @@ from pydantic import ValidationError
 from activities.registry import catalog_markdown
 from automation.errors import describe
 from automation.events import event_json_schema
+from automation.files import FileError
 from automation.limits import limits_markdown
 from automation.order import CustomerInfo, NewOrder
-from automation.pipeline import PipelineError, load_pipeline
+from automation.pipeline import load_pipeline
 from config import Settings
 from order_client import InvalidEvent, OrderClient, connect
 from store.database import make_engine, session
@@ -64,7 +65,7 @@ async def load_pipeline_file(path: str) -> None:
 async def load_directory(path: str) -> None:
     try:
         directory = read_directory(path)
-    except ValueError as err:
+    except FileError as err:
         raise SystemExit(str(err)) from None
     engine = await _store_engine()
     async with session(engine) as db:
@@ -254,5 +255,5 @@ async def main(argv: list[str]) -> None:
 if __name__ == "__main__":
     try:
         asyncio.run(main(sys.argv[1:]))
-    except (PipelineError, InvalidEvent) as err:
+    except (FileError, InvalidEvent) as err:
         raise SystemExit(str(err)) from None

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -29,6 +28,7 @@ from automation.conditions import Condition
 from automation.delays import Delay
 from automation.errors import describe
 from automation.events import EVENT_TYPES, TriggerParams, event_type
+from automation.files import FileError, parse_yaml, read_text
 from automation.models import EdgeStrict, Slug, Title, Within, check_plain_json, is_inside
 from automation.rules import RuleParams
 
@@ -185,21 +185,18 @@ class Pipeline(EdgeStrict):
         return self.stage_ids.index(stage_id)
 
 
-class PipelineError(ValueError):
+class PipelineError(FileError):
     """A pipeline file that cannot be used; ``problems`` has one line per problem."""
 
     def __init__(self, source: str, problems: list[str]) -> None:
-        self.source, self.problems = source, problems
-        super().__init__(f"{source}: invalid pipeline\n" + "\n".join(f"  {p}" for p in problems))
+        super().__init__(source, "invalid pipeline", problems)
 
 
 def parse_pipeline(text: str, source: str = "<pipeline>") -> Pipeline:
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise PipelineError(source, [f"{where}{getattr(err, 'problem', None) or err}"]) from None
+        data = parse_yaml(text, source, "invalid pipeline")
+    except FileError as err:
+        raise PipelineError(source, err.problems) from None
     if not isinstance(data, dict):
         raise PipelineError(source, ["the file must hold a mapping with id, title and stages"])
     try:
@@ -209,4 +206,8 @@ def parse_pipeline(text: str, source: str = "<pipeline>") -> Pipeline:
 
 
 def load_pipeline(path: str | Path) -> Pipeline:
-    return parse_pipeline(Path(path).read_text(encoding="utf-8"), str(path))
+    try:
+        text = read_text(path, "invalid pipeline")
+    except FileError as err:
+        raise PipelineError(str(path), err.problems) from None
+    return parse_pipeline(text, str(path))

@@ -28,6 +28,8 @@ def check_template(text: str) -> str:
         _environment().parse(text)
     except TemplateSyntaxError as err:
         raise ValueError(f"template error on line {err.lineno}: {err.message}") from None
+    except (RecursionError, MemoryError):
+        raise ValueError("template nests too deeply") from None
     return text
 
 

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import col, delete, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from automation import limits
 from automation.errors import describe
+from automation.files import FileError, read_yaml
+from automation.models import Contact, Id, Name
 from automation.order import CustomerInfo
 from automation.templating import Template
 from store.database import upsert
@@ -88,6 +90,16 @@ async def employee_values(db: AsyncSession, employee_id: str | None) -> dict[str
     return employee.model_dump() if employee else {}
 
 
+class EmployeeSpec(BaseModel):
+    """An employee as the directory file holds them."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: Id
+    name: Name = Field(min_length=1)
+    email: Contact | None = None
+    phone: Contact | None = None
+
+
 class DocumentTemplateSpec(BaseModel):
     """A document template as the directory file holds it (checked as templates)."""
 
@@ -112,24 +124,29 @@ class Directory:
 def read_directory(path: str | Path) -> Directory:
     """Reads and checks a directory file; a ValueError names each problem's place."""
     try:
-        data = _mapping(yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}, "the file")
-        lists = [_mapping(item, f"lists[{i}]") for i, item in enumerate(data.get("lists") or [])]
+        data = _mapping(read_yaml(path, "invalid directory") or {}, "the file")
+        lists = [_mapping(item, f"lists[{i}]") for i, item in enumerate(_sequence(data, "lists"))]
         definitions = [
             _valid(ListDefinition, {k: v for k, v in item.items() if k != "elements"}, f"lists[{i}]")
             for i, item in enumerate(lists)
         ]
         return Directory(
-            employees=[_valid(Employee, e, f"employees[{i}]") for i, e in enumerate(data.get("employees") or [])],
-            customers=[_valid(CustomerInfo, c, f"customers[{i}]") for i, c in enumerate(data.get("customers") or [])],
+            employees=[
+                Employee(**_valid(EmployeeSpec, e, f"employees[{i}]").model_dump())
+                for i, e in enumerate(_sequence(data, "employees"))
+            ],
+            customers=[_valid(CustomerInfo, c, f"customers[{i}]") for i, c in enumerate(_sequence(data, "customers"))],
             lists=definitions,
             document_templates=[
                 _valid(DocumentTemplateSpec, t, f"document_templates[{i}]")
-                for i, t in enumerate(data.get("document_templates") or [])
+                for i, t in enumerate(_sequence(data, "document_templates"))
             ],
             list_elements=_elements(definitions, lists),
         )
+    except FileError:
+        raise
     except ValueError as err:
-        raise ValueError(f"{path}: invalid directory\n  {err}") from None
+        raise FileError(str(path), "invalid directory", str(err).split("\n  ")) from None
 
 
 def _elements(definitions: list[ListDefinition], lists: list[dict[str, Any]]) -> list[ListElement]:
@@ -140,6 +157,15 @@ def _elements(definitions: list[ListDefinition], lists: list[dict[str, Any]]) ->
             checked = check_values(definition, _mapping(values, f"lists[{i}].elements.{key}"))
             found.append(ListElement(list_id=definition.id, key=str(key), values=checked))
     return found
+
+
+def _sequence(data: dict[str, Any], kind: str) -> list[Any]:
+    items = data.get(kind) or []
+    if not isinstance(items, list):
+        raise ValueError(f"{kind}: should be a list")
+    if len(items) > limits.DIRECTORY_ITEMS:
+        raise ValueError(f"{kind}: at most {limits.DIRECTORY_ITEMS:,} items")
+    return items
 
 
 def _mapping(value: Any, where: str) -> dict[str, Any]:
