@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from automation import limits
+from automation.models import json_size
 from automation.order import NewOrder
 from automation.pipeline import Pipeline
 from automation.state import TimelineEntry
@@ -40,6 +42,13 @@ class OrderActivities:
             raise ApplicationError(
                 f"no pipeline {pipeline_id!r} in the store; load it with `starter.py load-pipeline FILE`",
                 type="UnknownPipeline",
+                non_retryable=True,
+            )
+        size = json_size(pipeline.model_dump(mode="json"))
+        if size > limits.STATE_BUDGET_BYTES // 2:  # stored before pipelines had a limit: it cannot travel with orders
+            raise ApplicationError(
+                f"pipeline {pipeline_id!r} is {size:,} bytes of JSON, too big to run with an order; load a smaller one",
+                type="PipelineTooLarge",
                 non_retryable=True,
             )
         return pipeline

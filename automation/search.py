@@ -1,7 +1,9 @@
 """Search attributes: what ops filter orders by in the Temporal UI and CLI
 (``OrderStage = "paid"``). Ids only, never personal data: they are not encrypted."""
 
-from temporalio.common import SearchAttributeKey
+from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
+
+from automation import limits
 
 ORDER_STAGE = SearchAttributeKey.for_keyword("OrderStage")
 ORDER_PIPELINE = SearchAttributeKey.for_keyword("OrderPipeline")
@@ -13,3 +15,12 @@ ORDER_OUTCOME = SearchAttributeKey.for_keyword("OrderOutcome")
 ALL = [ORDER_STAGE, ORDER_PIPELINE, ORDER_RESPONSIBLE, ORDER_CUSTOMER, ORDER_OUTCOME]
 
 OPEN = "open"
+
+
+def keyword(key: SearchAttributeKey[str], value: str | None) -> SearchAttributeUpdate[str]:
+    """Sets ``key`` to ``value``, or unsets it for None, or for a value the server would
+    refuse (over its size limit: then the whole upsert fails, and the order with it).
+    Ids are limited at the door; this guards what orders started earlier carry."""
+    if value is None or len(value.encode()) > limits.TEMPORAL_SEARCH_ATTRIBUTE_BYTES // 2:
+        return key.value_unset()
+    return key.value_set(value)

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, CancelledError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
     from activities.orders import OrderActivities, SaveOrderInput
@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from automation.events import EVENT_TYPES, ChatMessageData, Event, ResponsibleChangedData
     from automation.matching import match_trigger
     from automation.models import INSIDE
-    from automation.order import NewOrder
+    from automation.order import NewOrder, workflow_id
     from automation.pipeline import Pipeline
     from automation.rules import RuleResult
     from automation.state import (
@@ -85,9 +85,14 @@ def _parse_event(raw: Any, strict: bool = True) -> Event:
 @workflow.defn(name="Order")
 class OrderWorkflow:
     @workflow.init
-    def __init__(self, input: OrderInput) -> None:
-        self._state = input.state
-        carried = input.state.pending_events if input.state else []
+    def __init__(self, input: Any) -> None:
+        # Plain JSON (an OrderInput): a new order is checked in ``run``, so that one that
+        # cannot start fails at once, saying why, instead of failing its workflow task forever.
+        carried_state = input.get("state") if isinstance(input, dict) else None
+        self._state = OrderInput.model_validate(input, context=INSIDE).state if carried_state else None
+        self._not_started: str | None = None
+        """Why the order could not start, once it is known."""
+        carried = self._state.pending_events if self._state else []
         self._queue: deque[_Queued] = deque(_Queued(p.raw, internal=p.internal) for p in carried)
         self._moves: deque[tuple[int, str, str]] = deque()
         self._outcomes: dict[int, EventOutcome] = {}
@@ -148,10 +153,10 @@ class OrderWorkflow:
     # --- the order's life -------------------------------------------------------------
 
     @workflow.run
-    async def run(self, input: OrderInput) -> None:
+    async def run(self, input: Any) -> None:
         new = self._state is None
         if self._state is None:
-            self._state = await self._new_state(input.order)
+            self._state = await self._new_state(self._new_order(input))
         self._publish()
         flusher = asyncio.create_task(self._flush_forever())
         # The customer card is in the store before any rule reads it. Patched: orders that
@@ -182,7 +187,7 @@ class OrderWorkflow:
         self.record("continued_as_new", f"history of {length} events handed over to run {state.runs + 1}")
         state.pending_events = [PendingEvent(raw=item.raw, internal=item.internal) for item in self._queue]
         state.runs += 1
-        workflow.continue_as_new(OrderInput(order=input.order, state=state))
+        workflow.continue_as_new(OrderInput(order=state.order, state=state))
 
     async def _end(self) -> None:
         """The order was deleted: its rules stop, later events are refused, the store is
@@ -218,17 +223,43 @@ class OrderWorkflow:
 
     @property
     def state(self) -> OrderState:
+        if self._not_started is not None:
+            raise RuntimeError(f"the order did not start: {self._not_started}")
         if self._state is None:
             raise RuntimeError("the order is still starting: its pipeline is loading")
         return self._state
 
+    def _cannot_start(self, reason: str, problems: list[str] | None = None, type: str = "InvalidOrder") -> Exception:
+        """Fails the workflow at once (not its task, which would retry forever), saying why."""
+        self._not_started = reason + "".join(f"; {p}" for p in problems or [])
+        return ApplicationError(reason, *(problems or []), type=type, non_retryable=True)
+
+    def _new_order(self, input: Any) -> NewOrder:
+        """The order a service started, checked as the API would check it."""
+        strict = workflow.patched(LIMITS_PATCH)  # orders started before replay as they ran
+        raw = input.get("order") if isinstance(input, dict) else None
+        try:
+            order = NewOrder.model_validate(raw, context=None if strict else INSIDE)
+        except ValidationError as err:
+            raise self._cannot_start("invalid order", [f"order.{p}" for p in describe(err)]) from None
+        expected = workflow_id(order.order_id)
+        if strict and workflow.info().workflow_id != expected:
+            raise self._cannot_start(f"the workflow id of order {order.order_id!r} must be {expected!r}")
+        return order
+
     async def _new_state(self, order: NewOrder) -> OrderState:
-        pipeline: Pipeline = await workflow.execute_activity_method(
-            OrderActivities.load_pipeline,
-            order.pipeline_id,
-            start_to_close_timeout=timedelta(seconds=30),
-            summary=f"load pipeline {order.pipeline_id}",
-        )
+        try:
+            pipeline: Pipeline = await workflow.execute_activity_method(
+                OrderActivities.load_pipeline,
+                order.pipeline_id,
+                start_to_close_timeout=timedelta(seconds=30),
+                summary=f"load pipeline {order.pipeline_id}",
+            )
+        except ActivityError as err:
+            cause = err.cause
+            if isinstance(cause, ApplicationError) and cause.non_retryable:
+                raise self._cannot_start(cause.message, type=cause.type or "UnknownPipeline") from None
+            raise
         first = pipeline.stages[0]
         now = workflow.now()
         self._state = OrderState(
@@ -416,13 +447,11 @@ class OrderWorkflow:
         stage = state.pipeline.stage(state.current.stage)
         workflow.upsert_search_attributes(
             [
-                search.ORDER_STAGE.value_set(state.current.stage),
-                search.ORDER_OUTCOME.value_set(stage.final or search.OPEN),
-                search.ORDER_PIPELINE.value_set(state.pipeline.id),
-                search.ORDER_RESPONSIBLE.value_set(state.responsible_id)
-                if state.responsible_id
-                else search.ORDER_RESPONSIBLE.value_unset(),
-                search.ORDER_CUSTOMER.value_set(customer.id) if customer else search.ORDER_CUSTOMER.value_unset(),
+                search.keyword(search.ORDER_STAGE, state.current.stage),
+                search.keyword(search.ORDER_OUTCOME, stage.final or search.OPEN),
+                search.keyword(search.ORDER_PIPELINE, state.pipeline.id),
+                search.keyword(search.ORDER_RESPONSIBLE, state.responsible_id),
+                search.keyword(search.ORDER_CUSTOMER, customer.id if customer else None),
             ]
         )
         workflow.set_current_details(
