@@ -10,7 +10,7 @@ from typing import Any
 from temporalio import activity
 
 from activities.registry import RULE_TYPES
-from activities.rules.base import Deps, RuleContext, RuleType
+from activities.rules.base import Deps, RuleContext, RuleType, refuse
 from automation.models import INSIDE
 from automation.rules import RuleInput, RuleResult
 from store.database import session
@@ -31,6 +31,13 @@ async def _heartbeat(every: timedelta) -> None:
         await asyncio.sleep(every.total_seconds())
 
 
+def _fitting(result: RuleResult) -> RuleResult:
+    """The result, unless it is too big for an order to take: then the rule fails, saying why."""
+    if problems := result.problems():
+        raise refuse("the rule's result is too big: " + "; ".join(problems))
+    return result
+
+
 def rule_activity(rule: RuleType[Any], deps: Deps) -> Callable[[RuleInput], Any]:
     async def run(input: RuleInput) -> RuleResult:
         params = rule.params.model_validate(input.params, context=INSIDE)
@@ -38,10 +45,10 @@ def rule_activity(rule: RuleType[Any], deps: Deps) -> Callable[[RuleInput], Any]
         final = 0 < attempts <= activity.info().attempt
         context = RuleContext(input=input, deps=deps, values=await _template_values(deps, input), final_attempt=final)
         if rule.heartbeat is None:
-            return await rule.run(context, params)
+            return _fitting(await rule.run(context, params))
         beating = asyncio.create_task(_heartbeat(rule.heartbeat / 4))
         try:
-            return await rule.run(context, params)
+            return _fitting(await rule.run(context, params))
         finally:
             beating.cancel()
 

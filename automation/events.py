@@ -8,6 +8,7 @@ it is customer activity (what ends a Wait rule).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -263,6 +264,14 @@ class Event(BaseModel):
     def values(self) -> dict[str, Any]:
         """The event as the plain values that conditions and templates read."""
         return {"type": self.type, "occurred_at": self.occurred_at, **self.data.model_dump()}
+
+
+def seen_key(event_id: str) -> str:
+    """What an order remembers of an event id to ignore its repeats: the id, or for a long
+    one a digest of it, so that the ids remembered weigh little in the order's state."""
+    if len(event_id) <= 40:
+        return event_id
+    return "#" + hashlib.sha256(event_id.encode()).hexdigest()[:32]
 
 
 def event_json_schema() -> dict[str, Any]:

@@ -100,6 +100,11 @@ Text = Annotated[str, Within(limits.TEXT_CHARS)]
 Url = Annotated[str, StringConstraints(min_length=1), Within(limits.URL_CHARS, printable=True)]
 
 
+def cut(text: str, most: int) -> str:
+    """``text``, cut to at most ``most`` characters, saying so."""
+    return text if len(text) <= most else text[: most - 12] + "… (cut here)"
+
+
 def _shape(value: Any) -> tuple[int, bool]:
     """How deeply lists and mappings nest in ``value``, and whether a text in it holds a NUL
     (without recursion, so that any depth is safe; it stops once too deep)."""

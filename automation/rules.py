@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from automation.models import EdgeStrict
+from automation import limits
+from automation.models import EdgeStrict, json_size
+
+if TYPE_CHECKING:
+    from automation.state import OrderState
 
 
 class RuleParams(EdgeStrict):
@@ -58,3 +62,35 @@ class RuleResult(BaseModel):
     events: list[RaisedEvent] = Field(default_factory=list, description="events it caused")
     end_order: bool = Field(default=False, description="the order was deleted: its workflow ends")
     child_workflow: ChildWorkflowRequest | None = Field(default=None, description="for the workflow to start")
+
+    def problems(self) -> list[str]:
+        """What makes this result too big for an order to take (none when it fits)."""
+        found = []
+        for what, value, most in (
+            ("variables", self.variables, limits.VARIABLES_BYTES),
+            ("order changes", self.order_changes, limits.FIELDS_BYTES),
+        ):
+            if (size := json_size(value)) > most:
+                found.append(f"its {what} are {size:,} bytes of JSON; at most {most:,}")
+        if len(self.events) > limits.RULE_EVENTS:
+            found.append(f"it raises {len(self.events)} events; at most {limits.RULE_EVENTS}")
+        biggest = max((json_size(event.data) for event in self.events), default=0)
+        if biggest > limits.EVENT_BYTES:
+            found.append(f"it raises an event of {biggest:,} bytes of JSON; at most {limits.EVENT_BYTES:,}")
+        responsible = self.order_changes.get("responsible_id")
+        if responsible is not None and (not isinstance(responsible, str) or len(responsible) > limits.ID_CHARS):
+            found.append(f"the responsible id it sets is not an id of at most {limits.ID_CHARS} characters")
+        return found
+
+
+def result_problem(state: OrderState, result: RuleResult) -> str | None:
+    """Why the order cannot take ``result``: too big by itself, or the order's variables or
+    fields would outgrow their limits with it. None when it fits."""
+    problems = result.problems()
+    for what, current, changes, most in (
+        ("variables", state.variables, result.variables, limits.VARIABLES_BYTES),
+        ("fields", state.fields, result.order_changes, limits.FIELDS_BYTES),
+    ):
+        if changes and (size := json_size({**current, **changes})) > most:
+            problems.append(f"the order's {what} would be {size:,} bytes of JSON; at most {most:,}")
+    return "; ".join(problems) or None

@@ -13,10 +13,11 @@ from sqlalchemy import update
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowQueryFailedError
 from temporalio.exceptions import ApplicationError
 
-from automation import search
+from automation import limits, search
 from automation.order import workflow_id
 from automation.pipeline import parse_pipeline
 from store.database import session
+from store.orders import read_timeline
 from store.tables import PipelineRecord
 from tests.conftest import Engine, running_engine, seed
 from tests.helpers import event, eventually, new_order, ready_view
@@ -134,3 +135,44 @@ async def test_a_responsible_changed_event_with_a_huge_id_is_refused_and_the_ord
     description = await engine.orders.handle(order.order_id).describe()
     assert description.status == WorkflowExecutionStatus.RUNNING
     assert description.typed_search_attributes.get(search.ORDER_RESPONSIBLE) == "emp-sales"
+
+
+def _form(size: int) -> dict[str, Any]:
+    """A form event of about ``size`` bytes: several texts of at most 20,000 characters."""
+    fields = {f"f{i}": "x" * 15_000 for i in range(size // 15_000)}
+    return event("form_submitted", form_id="survey", fields=fields)
+
+
+async def _continue_as_new_inputs(engine: Engine, order_id: str) -> list[int]:
+    """The size of the state each run of the order handed to the next."""
+    sizes = []
+    async for execution in engine.client.list_workflows(f"WorkflowId = '{workflow_id(order_id)}'"):
+        history = await engine.client.get_workflow_handle(execution.id, run_id=execution.run_id).fetch_history()
+        for history_event in history.events:
+            if history_event.HasField("workflow_execution_continued_as_new_event_attributes"):
+                attributes = history_event.workflow_execution_continued_as_new_event_attributes
+                sizes.append(sum(len(p.data) for p in attributes.input.payloads))
+    return sizes
+
+
+async def test_ninety_events_of_60_kb_do_not_wedge_the_order(small_history_env, deps):
+    """Each under the 64 KiB cap; together they once made a 5.4 MB continue-as-new input."""
+    await seed(deps.engine, PIPELINE)
+    async with running_engine(small_history_env, deps) as engine:
+        order = new_order("hostile")
+        await engine.orders.create_order(order)
+        await eventually(lambda: ready_view(engine.orders, order.order_id))
+        sent = [_form(60_000) for _ in range(90)]
+        for item in sent:
+            await engine.orders.send_event(order.order_id, item)
+        outcome = await engine.orders.apply_event(order.order_id, event("payment", amount=1, currency="EUR"))
+        assert outcome.stage == "paid"
+        view = await engine.orders.state(order.order_id)
+        sizes = await _continue_as_new_inputs(engine, order.order_id)
+
+    assert view.runs >= 2 and len(sizes) == view.runs - 1
+    assert max(sizes) < limits.STATE_BUDGET_BYTES, sizes
+    async with session(deps.engine) as db:
+        timeline = await read_timeline(db, order.order_id)
+    received = [entry.data["event"]["event_id"] for entry in timeline if entry.kind == "event_received"]
+    assert sorted(received[:-1]) == sorted(item["event_id"] for item in sent)  # each once, then the payment

@@ -20,14 +20,14 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 
 with workflow.unsafe.imports_passed_through():
     from activities.orders import OrderActivities, SaveOrderInput
-    from automation import search
+    from automation import limits, search
     from automation.errors import describe
-    from automation.events import EVENT_TYPES, ChatMessageData, Event, ResponsibleChangedData
+    from automation.events import EVENT_TYPES, ChatMessageData, Event, ResponsibleChangedData, seen_key
     from automation.matching import match_trigger
     from automation.models import INSIDE
     from automation.order import NewOrder, workflow_id
     from automation.pipeline import Pipeline
-    from automation.rules import RuleResult
+    from automation.rules import RuleResult, result_problem
     from automation.state import (
         Branch,
         EventOutcome,
@@ -37,17 +37,13 @@ with workflow.unsafe.imports_passed_through():
         PendingEvent,
         RuleStatus,
         StageVisit,
-        TimelineEntry,
         TimelineKind,
     )
+    from automation.timeline import Timeline
     from workflows.stage_runner import StageRunner
 
 LIMITS_PATCH = "limits-2026-12"
 """Orders started before ``automation/limits.py`` replay without its limits."""
-SEEN_EVENT_IDS = 2000
-"""How many event ids an order remembers to ignore repeats (carried across runs)."""
-TIMELINE_IN_MEMORY = 100
-"""Timeline entries kept in the workflow once stored; the store has them all."""
 HISTORY_BOUND = 10_000
 """Continue as new here at the latest, even if the server has not suggested it yet."""
 AUTOMATIC_MOVES_LIMIT = 10
@@ -103,6 +99,9 @@ class OrderWorkflow:
         self._kept: list[asyncio.Task[None]] = []
         """Work that outlives the stage that began it (child workflow starts)."""
         self.draining = False
+        self._timeline = Timeline(self._state) if self._state else None
+        self._limited = False
+        """Whether this run holds to ``automation/limits.py`` (runs begun before it replay without)."""
 
     # --- ingress ----------------------------------------------------------------------
 
@@ -154,6 +153,7 @@ class OrderWorkflow:
 
     @workflow.run
     async def run(self, input: Any) -> None:
+        self._limited = workflow.patched(LIMITS_PATCH)
         new = self._state is None
         if self._state is None:
             self._state = await self._new_state(self._new_order(input))
@@ -176,7 +176,7 @@ class OrderWorkflow:
                 await self._next_piece_of_work()
                 continue
             self.draining = True  # rules start no new activity from here on
-            await workflow.wait_condition(lambda: self._has_work() or self._quiescent())
+            await workflow.wait_condition(lambda: self._has_work() or self._ready_to_hand_over())
             if not self._has_work():
                 break
         # No await from the check above to the hand-over: nothing can slip in between.
@@ -236,7 +236,7 @@ class OrderWorkflow:
 
     def _new_order(self, input: Any) -> NewOrder:
         """The order a service started, checked as the API would check it."""
-        strict = workflow.patched(LIMITS_PATCH)  # orders started before replay as they ran
+        strict = self._limited  # orders started before the limits replay as they ran
         raw = input.get("order") if isinstance(input, dict) else None
         try:
             order = NewOrder.model_validate(raw, context=None if strict else INSIDE)
@@ -269,11 +269,20 @@ class OrderWorkflow:
             fields=dict(order.fields),
             current=StageVisit(stage=first.id, visit=0, entered_at=now, branches=_branches(pipeline, first.id)),
         )
+        self._timeline = Timeline(self._state)
         self.record("order_created", f"order created in {pipeline.title!r} at stage {first.id!r}")
         return self._state
 
     def _has_work(self) -> bool:
+        """An event or a move to handle, unless the store is so far behind that the order waits for it."""
+        if self._limited and self._timeline is not None and self._timeline.backlogged:
+            return False
         return bool(self._queue or self._moves)
+
+    def _ready_to_hand_over(self) -> bool:
+        """Continue-as-new: nothing in flight, and every event handled (a backlog is waited out,
+        not carried: the state handed over stays small whatever the store does)."""
+        return self._quiescent() and not (self._limited and (self._queue or self._moves))
 
     def _should_continue_as_new(self) -> bool:
         info = workflow.info()
@@ -302,15 +311,16 @@ class OrderWorkflow:
     async def _handle(self, raw: Any, internal: bool = False) -> EventOutcome:
         state = self.state
         try:
-            event = _parse_event(raw, strict=workflow.patched(LIMITS_PATCH))
+            event = _parse_event(raw, strict=self._limited)
         except ValueError as err:
             self.record("event_refused", f"event refused: {err}")
             event_id = raw.get("event_id") if isinstance(raw, dict) else None
             return self._outcome(event_id, "refused", str(err))
-        if event.event_id in state.seen_event_ids:
+        seen = seen_key(event.event_id) if self._limited else event.event_id
+        if seen in state.seen_event_ids or event.event_id in state.seen_event_ids:
             self.record("event_duplicate", f"event {event.event_id} seen before: ignored")
             return self._outcome(event.event_id, "duplicate", "seen before: ignored")
-        state.seen_event_ids = [*state.seen_event_ids[-(SEEN_EVENT_IDS - 1) :], event.event_id]
+        state.seen_event_ids = [*state.seen_event_ids[-(limits.SEEN_EVENT_IDS - 1) :], seen]
         title = EVENT_TYPES[event.type].title
         self.record("event_received", f"{title} ({event.event_id})", event=event.model_dump(mode="json"))
         if not internal:
@@ -401,13 +411,12 @@ class OrderWorkflow:
         return self.state.values()
 
     def record(self, kind: TimelineKind, message: str, **data: Any) -> None:
-        state = self.state
-        state.timeline.append(
-            TimelineEntry(
-                seq=state.next_seq, at=workflow.now(), kind=kind, stage=state.current.stage, message=message, data=data
-            )
-        )
-        state.next_seq += 1
+        assert self._timeline is not None, "nothing is recorded before the order has its state"
+        self._timeline.add(workflow.now(), kind, message, data)
+
+    def rule_result_problem(self, result: RuleResult) -> str | None:
+        """Why the order cannot take a rule's result (it would outgrow the order's limits); None if it can."""
+        return result_problem(self.state, result) if self._limited else None
 
     def apply_rule_result(
         self, visit: StageVisit, run_key: str, label: str, rule_type: str, result: RuleResult
@@ -462,14 +471,15 @@ class OrderWorkflow:
         )
 
     def _unflushed(self) -> bool:
-        return self._state is not None and self._state.next_seq - 1 > self._state.flushed_seq
+        return self._timeline is not None and self._timeline.has_unstored
 
     async def _flush_forever(self) -> None:
         """Keeps the store's copy of the order and its timeline in step, one batch at a time."""
         while True:
             await workflow.wait_condition(self._unflushed)
-            state = self.state
-            entries = [e for e in state.timeline if e.seq > state.flushed_seq]
+            state, timeline = self.state, self._timeline
+            assert timeline is not None
+            entries = timeline.unstored()
             self._flushing = True
             try:
                 await workflow.execute_local_activity_method(
@@ -492,5 +502,4 @@ class OrderWorkflow:
                 raise
             finally:
                 self._flushing = False
-            state.flushed_seq = entries[-1].seq
-            state.timeline = [e for e in state.timeline if e.seq > state.flushed_seq - TIMELINE_IN_MEMORY]
+            timeline.stored(entries[-1].seq)

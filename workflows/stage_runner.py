@@ -243,6 +243,9 @@ class StageRunner:
                 return "stop"
             finally:
                 self._handles.remove(handle)
+            if (problem := self._order.rule_result_problem(result)) is not None:
+                self._fail(branch, f"{label}: failed, {problem}")
+                return "stop"
             # Applied even if the order left the stage meanwhile: the rule did run.
             self._visit.outcomes[index] = "done"
             self._order.apply_rule_result(self._visit, rule_input.run_key, label, rule.type, result)

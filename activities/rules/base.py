@@ -18,6 +18,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
+from automation import limits
+from automation.models import cut
 from automation.rules import RuleInput, RuleParams, RuleResult
 from automation.templating import render
 from config import Settings
@@ -32,7 +34,7 @@ RESPONSIBLE = "responsible"
 
 def refuse(message: str) -> ApplicationError:
     """A business error: retrying would not help, so the rule is recorded as failed at once."""
-    return ApplicationError(message, type="RuleRefused", non_retryable=True)
+    return ApplicationError(cut(message, limits.TIMELINE_MESSAGE_CHARS), type="RuleRefused", non_retryable=True)
 
 
 def shorten(text: str, width: int = 80) -> str:
