@@ -16,7 +16,7 @@ from automation.pipeline import Pipeline
 from automation.state import TimelineEntry
 from store.database import insert_once, session
 from store.directory import save_customer
-from store.orders import get_pipeline, save_order, save_timeline
+from store.orders import WrittenBy, get_pipeline, save_order, save_timeline
 from store.tables import Shipment
 
 
@@ -28,6 +28,9 @@ class SaveOrderInput(BaseModel):
     variables: dict[str, Any]
     entries: list[TimelineEntry]
     save_customer: bool = False
+    run_id: str = ""
+    history_length: int = 0
+    """Which run writes, at which length of its history: a discarded task's writes are put right."""
 
 
 class OrderActivities:
@@ -55,15 +58,17 @@ class OrderActivities:
 
     @activity.defn
     async def save_order(self, input: SaveOrderInput) -> None:
-        """Idempotent: the row is overwritten, timeline entries are keyed by their number."""
+        """Idempotent, and put right by a later writer (``WrittenBy``): the row is
+        overwritten, timeline entries are keyed by their number."""
         order = input.order
+        written_by = WrittenBy(input.run_id, input.history_length)
         async with session(self._engine) as db:
             if input.save_customer:  # the first save: what the order arrived with
                 if order.customer is not None:
                     await save_customer(db, order.customer)
                 for shipment in order.shipments:
                     await insert_once(db, Shipment(order_id=order.order_id, **shipment.model_dump()), "order_id", "id")
-            await save_order(
+            latest = await save_order(
                 db,
                 order.order_id,
                 pipeline_id=order.pipeline_id,
@@ -72,6 +77,8 @@ class OrderActivities:
                 responsible_id=input.responsible_id,
                 fields=input.fields,
                 variables=input.variables,
+                written_by=written_by,
             )
-            await save_timeline(db, order.order_id, input.entries)
+            if latest:  # else a later task wrote the order already: this one was discarded
+                await save_timeline(db, order.order_id, input.entries, written_by)
             await db.commit()

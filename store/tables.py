@@ -69,9 +69,14 @@ class Order(SQLModel, table=True):
     variables: dict[str, Any] = json_object()
     created_at: datetime = when(nullable=False)
     updated_at: datetime = when(nullable=False)
+    run_id: str | None = Field(default=None, description="the workflow run that wrote the row last")
+    history_length: int | None = Field(default=None, description="...at this length of its history")
 
 
 class TimelineRecord(SQLModel, table=True):
+    """An entry of an order's timeline, written by its workflow (``store/orders.py``
+    says how a row that a discarded workflow task wrote is put right)."""
+
     __tablename__ = "timeline"
     __table_args__ = (UniqueConstraint("order_id", "seq"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -82,6 +87,8 @@ class TimelineRecord(SQLModel, table=True):
     stage: str
     message: str
     data: dict[str, Any] = json_object()
+    run_id: str | None = Field(default=None, description="the workflow run that wrote the row last")
+    history_length: int | None = Field(default=None, description="...at this length of its history")
 
 
 class Comment(SQLModel, table=True):

@@ -492,6 +492,8 @@ class OrderWorkflow:
                         variables=state.variables,
                         entries=entries,
                         save_customer=state.flushed_seq == 0,
+                        run_id=workflow.info().run_id,
+                        history_length=workflow.info().get_current_history_length(),
                     ),
                     start_to_close_timeout=timedelta(seconds=30),
                     summary=f"store {len(entries)} timeline entries",

@@ -1,0 +1,170 @@
+"""The store agrees with history: hundreds of concurrent events to one order and to many
+(updates and signals at once, so that the server discards workflow tasks), then the
+store's timeline is compared, entry by entry, with the timeline that the orders'
+histories make when replayed: nothing missing, nothing extra, nothing doubled."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.service import RPCError
+from temporalio.worker import (
+    Interceptor,
+    Replayer,
+    StartLocalActivityInput,
+    UnsandboxedWorkflowRunner,
+    WorkflowInboundInterceptor,
+    WorkflowInterceptorClassInput,
+    WorkflowOutboundInterceptor,
+)
+from temporalio.workflow import ActivityHandle
+
+from automation.converter import data_converter
+from automation.order import workflow_id
+from automation.pipeline import parse_pipeline
+from store.database import session
+from store.orders import read_timeline
+from tests.conftest import Engine, running_engine, seed
+from tests.helpers import event, eventually, new_order, ready_view
+from workflows.order import OrderWorkflow
+
+PIPELINE = parse_pipeline(
+    """
+id: busy
+title: Busy orders
+stages:
+  - id: new
+    title: New
+    triggers: [{type: callback_requested, allow_back: true}]
+    rules:
+      - {type: write_to_log, params: {message: "back in new"}}
+  - id: talking
+    title: Talking
+    triggers: [{type: email_received}, {type: call_incoming, allow_back: true}]
+    rules:
+      - {type: write_to_log, params: {message: "talking"}}
+  - {id: done, title: Done, final: success}
+"""
+)
+KINDS = ["email_received", "call_incoming", "callback_requested", "visit"]
+
+
+class _Timelines(Interceptor):
+    """Collects, while histories replay, the timeline entries each order's workflow stores."""
+
+    def __init__(self) -> None:
+        self.entries: dict[int, dict[str, Any]] = {}
+
+    def workflow_interceptor_class(self, input: WorkflowInterceptorClassInput) -> type[WorkflowInboundInterceptor]:
+        collected = self.entries
+
+        class Outbound(WorkflowOutboundInterceptor):
+            def start_local_activity(self, input: StartLocalActivityInput) -> ActivityHandle[Any]:
+                if input.activity == "save_order":
+                    for entry in input.args[0].entries:
+                        collected[entry.seq] = entry.model_dump(mode="json")
+                return super().start_local_activity(input)
+
+        class Inbound(WorkflowInboundInterceptor):
+            def init(self, outbound: WorkflowOutboundInterceptor) -> None:
+                super().init(Outbound(outbound))
+
+        return Inbound
+
+
+async def _replayed_timeline(client: Client, order_id: str) -> list[dict[str, Any]]:
+    """The order's timeline as its histories (every run) make it."""
+    timelines = _Timelines()
+    replayer = Replayer(
+        workflows=[OrderWorkflow],
+        data_converter=data_converter,
+        interceptors=[timelines],
+        workflow_runner=UnsandboxedWorkflowRunner(),
+    )
+    runs = [e async for e in client.list_workflows(f"WorkflowId = '{workflow_id(order_id)}'")]
+    for run in sorted(runs, key=lambda execution: execution.start_time):
+        history = await client.get_workflow_handle(run.id, run_id=run.run_id).fetch_history()
+        result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+        assert result.replay_failure is None, result.replay_failure
+    return [timelines.entries[seq] for seq in sorted(timelines.entries)]
+
+
+async def _stored_timeline(engine: Engine, order_id: str) -> list[dict[str, Any]]:
+    async with session(engine.deps.engine) as db:
+        rows = await read_timeline(db, order_id)
+    fields = ("seq", "kind", "stage", "message", "data")
+    return [{name: getattr(row, name) for name in fields} | {"at": row.at.isoformat()} for row in rows]
+
+
+async def _settled(engine: Engine, order_id: str) -> bool:
+    """Every event handled, every rule done, every entry stored."""
+    view = await ready_view(engine.orders, order_id)
+    if view is None or view.pending_events or any(rule.status == "running" for rule in view.rules):
+        return False
+    stored = await _stored_timeline(engine, order_id)
+    return bool(stored) and stored[-1]["seq"] == max(entry.seq for entry in view.timeline)
+
+
+async def _send(engine: Engine, order_id: str, number: int) -> str | None:
+    """One event, by update or by signal; its id if Temporal took it."""
+    kind = KINDS[number % len(KINDS)]
+    item = event(kind, form_id="call-me") if kind == "callback_requested" else event(kind)
+    try:
+        if number % 2:
+            await engine.orders.apply_event(order_id, item)
+        else:
+            await engine.orders.send_event(order_id, item)
+    except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowUpdateFailedError):
+        return None  # refused by the server (overload): never accepted, so never stored
+    return str(item["event_id"])
+
+
+async def _burst(engine: Engine, order_ids: list[str], per_order: int) -> list[str]:
+    sent = await asyncio.gather(*(_send(engine, o, n) for n in range(per_order) for o in order_ids))
+    return [event_id for event_id in sent if event_id is not None]
+
+
+async def _compare(engine: Engine, order_id: str) -> list[dict[str, Any]]:
+    await eventually(lambda: _settled(engine, order_id), timeout=90)
+    replayed = await _replayed_timeline(engine.client, order_id)
+    stored = [{**entry, "at": entry["at"].replace("+00:00", "Z")} for entry in await _stored_timeline(engine, order_id)]
+    replayed = [{**entry, "at": entry["at"].replace("+00:00", "Z")} for entry in replayed]
+    assert [e["seq"] for e in stored] == list(range(1, len(stored) + 1))
+    for mine, truth in zip(stored, replayed, strict=False):
+        assert mine == truth, f"entry {mine['seq']} differs from history"
+    assert len(stored) == len(replayed)
+    return stored
+
+
+def _received(timeline: list[dict[str, Any]]) -> list[str]:
+    return [e["data"]["event"]["event_id"] for e in timeline if e["kind"] in ("event_received", "event_duplicate")]
+
+
+async def test_hundreds_of_concurrent_events_to_one_order_are_stored_as_history_has_them(dev_env, deps):
+    await seed(deps.engine, PIPELINE)
+    async with running_engine(dev_env, deps) as engine:
+        order = new_order("busy")
+        await engine.orders.create_order(order)
+        await eventually(lambda: ready_view(engine.orders, order.order_id))
+        accepted = await _burst(engine, [order.order_id], 200)
+        timeline = await _compare(engine, order.order_id)
+    from_outside = [i for i in _received(timeline) if not i.startswith(order.order_id)]
+    assert sorted(from_outside) == sorted(accepted)  # every accepted event, once
+    assert len(accepted) > 100
+
+
+async def test_concurrent_events_to_many_orders_are_stored_as_history_has_them(dev_env, deps):
+    await seed(deps.engine, PIPELINE)
+    async with running_engine(dev_env, deps) as engine:
+        orders = [new_order("busy") for _ in range(10)]
+        for order in orders:
+            await engine.orders.create_order(order)
+        accepted = await _burst(engine, [o.order_id for o in orders], 30)
+        received = []
+        for order in orders:
+            received += [
+                i for i in _received(await _compare(engine, order.order_id)) if not i.startswith(order.order_id)
+            ]
+    assert sorted(received) == sorted(accepted)
