@@ -75,6 +75,8 @@ DIRECTORY_ITEMS = 10_000
 
 # --- templates ----------------------------------------------------------------------------
 TEMPLATE_OUTPUT_CHARS = 64 * KiB
+DOCUMENT_CHARS = 1 * MiB
+"""A document Create document makes (HTML, stored, served behind its link)."""
 TEMPLATE_SECONDS = 2.0
 TEMPLATE_MEMORY_BYTES = 512 * MiB
 
@@ -152,7 +154,8 @@ LIMITS = [
     Limit("a template", f"{TEMPLATE_CHARS:,} characters", "pipeline and directory files"),
     Limit(
         "rendering a template",
-        f"{TEMPLATE_SECONDS:g} s, {_n(TEMPLATE_MEMORY_BYTES)} of memory, {TEMPLATE_OUTPUT_CHARS:,} characters out",
+        f"{TEMPLATE_SECONDS:g} s, {_n(TEMPLATE_MEMORY_BYTES)} of memory, {TEMPLATE_OUTPUT_CHARS:,} characters out "
+        f"({DOCUMENT_CHARS:,} for a document)",
         "rule activities (the rule fails)",
     ),
     Limit("an HTTP request body", f"{_n(REQUEST_BODY_BYTES)}", "API (413 before it is read whole)"),

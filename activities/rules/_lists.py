@@ -30,15 +30,17 @@ async def list_definition(db: AsyncSession, list_id: str) -> ListDefinition:
     return definition
 
 
-def element_key(ctx: RuleContext, key: str) -> str:
-    rendered = ctx.render(key).strip()
+async def element_key(ctx: RuleContext, key: str) -> str:
+    rendered = (await ctx.render(key)).strip()
     if not rendered:
         raise refuse(f"the element's key {key!r} is empty once filled in")
     return rendered
 
 
-def element_values(ctx: RuleContext, definition: ListDefinition, values: dict[str, ElementValue]) -> dict[str, Any]:
-    rendered = {name: ctx.render(value) if isinstance(value, str) else value for name, value in values.items()}
+async def element_values(
+    ctx: RuleContext, definition: ListDefinition, values: dict[str, ElementValue]
+) -> dict[str, Any]:
+    rendered = {name: (await ctx.render(value)) if isinstance(value, str) else value for name, value in values.items()}
     try:
         return check_values(definition, rendered)
     except ValueError as err:

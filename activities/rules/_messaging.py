@@ -59,9 +59,9 @@ def no_phone(phone_type: str) -> RuleResult:
     return RuleResult(summary=f"not sent: the customer has no phone number{of_type}", effective=False)
 
 
-def sms_text(ctx: RuleContext, template: str) -> str:
+async def sms_text(ctx: RuleContext, template: str) -> str:
     """The text after templating, refused when empty or longer than an SMS rule may send."""
-    text = ctx.render(template).strip()
+    text = (await ctx.render(template)).strip()
     if not text:
         raise refuse("the SMS text is empty after templating")
     if len(text) > MAX_LENGTH:

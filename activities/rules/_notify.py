@@ -13,7 +13,7 @@ async def notify(ctx: RuleContext, employee_id: str, text: str, sender_id: str |
     template ``text``, shown as sent by ``sender_id`` (None: by the automation)."""
     employee = await ctx.employee(employee_id)
     sender = await ctx.employee(sender_id) if sender_id else None
-    message = ctx.render(text)
+    message = await ctx.render(text)
     await ctx.write_once(
         Notification(
             run_key=ctx.run_key,

@@ -38,12 +38,12 @@ async def add_order_activity(
         run_key=ctx.run_key,
         order_id=ctx.order_id,
         kind=kind,
-        subject=ctx.render(subject),
-        description=ctx.render(description),
+        subject=await ctx.render(subject),
+        description=await ctx.render(description),
         assignee_id=assignee.id,
     )
     if with_whom is not None:
-        row.with_whom = ctx.render(with_whom) or None  # no customer name: nobody named
+        row.with_whom = await ctx.render(with_whom) or None  # no customer name: nobody named
     if starts_in is not None:
         row.starts_at = row.created_at + starts_in
         row.ends_at = row.starts_at + duration if duration is not None else None

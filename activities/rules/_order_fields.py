@@ -42,8 +42,8 @@ def check_names(names: Iterable[str]) -> None:
         raise ValueError(f"{listed}: reserved by the engine; these order fields cannot be set")
 
 
-def render_values(ctx: RuleContext, values: dict[str, FieldValue]) -> dict[str, Any]:
-    return {name: ctx.render(value) if isinstance(value, str) else value for name, value in values.items()}
+async def render_values(ctx: RuleContext, values: dict[str, FieldValue]) -> dict[str, Any]:
+    return {name: (await ctx.render(value)) if isinstance(value, str) else value for name, value in values.items()}
 
 
 def describe(values: dict[str, Any]) -> str:

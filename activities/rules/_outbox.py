@@ -39,7 +39,7 @@ def new_message_id(ctx: RuleContext) -> str:
     return make_msgid(idstring=ctx.run_key.replace("/", "."), domain=domain)
 
 
-def email_draft(ctx: RuleContext, recipient: str, subject: str, body: str, sender: str = "") -> SentMessage:
+async def email_draft(ctx: RuleContext, recipient: str, subject: str, body: str, sender: str = "") -> SentMessage:
     """An e-mail to record: subject and body rendered (the subject on one line, as a header must be)."""
     return SentMessage(
         run_key=ctx.run_key,
@@ -47,8 +47,8 @@ def email_draft(ctx: RuleContext, recipient: str, subject: str, body: str, sende
         channel="email",
         recipient=recipient,
         sender=sender,
-        subject=" ".join(ctx.render(subject).split()),
-        body=ctx.render(body),
+        subject=" ".join((await ctx.render(subject)).split()),
+        body=await ctx.render(body),
         message_id=new_message_id(ctx),
     )
 

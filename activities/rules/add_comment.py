@@ -13,7 +13,7 @@ class AddCommentParams(RuleParams):
 
 
 async def add_comment(ctx: RuleContext, params: AddCommentParams) -> RuleResult:
-    text = ctx.render(params.text)
+    text = await ctx.render(params.text)
     await ctx.write_once(Comment(run_key=ctx.run_key, order_id=ctx.order_id, author_id=params.author_id, text=text))
     return RuleResult(summary=f"comment added: {shorten(text)}")
 

@@ -18,10 +18,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
+from activities.templates import render_template
 from automation import limits
 from automation.models import cut
 from automation.rules import RuleInput, RuleParams, RuleResult
-from automation.templating import render
 from config import Settings
 from providers import Providers
 from providers.mail import SmtpMailer
@@ -63,9 +63,11 @@ class RuleContext:
     final_attempt: bool = False
     """No retry follows this attempt if it fails (its retry policy is used up)."""
 
-    def render(self, template: str, html: bool = False) -> str:
+    async def render(self, template: str, html: bool = False, most: int = limits.TEMPLATE_OUTPUT_CHARS) -> str:
+        """The template with the order's values; a template that cannot render (or takes too
+        long, too much memory, or makes too much output) fails the rule, saying why."""
         try:
-            return render(template, self.values, html)
+            return await render_template(template, self.values, html, most)
         except ValueError as err:
             raise refuse(str(err)) from None  # the same template fails the same way on retry
 

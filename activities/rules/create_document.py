@@ -5,6 +5,7 @@ from sqlmodel import col, select
 
 import tracking
 from activities.rules.base import RuleContext, RuleType, refuse
+from automation import limits
 from automation.rules import RaisedEvent, RuleParams, RuleResult
 from automation.templating import Template
 from store.database import session
@@ -33,7 +34,7 @@ async def create_document(ctx: RuleContext, params: CreateDocumentParams) -> Rul
     template = await _template(ctx, params.template_id)
     # The id follows from the run key: a retried run finds the document it made.
     document_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"document:{ctx.run_key}"))
-    title = ctx.render(params.title or template.title)
+    title = await ctx.render(params.title or template.title)
     await ctx.write_once(
         Document(
             id=document_id,
@@ -41,7 +42,7 @@ async def create_document(ctx: RuleContext, params: CreateDocumentParams) -> Rul
             order_id=ctx.order_id,
             template_id=params.template_id,
             title=title,
-            html=ctx.render(template.body, html=True),
+            html=await ctx.render(template.body, html=True, most=limits.DOCUMENT_CHARS),
         )
     )
     settings = ctx.deps.settings

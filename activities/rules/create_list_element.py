@@ -18,10 +18,10 @@ class CreateListElementParams(RuleParams):
 
 
 async def create_list_element(ctx: RuleContext, params: CreateListElementParams) -> RuleResult:
-    key = element_key(ctx, params.key)
+    key = await element_key(ctx, params.key)
     async with session(ctx.deps.engine) as db:
         definition = await list_definition(db, params.list_id)
-        values = element_values(ctx, definition, params.values)
+        values = await element_values(ctx, definition, params.values)
         await add_element(db, ListElement(list_id=definition.id, key=key, values=values, run_key=ctx.run_key))
         await db.commit()
         # Keyed by run_key: found whether this attempt inserted it or an earlier one did.

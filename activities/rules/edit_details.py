@@ -17,7 +17,7 @@ class EditDetailsParams(RuleParams):
 
 
 async def edit_details(ctx: RuleContext, params: EditDetailsParams) -> RuleResult:
-    values = render_values(ctx, params.details)
+    values = await render_values(ctx, params.details)
 
     def changes(current: dict[str, Any]) -> dict[str, Any]:
         details = current.get(DETAILS)

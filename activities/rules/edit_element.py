@@ -20,7 +20,7 @@ class EditElementParams(RuleParams):
 
 
 async def edit_element(ctx: RuleContext, params: EditElementParams) -> RuleResult:
-    values = render_values(ctx, params.fields)
+    values = await render_values(ctx, params.fields)
 
     def changes(_current: dict[str, Any]) -> dict[str, Any]:
         return values

@@ -18,11 +18,11 @@ class EditListElementParams(RuleParams):
 
 
 async def edit_list_element(ctx: RuleContext, params: EditListElementParams) -> RuleResult:
-    key = element_key(ctx, params.key)
+    key = await element_key(ctx, params.key)
 
     async def act(db: AsyncSession) -> RuleResult:
         definition = await list_definition(db, params.list_id)
-        values = element_values(ctx, definition, params.values)
+        values = await element_values(ctx, definition, params.values)
         element = await get_element(db, definition.id, key, lock=True)
         if element is None:
             return RuleResult(summary=f"not edited: {definition.title} has no element {key!r}", effective=False)

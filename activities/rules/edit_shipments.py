@@ -23,12 +23,12 @@ class EditShipmentsParams(RuleParams):
         return self
 
 
-def _wanted(ctx: RuleContext, params: EditShipmentsParams) -> dict[str, str]:
+async def _wanted(ctx: RuleContext, params: EditShipmentsParams) -> dict[str, str]:
     """The shipment fields to set. A tracking number that renders empty (a variable not set
     yet) is left alone rather than erasing the one a shipment has."""
     wanted = {"delivery_service": params.delivery_service}
     if params.tracking_number is not None:
-        wanted["tracking_number"] = ctx.render(params.tracking_number).strip()
+        wanted["tracking_number"] = (await ctx.render(params.tracking_number)).strip()
     return {name: value for name, value in wanted.items() if value}
 
 
@@ -46,7 +46,7 @@ def _edit(shipment: Shipment, wanted: dict[str, str]) -> list[RaisedEvent]:
 
 
 async def edit_shipments(ctx: RuleContext, params: EditShipmentsParams) -> RuleResult:
-    wanted = _wanted(ctx, params)
+    wanted = await _wanted(ctx, params)
     if not wanted:
         return RuleResult(summary="the tracking number is empty: nothing to set", effective=False)
     shown = shorten(", ".join(f"{name} {value!r}" for name, value in wanted.items()))

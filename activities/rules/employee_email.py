@@ -30,7 +30,7 @@ async def employee_email(ctx: RuleContext, params: EmployeeEmailParams) -> RuleR
     employee = await ctx.employee(params.employee_id)
     if not employee.email:
         return RuleResult(summary=f"not sent: {employee.name} has no e-mail address", effective=False)
-    row = await recorded(ctx, email_draft(ctx, employee.email, params.subject, params.body))
+    row = await recorded(ctx, await email_draft(ctx, employee.email, params.subject, params.body))
 
     async def send(first: SentMessage) -> str:
         await ctx.deps.mailer.send(_message(ctx, first, employee))

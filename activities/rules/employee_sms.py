@@ -19,7 +19,7 @@ class EmployeeSmsParams(RuleParams):
 
 async def employee_sms(ctx: RuleContext, params: EmployeeSmsParams) -> RuleResult:
     employee = await ctx.employee(params.employee_id)
-    text = sms_text(ctx, params.text)
+    text = await sms_text(ctx, params.text)
     phone = dialable(employee.phone or "")
     if not phone:
         return RuleResult(summary=f"not sent: {employee.name} has no phone number", effective=False)

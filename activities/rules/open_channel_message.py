@@ -17,7 +17,7 @@ async def open_channel_message(ctx: RuleContext, params: OpenChannelMessageParam
     channel = ctx.values.get("order", {}).get("last_channel_id")
     if not channel:
         return RuleResult(summary="not sent: the customer has not written in an open channel yet", effective=False)
-    text = ctx.render(params.text).strip()
+    text = (await ctx.render(params.text)).strip()
     if not text:
         raise refuse("the message is empty after templating")
     chat = ctx.deps.providers.chat(ctx.deps.settings)

@@ -18,7 +18,7 @@ class ReadListElementParams(RuleParams):
 
 
 async def read_list_element(ctx: RuleContext, params: ReadListElementParams) -> RuleResult:
-    key = element_key(ctx, params.key)
+    key = await element_key(ctx, params.key)
     async with session(ctx.deps.engine) as db:
         definition = await list_definition(db, params.list_id)
         element = await get_element(db, definition.id, key)

@@ -38,11 +38,11 @@ class RobocallParams(RuleParams):
         return self
 
 
-def _twiml(ctx: RuleContext, params: RobocallParams) -> tuple[str, str]:
+async def _twiml(ctx: RuleContext, params: RobocallParams) -> tuple[str, str]:
     """What the call does, as TwiML, and a line for the timeline."""
     if params.mp3_url is not None:
         return play(params.mp3_url), params.mp3_url
-    text = ctx.render(params.text or "").strip()
+    text = (await ctx.render(params.text or "")).strip()
     if not text:
         raise refuse("the call's text is empty after templating")
     twiml = say(text, voice=params.voice, language=params.language, rate=params.speech_rate, volume=params.volume)
@@ -52,7 +52,7 @@ def _twiml(ctx: RuleContext, params: RobocallParams) -> tuple[str, str]:
 
 
 async def robocall(ctx: RuleContext, params: RobocallParams) -> RuleResult:
-    twiml, said = _twiml(ctx, params)
+    twiml, said = await _twiml(ctx, params)
     voice = ctx.deps.providers.voice(ctx.deps.settings)
     voice.caller(params.line)  # an unknown line is refused before anything is recorded
     phone = await customer_phone(ctx, params.phone_type)

@@ -86,7 +86,7 @@ async def send_email(ctx: RuleContext, params: SendEmailParams) -> RuleResult:
         of_type = "" if params.address_type == AUTO else f" of type {params.address_type!r}"
         return RuleResult(summary=f"not sent: the customer has no e-mail address{of_type}", effective=False)
     sender = await _sender(ctx, params.mailbox, addresses)
-    row = await recorded(ctx, email_draft(ctx, chosen[0], params.subject, params.body, sender))
+    row = await recorded(ctx, await email_draft(ctx, chosen[0], params.subject, params.body, sender))
 
     async def send(first: SentMessage) -> str:
         await ctx.deps.mailer.send(_message(ctx, first, first.sender))

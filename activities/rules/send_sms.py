@@ -17,7 +17,7 @@ class SendSmsParams(RuleParams):
 
 
 async def send_sms(ctx: RuleContext, params: SendSmsParams) -> RuleResult:
-    text = sms_text(ctx, params.text)
+    text = await sms_text(ctx, params.text)
     phone = await customer_phone(ctx, params.phone_type)
     if phone is None:
         return no_phone(params.phone_type)

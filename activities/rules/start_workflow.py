@@ -28,7 +28,7 @@ class StartWorkflowParams(RuleParams):
 
 async def start_workflow(ctx: RuleContext, params: StartWorkflowParams) -> RuleResult:
     # The activity renders and checks the input; the order's workflow starts the child (only workflows can).
-    rendered = {k: ctx.render(v) if isinstance(v, str) else v for k, v in params.input.items()}
+    rendered = {k: (await ctx.render(v)) if isinstance(v, str) else v for k, v in params.input.items()}
     try:
         valid = CHILD_WORKFLOWS[params.workflow].input.model_validate(rendered)
     except ValidationError as err:

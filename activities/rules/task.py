@@ -17,13 +17,13 @@ class TaskParams(RuleParams):
 
 async def task(ctx: RuleContext, params: TaskParams) -> RuleResult:
     assignee = await ctx.employee(params.assignee_id)
-    title = ctx.render(params.title)
+    title = await ctx.render(params.title)
     row = Task(
         run_key=ctx.run_key,
         order_id=ctx.order_id,
         assignee_id=assignee.id,
         title=title,
-        description=ctx.render(params.description),
+        description=await ctx.render(params.description),
     )
     if params.deadline_in is not None:
         row.deadline = row.created_at + params.deadline_in

@@ -23,7 +23,7 @@ async def wait(ctx: RuleContext, params: WaitParams) -> RuleResult:
     if ctx.responsible_id is None:
         return RuleResult(summary="wait ended; no responsible employee to notify", effective=False)
     employee = await ctx.employee(ctx.responsible_id)
-    text = ctx.render(params.notify_text)
+    text = await ctx.render(params.notify_text)
     await ctx.write_once(Notification(run_key=ctx.run_key, order_id=ctx.order_id, employee_id=employee.id, text=text))
     return RuleResult(summary=f"wait ended; notified {employee.name}: {shorten(text)}")
 

@@ -14,7 +14,7 @@ class WriteToLogParams(RuleParams):
 
 
 async def write_to_log(ctx: RuleContext, params: WriteToLogParams) -> RuleResult:
-    message = ctx.render(params.message)
+    message = await ctx.render(params.message)
     await ctx.write_once(LogLine(run_key=ctx.run_key, order_id=ctx.order_id, level=params.level, message=message))
     return RuleResult(summary=f"logged ({params.level}): {shorten(message)}")
 
