@@ -9,12 +9,12 @@ outcome = await client.apply_event("1001", {...})   # waits; answers the new sta
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from pydantic import ValidationError
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import (
     SearchAttributePair,
@@ -25,10 +25,9 @@ from temporalio.common import (
 from temporalio.envconfig import ClientConfig
 from temporalio.service import RPCError, RPCStatusCode
 
-from automation import TASK_QUEUE, search
+from automation import TASK_QUEUE, events, limits, search
 from automation.converter import data_converter
-from automation.errors import describe
-from automation.events import Event
+from automation.events import Event, Source
 from automation.order import NewOrder, workflow_id
 from automation.state import EventOutcome, OrderInput, OrderView
 from workflows.order import OrderWorkflow
@@ -39,8 +38,37 @@ ANSWER_WITHIN = timedelta(seconds=10)
 ``WorkflowUpdateRPCTimeoutOrCancelledError`` then (nothing applied: retry with the same id)."""
 
 
-class InvalidEvent(ValueError):
-    """An event refused before it was sent; the message says what is wrong and where."""
+class Overloaded(RuntimeError):
+    """Too many events wait for one order's answer in this process: retry a moment later."""
+
+
+class _Slots:
+    """At most ``per_key`` holders per key at once (updates in flight to one order: Temporal
+    takes 10; past that it refuses them, after retrying for seconds)."""
+
+    def __init__(self, per_key: int) -> None:
+        self._per_key = per_key
+        self._held: dict[str, tuple[asyncio.Semaphore, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str, within: float) -> AsyncIterator[None]:
+        semaphore, users = self._held.get(key, (asyncio.Semaphore(self._per_key), 0))
+        self._held[key] = (semaphore, users + 1)
+        try:
+            try:
+                await asyncio.wait_for(semaphore.acquire(), within)
+            except TimeoutError:
+                raise Overloaded(f"more than {self._per_key} events wait for order {key!r}'s answer") from None
+            try:
+                yield
+            finally:
+                semaphore.release()
+        finally:
+            semaphore, users = self._held[key]
+            if users == 1:
+                del self._held[key]
+            else:
+                self._held[key] = (semaphore, users - 1)
 
 
 async def connect(**overrides: Any) -> Client:
@@ -52,13 +80,9 @@ async def connect(**overrides: Any) -> Client:
     return await Client.connect(**config, data_converter=data_converter)
 
 
-def parse_event(event: Event | Mapping[str, Any]) -> Event:
-    if isinstance(event, Event):
-        return event
-    try:
-        return Event.model_validate(dict(event))
-    except ValidationError as err:
-        raise InvalidEvent("invalid event: " + "; ".join(describe(err))) from None
+def parse_event(event: Event | Mapping[str, Any], source: Source = "service") -> Event:
+    """The event, checked (InvalidEvent says each problem); ``source`` says who sends it."""
+    return events.parse_event(event.model_dump() if isinstance(event, Event) else dict(event), source)
 
 
 @dataclass(frozen=True)
@@ -76,6 +100,7 @@ class OrderClient:
         self.client = client
         self.task_queue = task_queue
         self.answer_within = answer_within
+        self._updates = _Slots(limits.UPDATES_PER_ORDER)
 
     def _start(self, order: NewOrder) -> dict[str, Any]:
         attributes = [
@@ -101,9 +126,12 @@ class OrderClient:
         """Starts the order's workflow; creating an order that exists changes nothing."""
         return await self.client.start_workflow(OrderWorkflow.run, OrderInput(order=order), **self._start(order))
 
-    async def send_event(self, order: str | NewOrder, event: Event | Mapping[str, Any]) -> None:
-        """Fire and forget. Given a ``NewOrder``, starts the order if it is not running yet."""
-        payload = parse_event(event).model_dump(mode="json")
+    async def send_event(
+        self, order: str | NewOrder, event: Event | Mapping[str, Any], source: Source = "service"
+    ) -> None:
+        """Fire and forget. Given a ``NewOrder``, starts the order if it is not running yet.
+        ``source``: who sends it (the API's signed webhook and tracking links say so)."""
+        payload = parse_event(event, source).model_dump(mode="json")
         if isinstance(order, str):
             await self.handle(order).signal(OrderWorkflow.event, payload)
             return
@@ -112,19 +140,29 @@ class OrderClient:
             **self._start(order),
         )  # fmt: skip
 
-    async def apply_event(self, order: str | NewOrder, event: Event | Mapping[str, Any]) -> EventOutcome:
-        """Waits until the order has handled the event; answers the stage it led to."""
-        parsed = parse_event(event)
+    async def apply_event(
+        self, order: str | NewOrder, event: Event | Mapping[str, Any], source: Source = "service"
+    ) -> EventOutcome:
+        """Waits until the order has handled the event (within ``answer_within``); answers
+        the stage it led to. Raises ``Overloaded`` when too many wait for the same order."""
+        parsed = parse_event(event, source)
         payload = parsed.model_dump(mode="json")
-        for attempt in range(UPDATE_ATTEMPTS):
-            try:
-                return await self._update(order, parsed.event_id, payload)
-            except RPCError as err:
-                # The order was handing over to a new run just then: the same update (same
-                # id, so applied once) goes to the new run.
-                if err.status != RPCStatusCode.FAILED_PRECONDITION or attempt == UPDATE_ATTEMPTS - 1:
-                    raise
-                await asyncio.sleep(0.1 * 2**attempt)
+        order_id = order if isinstance(order, str) else order.order_id
+        deadline = asyncio.get_running_loop().time() + self.answer_within.total_seconds()
+        async with self._updates.hold(order_id, self.answer_within.total_seconds()):
+            for attempt in range(UPDATE_ATTEMPTS):
+                try:
+                    return await self._update(order, parsed.event_id, payload)
+                except RPCError as err:
+                    # Not applied: the order was handing over to a new run just then (the same
+                    # update, same id, goes to the new run), or the server is busy with others.
+                    retry = err.status in (RPCStatusCode.FAILED_PRECONDITION, RPCStatusCode.RESOURCE_EXHAUSTED) or (
+                        err.status == RPCStatusCode.UNAVAILABLE and "aborted" in err.message
+                    )
+                    pause = 0.1 * 2**attempt
+                    if not retry or asyncio.get_running_loop().time() + pause > deadline:
+                        raise
+                    await asyncio.sleep(pause)
         raise AssertionError("unreachable")
 
     async def _update(self, order: str | NewOrder, update_id: str, payload: dict[str, Any]) -> EventOutcome:
@@ -147,11 +185,13 @@ class OrderClient:
     async def state(self, order_id: str) -> OrderView:
         return await self.handle(order_id).query(OrderWorkflow.view)
 
-    async def send_customer_event(self, customer_id: str, event: Event | Mapping[str, Any]) -> list[str]:
+    async def send_customer_event(
+        self, customer_id: str, event: Event | Mapping[str, Any], source: Source = "service"
+    ) -> list[str]:
         """An event about a customer (an e-mail, a call, a chat message...) reaches every
         open order of that customer (running, not in a final stage); answers their ids. Each
         order gets the same event id: a retried call is applied once per order."""
-        parsed = parse_event(event)
+        parsed = parse_event(event, source)
         reached = []
         for order in await self.list_orders(customer_id=customer_id, outcome=search.OPEN):
             try:

@@ -24,13 +24,13 @@ from pydantic import ValidationError
 
 from activities.registry import catalog_markdown
 from automation.errors import describe
-from automation.events import event_json_schema
+from automation.events import InvalidEvent, event_json_schema
 from automation.files import FileError
 from automation.limits import limits_markdown
 from automation.order import CustomerInfo, NewOrder
 from automation.pipeline import load_pipeline
 from config import Settings
-from order_client import InvalidEvent, OrderClient, connect
+from order_client import OrderClient, connect
 from store.database import make_engine, session
 from store.directory import read_directory, save_directory
 from store.orders import save_pipeline

@@ -8,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
@@ -63,3 +64,19 @@ def url(base_url: str, secret: str, tracked: Tracked) -> str:
 
 def is_tracked(base_url: str, link: str) -> bool:
     return link.startswith(f"{base_url.rstrip('/')}/t/")
+
+
+HIDDEN = "[signed link: sent to the customer, not shown here]"
+
+
+def hidden_links(value: Any, base_url: str) -> Any:
+    """``value`` (JSON) with every signed link in its texts replaced by ``HIDDEN``: whoever
+    holds one can fire its event (a document opened, a link clicked) as the customer."""
+    pattern = re.compile(re.escape(base_url.rstrip("/")) + r"/t/[^\s\"'<>]+")
+    if isinstance(value, str):
+        return pattern.sub(HIDDEN, value)
+    if isinstance(value, dict):
+        return {key: hidden_links(item, base_url) for key, item in value.items()}
+    if isinstance(value, list):
+        return [hidden_links(item, base_url) for item in value]
+    return value

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import unquote_plus
 
-from fastapi import FastAPI, Header, HTTPException, Query, Request, Response
+from fastapi import FastAPI, Header, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -25,21 +25,29 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 import tracking
+from api.body_limit import BodyLimit
 from api.signatures import check
+from automation import limits
 from automation.errors import describe_errors
-from automation.events import Event
+from automation.events import Event, InvalidEvent, Source
 from automation.order import NewOrder
 from automation.state import EventOutcome, OrderView
 from config import Settings
-from order_client import InvalidEvent, OrderClient, OrderSummary, parse_event
+from order_client import OrderClient, OrderSummary, Overloaded, parse_event
 from store.database import session
 from store.directory import customers_by_contact
 from store.orders import read_timeline
 from store.tables import Document, Order, PipelineRecord
+
+OrderIdPath = Annotated[
+    str, Path(max_length=limits.ORDER_ID_CHARS, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$", description="the order id")
+]
+CustomerIdPath = Annotated[str, Path(min_length=1, max_length=limits.ID_CHARS, description="the customer id")]
+TokenPath = Annotated[str, Path(max_length=4 * limits.URL_CHARS)]
 
 PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
 
@@ -70,6 +78,7 @@ class TimelineItem(BaseModel):
 
 def create_app(orders: OrderClient, engine: AsyncEngine, settings: Settings) -> FastAPI:
     app = FastAPI(title="Order automation", version="0.1.0", description=__doc__)
+    app.add_middleware(BodyLimit, most=limits.REQUEST_BODY_BYTES)
     _install_error_handlers(app)
 
     @app.middleware("http")
@@ -93,7 +102,7 @@ def create_app(orders: OrderClient, engine: AsyncEngine, settings: Settings) -> 
 
     @app.post("/orders/{order_id}/events", status_code=202, response_model=EventOutcome | Accepted)
     async def send_event(
-        order_id: str,
+        order_id: OrderIdPath,
         event: EventIn,
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
         wait: Annotated[bool, Query(description="wait for the outcome (the order's new stage)")] = False,
@@ -109,7 +118,9 @@ def create_app(orders: OrderClient, engine: AsyncEngine, settings: Settings) -> 
 
     @app.post("/customers/{customer_id}/events", status_code=202, response_model=dict[str, Any])
     async def send_customer_event(
-        customer_id: str, event: EventIn, idempotency_key: Annotated[str | None, Header(max_length=200)] = None
+        customer_id: CustomerIdPath,
+        event: EventIn,
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     ) -> dict[str, Any]:
         """An event about a customer (e-mail, call, chat, form, visit...): it reaches every
         open order of the customer. Answers which."""
@@ -138,21 +149,27 @@ def create_app(orders: OrderClient, engine: AsyncEngine, settings: Settings) -> 
         return {"event_id": parsed.event_id, "customers": customers, "orders": reached}
 
     @app.get("/orders/{order_id}", response_model=OrderView)
-    async def order_state(order_id: str) -> OrderView:
-        """The running order: stage, variables, rules of its stage, latest timeline."""
-        return await orders.state(order_id)
+    async def order_state(order_id: OrderIdPath) -> JSONResponse:
+        """The running order: stage, variables, rules of its stage, latest timeline. Signed
+        links (a document's, a tracked link) are not shown: they are the customer's."""
+        view = (await orders.state(order_id)).model_dump(mode="json")
+        return JSONResponse(tracking.hidden_links(view, settings.public_url))
 
     @app.get("/orders/{order_id}/timeline", response_model=list[TimelineItem])
-    async def order_timeline(order_id: str) -> list[TimelineItem]:
-        """The whole timeline, from the store."""
+    async def order_timeline(order_id: OrderIdPath) -> JSONResponse:
+        """The whole timeline, from the store (signed links not shown)."""
         async with session(engine) as db:
             rows = await read_timeline(db, order_id)
         if not rows:
             raise HTTPException(404, f"no order {order_id!r}")
-        return [TimelineItem.model_validate(row, from_attributes=True) for row in rows]
+        items = [TimelineItem.model_validate(row, from_attributes=True).model_dump(mode="json") for row in rows]
+        return JSONResponse(tracking.hidden_links(items, settings.public_url))
 
     @app.get("/orders", response_model=list[OrderSummary])
-    async def list_orders(stage: str | None = None, pipeline: str | None = None) -> list[OrderSummary]:
+    async def list_orders(
+        stage: Annotated[str | None, Query(max_length=limits.SLUG_CHARS)] = None,
+        pipeline: Annotated[str | None, Query(max_length=limits.SLUG_CHARS)] = None,
+    ) -> list[OrderSummary]:
         """Running orders by stage or pipeline (Temporal's visibility)."""
         return await orders.list_orders(stage=stage, pipeline_id=pipeline)
 
@@ -168,6 +185,8 @@ def create_app(orders: OrderClient, engine: AsyncEngine, settings: Settings) -> 
         """The Webhook trigger: ``?target=ORDER_<id>&code=<trigger code>``, signed (see
         ``api/signatures.py``). Answers ``{"result": true}`` or ``{"result": false, "error": ...}``."""
         body = await request.body()
+        if len(pipeline_id) > limits.SLUG_CHARS:
+            return _webhook_error(404, "unknown pipeline")
         async with session(engine) as db:
             pipeline = await db.get(PipelineRecord, pipeline_id)
         if pipeline is None:
@@ -178,7 +197,7 @@ def create_app(orders: OrderClient, engine: AsyncEngine, settings: Settings) -> 
             return _webhook_error(401, "access denied", refusal)
         if not target:
             return _webhook_error(400, "target not set")
-        if not target.startswith("ORDER_") or len(target) == len("ORDER_"):
+        if not target.startswith("ORDER_") or not 0 < len(target) - len("ORDER_") <= limits.ORDER_ID_CHARS:
             return _webhook_error(400, "bad target format", "expected ORDER_<order id>")
         order_id = target.removeprefix("ORDER_")
         async with session(engine) as db:
@@ -192,9 +211,9 @@ def create_app(orders: OrderClient, engine: AsyncEngine, settings: Settings) -> 
         # event (applied once), any other call another one.
         digest = hashlib.sha256(f"{pipeline_id}|{x_webhook_signature}".encode()).hexdigest()[:32]
         try:
-            await _fire(orders, order_id, f"webhook-{digest}", "webhook", {"code": code, "payload": payload})
+            await _fire(orders, "webhook", order_id, f"webhook-{digest}", {"code": code, "payload": payload})
         except InvalidEvent as err:
-            return _webhook_error(400, "bad payload", str(err).removeprefix("invalid event: "))
+            return _webhook_error(400, "bad payload", "; ".join(err.problems))
         except RPCError as err:
             if err.status != RPCStatusCode.NOT_FOUND:
                 raise
@@ -202,24 +221,24 @@ def create_app(orders: OrderClient, engine: AsyncEngine, settings: Settings) -> 
         return JSONResponse({"result": True})
 
     @app.get("/t/open/{token}", include_in_schema=False)
-    async def opened(token: str) -> Response:
+    async def opened(token: TokenPath) -> Response:
         found = tracking.verify(settings.tracking_secret, token)
         if found is not None and found.kind == "open":
-            await _fire(orders, found.order_id, f"viewed-{found.ref}", "email_viewed", {"message_id": found.ref})
+            await _fire(orders, "email_viewed", found.order_id, f"viewed-{found.ref}", {"message_id": found.ref})
         return Response(PIXEL, media_type="image/gif", headers={"Cache-Control": "no-store"})
 
     @app.get("/t/click/{token}", include_in_schema=False)
-    async def clicked(token: str) -> Response:
+    async def clicked(token: TokenPath) -> Response:
         found = tracking.verify(settings.tracking_secret, token)
         if found is None or found.kind != "click" or not found.url:
             raise HTTPException(404, "unknown link")
         link = hashlib.sha256(f"{found.ref}|{found.url}".encode()).hexdigest()[:24]
         data = {"message_id": found.ref, "url": found.url}
-        await _fire(orders, found.order_id, f"clicked-{link}", "email_link_clicked", data)
+        await _fire(orders, "email_link_clicked", found.order_id, f"clicked-{link}", data)
         return RedirectResponse(found.url, status_code=302)
 
     @app.get("/t/doc/{token}", include_in_schema=False)
-    async def document_opened(token: str) -> Response:
+    async def document_opened(token: TokenPath) -> Response:
         """The document itself, behind its signed link: opening it fires Document opened."""
         found = tracking.verify(settings.tracking_secret, token)
         if found is None or found.kind != "document" or not found.template_id:
@@ -229,7 +248,7 @@ def create_app(orders: OrderClient, engine: AsyncEngine, settings: Settings) -> 
         if document is None:  # deleted with its order
             raise HTTPException(404, "unknown document")
         data = {"template_id": found.template_id, "document_id": found.ref}
-        await _fire(orders, found.order_id, f"opened-{found.ref}", "document_opened", data)
+        await _fire(orders, "document_opened", found.order_id, f"opened-{found.ref}", data)
         # Templates are the admin's HTML; values in them are escaped, and no script runs.
         headers = {"Content-Security-Policy": "script-src 'none'; object-src 'none'", "Cache-Control": "no-store"}
         return Response(document.html, media_type="text/html", headers=headers)
@@ -238,14 +257,22 @@ def create_app(orders: OrderClient, engine: AsyncEngine, settings: Settings) -> 
 
 
 def _parsed(event: EventIn, idempotency_key: str | None) -> Event:
+    """A service's event: what only the engine raises, or only a signed URL sends, is refused."""
     event_id = event.event_id or idempotency_key or f"api-{uuid.uuid4()}"
     occurred_at = event.occurred_at or datetime.now(UTC)
-    return parse_event({**event.model_dump(exclude_none=True), "event_id": event_id, "occurred_at": occurred_at})
+    raw = {**event.model_dump(exclude_none=True), "event_id": event_id, "occurred_at": occurred_at}
+    return parse_event(raw, "service")
 
 
-async def _fire(orders: OrderClient, order_id: str, event_id: str, type: str, data: dict[str, Any]) -> None:
+_SIGNED_BY: dict[str, Source] = {
+    "webhook": "webhook", "email_viewed": "tracking", "email_link_clicked": "tracking", "document_opened": "tracking",
+}  # fmt: skip
+"""The events the signed paths of the API send: the webhook URL and the tracking links."""
+
+
+async def _fire(orders: OrderClient, type: str, order_id: str, event_id: str, data: dict[str, Any]) -> None:
     event = {"event_id": event_id, "type": type, "data": data, "occurred_at": datetime.now(UTC)}
-    await orders.send_event(order_id, event)
+    await orders.send_event(order_id, event, _SIGNED_BY[type])
 
 
 def _json_object(body: bytes) -> dict[str, Any] | None:
@@ -265,56 +292,51 @@ def _webhook_error(status: int, error: str, reason: str | None = None) -> JSONRe
     return JSONResponse(content, status_code=status)
 
 
+RETRY_SOON, RETRY_LATER = 1, 5
+"""Seconds in the Retry-After of an overload (429) and of an outage (503)."""
+
+
 def _install_error_handlers(app: FastAPI) -> None:
-    def handler(status: int) -> Callable[[Request, Any], Awaitable[JSONResponse]]:
-        async def handle(request: Request, err: Any) -> JSONResponse:
-            return JSONResponse({"detail": _detail(err), "errors": _errors(err)}, status_code=status)
+    async def handle(request: Request, err: Exception) -> JSONResponse:
+        status, detail, errors, retry_after = _refusal(err, request.path_params.get("order_id", ""))
+        headers = {"Retry-After": str(retry_after)} if retry_after else None
+        return JSONResponse({"detail": detail, "errors": errors}, status_code=status, headers=headers)
 
-        return handle
-
-    app.add_exception_handler(RequestValidationError, handler(422))
-    app.add_exception_handler(InvalidEvent, handler(422))
-    app.add_exception_handler(WorkflowUpdateFailedError, handler(422))
-    app.add_exception_handler(WorkflowQueryFailedError, handler(409))  # still loading its pipeline
-
-    async def temporal_error(request: Request, err: Exception) -> JSONResponse:
-        assert isinstance(err, RPCError)
-        if err.status == RPCStatusCode.NOT_FOUND:
-            order_id = request.path_params.get("order_id", "")
-            return JSONResponse({"detail": f"no order {order_id!r}", "errors": []}, status_code=404)
-        if err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
-            return JSONResponse({"detail": "Temporal is unavailable; retry", "errors": []}, status_code=503)
-        return JSONResponse({"detail": err.message, "errors": []}, status_code=400)
-
-    app.add_exception_handler(RPCError, temporal_error)
-
-    async def closed_order(request: Request, err: Exception) -> JSONResponse:
-        order_id = request.path_params.get("order_id", "")
-        return JSONResponse({"detail": f"order {order_id!r} was deleted: it takes no more events", "errors": []},
-                            status_code=409)  # fmt: skip
-
-    app.add_exception_handler(WorkflowAlreadyStartedError, closed_order)
-
-    async def no_answer(request: Request, err: Exception) -> JSONResponse:
-        detail = "the order did not answer in time (is a worker running?); retry with the same Idempotency-Key"
-        return JSONResponse({"detail": detail, "errors": []}, status_code=503)
-
-    app.add_exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError, no_answer)
+    for kind in (
+        RequestValidationError, InvalidEvent, WorkflowUpdateFailedError, WorkflowQueryFailedError, Overloaded,
+        WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowAlreadyStartedError, RPCError,
+    ):  # fmt: skip
+        app.add_exception_handler(kind, handle)
 
 
-def _detail(err: Any) -> str:
-    if isinstance(err, RequestValidationError):
-        return "invalid request"
-    if isinstance(err, WorkflowUpdateFailedError):
-        return str(err.cause)
-    if isinstance(err, WorkflowQueryFailedError):
-        return str(err)
-    return str(err).split(":", 1)[0]
-
-
-def _errors(err: Any) -> list[str]:
-    if isinstance(err, RequestValidationError):
-        return describe_errors(err.errors())
-    if isinstance(err, InvalidEvent):
-        return str(err).removeprefix("invalid event: ").split("; ")
-    return []
+def _refusal(err: Exception, order_id: str) -> tuple[int, str, list[str], int | None]:
+    """(status, detail, one line per problem, Retry-After seconds or None) for an error."""
+    match err:
+        case RequestValidationError():
+            return 422, "invalid request", describe_errors(err.errors()), None
+        case InvalidEvent():
+            return 422, "invalid event", err.problems, None
+        case WorkflowUpdateFailedError(cause=ApplicationError(type="OrderDeleted") as cause):
+            return 409, f"order {order_id!r}: {cause.message}", [], None
+        case WorkflowUpdateFailedError(cause=ApplicationError() as cause):
+            return 422, cause.message, [str(detail) for detail in cause.details], None
+        case WorkflowUpdateFailedError():
+            return 422, str(err.cause), [], None
+        case WorkflowQueryFailedError():  # the order is still starting, or did not start (saying why)
+            return 409, str(err), [], RETRY_SOON if "still starting" in str(err) else None
+        case Overloaded():
+            return 429, f"{err}; retry in a moment", [], RETRY_SOON
+        case WorkflowUpdateRPCTimeoutOrCancelledError():
+            detail = "the order did not answer in time (is a worker running?); retry with the same Idempotency-Key"
+            return 503, detail, [], RETRY_LATER
+        case WorkflowAlreadyStartedError():
+            return 409, f"order {order_id!r} was deleted: it takes no more events", [], None
+        case RPCError(status=RPCStatusCode.NOT_FOUND):
+            return 404, f"no order {order_id!r}", [], None
+        case RPCError(status=RPCStatusCode.RESOURCE_EXHAUSTED):
+            return 429, f"Temporal is busy ({err.message}); retry in a moment", [], RETRY_SOON
+        case RPCError(status=RPCStatusCode.UNAVAILABLE | RPCStatusCode.DEADLINE_EXCEEDED):
+            return 503, "Temporal is unavailable; retry", [], RETRY_LATER
+        case RPCError():
+            return 400, err.message, [], None
+    raise err

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -18,13 +18,15 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializeAsAny,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from automation import limits
-from automation.models import EdgeStrict, Id, Text, Url, check_plain_json, is_inside
+from automation.errors import describe
+from automation.models import INSIDE, EdgeStrict, Id, Text, Url, check_plain_json, is_inside
 
 
 class EventData(BaseModel):
@@ -176,6 +178,13 @@ class WebhookParams(TriggerParams):
 # --- the catalog ---------------------------------------------------------------------
 
 
+Source = Literal["service", "webhook", "tracking", "temporal", "engine"]
+"""Who sends an event: a service through the HTTP API or ``OrderClient``, the signed
+webhook URL, the engine's signed tracking links, a client of Temporal itself (trusted
+with the cluster: anything but what only the engine raises), or the engine's own rules."""
+ANYONE: frozenset[Source] = frozenset({"service", "webhook", "tracking", "temporal", "engine"})
+
+
 @dataclass(frozen=True)
 class EventType:
     name: str
@@ -183,35 +192,75 @@ class EventType:
     data: type[EventData]
     params: type[TriggerParams]
     customer_activity: bool
+    sent_by: frozenset[Source] = ANYONE
+    """Who may send it. Of the types the engine raises itself, those a service also has
+    reason to send (a payment, a shipment, a change in the CRM) are open to anyone; the
+    others only to the engine's own paths."""
+    raised_by: str = ""
+    """What in the engine raises it (and who else may), for the catalog and for refusals."""
 
+    def who_sends(self) -> str:
+        """Who may send it, in words (for the event schema and the README)."""
+        if self.sent_by == ENGINE_ONLY:
+            return f"Raised by the engine only ({self.raised_by}); refused from callers."
+        if self.sent_by == SIGNED_WEBHOOK:
+            return "Sent only by the signed webhook URL (POST /webhooks/{pipeline}); refused on the other routes."
+        if self.sent_by == TRACKING:
+            return f"Fired only by the engine's signed tracking links ({self.raised_by}); refused from callers."
+        return (
+            f"Sent by services; the engine raises it too ({self.raised_by})." if self.raised_by else "Sent by services."
+        )
+
+    def refusal(self, source: Source) -> str | None:
+        """Why ``source`` may not send an event of this type; None if it may."""
+        if source in self.sent_by or (source == "temporal" and self.sent_by != ENGINE_ONLY):
+            return None
+        if self.sent_by == SIGNED_WEBHOOK:
+            return f"a {self.name!r} event comes only from the signed webhook URL, POST /webhooks/{{pipeline}}"
+        if self.sent_by == TRACKING:
+            return f"a {self.name!r} event comes only from the engine's signed tracking links ({self.raised_by})"
+        return f"a {self.name!r} event is raised only by the engine itself ({self.raised_by})"
+
+
+ENGINE_ONLY: frozenset[Source] = frozenset({"engine"})
+SIGNED_WEBHOOK: frozenset[Source] = frozenset({"webhook", "engine"})
+TRACKING: frozenset[Source] = frozenset({"tracking", "engine"})
 
 EVENT_TYPES: dict[str, EventType] = {
     t.name: t
     for t in [
-        EventType("responsible_changed", "Responsible changed", ResponsibleChangedData, NoParams, False),
+        EventType("responsible_changed", "Responsible changed", ResponsibleChangedData, NoParams, False,
+                  raised_by="Change responsible"),
         EventType("email_received", "Incoming e-mail", EmailData, NoParams, True),
-        EventType("email_sent", "E-mail sent", EmailData, NoParams, False),
-        EventType("email_viewed", "E-mail viewed", EmailData, NoParams, True),
-        EventType("email_link_clicked", "E-mail link clicked", EmailLinkClickedData, LinkParams, True),
+        EventType("email_sent", "E-mail sent", EmailData, NoParams, False, ENGINE_ONLY, "when Send e-mail sends one"),
+        EventType("email_viewed", "E-mail viewed", EmailData, NoParams, True, TRACKING, "the open pixel of an e-mail"),
+        EventType("email_link_clicked", "E-mail link clicked", EmailLinkClickedData, LinkParams, True, TRACKING,
+                  "a tracked link of an e-mail"),
         EventType("call_incoming", "Incoming call", CallData, CallParams, True),
         EventType("call_missed", "Missed call", CallData, CallParams, True),
         EventType("form_submitted", "CRM form submitted", FormData, FormParams, True),
         EventType("callback_requested", "Callback requested", FormData, FormParams, True),
-        EventType("payment", "Payment", PaymentData, NoParams, False),
-        EventType("delivery_approved", "Delivery approved", ShipmentData, NoParams, False),
-        EventType("tracking_number_added", "Tracking number added", ShipmentData, TrackingParams, False),
-        EventType("shipped", "Shipment", ShipmentData, NoParams, False),
-        EventType("shipment_changed", "Shipment status updated", ShipmentData, NoParams, False),
-        EventType("order_cancelled", "Order cancelled", OrderCancelledData, NoParams, False),
-        EventType("webhook", "Webhook", WebhookData, WebhookParams, False),
+        EventType("payment", "Payment", PaymentData, NoParams, False, raised_by="Pay order"),
+        EventType("delivery_approved", "Delivery approved", ShipmentData, NoParams, False,
+                  raised_by="Allow delivery"),
+        EventType("tracking_number_added", "Tracking number added", ShipmentData, TrackingParams, False,
+                  raised_by="Edit shipments"),
+        EventType("shipped", "Shipment", ShipmentData, NoParams, False, raised_by="Ship order"),
+        EventType("shipment_changed", "Shipment status updated", ShipmentData, NoParams, False,
+                  raised_by="the shipment rules"),
+        EventType("order_cancelled", "Order cancelled", OrderCancelledData, NoParams, False,
+                  raised_by="entering a failure stage"),
+        EventType("webhook", "Webhook", WebhookData, WebhookParams, False, SIGNED_WEBHOOK, "the signed webhook URL"),
         EventType("visit", "Visit", VisitData, NoParams, True),
         EventType("returning_visitor", "Returning visitor", VisitData, NoParams, True),
         EventType("chat_first_message", "First live-chat message", ChatMessageData, ChatParams, True),
         EventType("chat_message", "Every live-chat message", ChatMessageData, ChatParams, True),
-        EventType("document_created", "Document created", DocumentData, TemplateParams, False),
-        EventType("document_opened", "Document opened", DocumentData, TemplateParams, True),
+        EventType("document_created", "Document created", DocumentData, TemplateParams, False, ENGINE_ONLY,
+                  "when Create document makes one"),
+        EventType("document_opened", "Document opened", DocumentData, TemplateParams, True, TRACKING,
+                  "the signed link of a document"),
     ]
-}
+}  # fmt: skip
 
 
 def event_type(name: str) -> EventType:
@@ -266,6 +315,27 @@ class Event(BaseModel):
         return {"type": self.type, "occurred_at": self.occurred_at, **self.data.model_dump()}
 
 
+class InvalidEvent(ValueError):
+    """An event refused; ``problems`` has one line per problem, each naming its place."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid event: " + "; ".join(problems))
+
+
+def parse_event(raw: Any, source: Source, strict: bool = True) -> Event:
+    """The event, if ``source`` may send it; checked against today's limits unless
+    ``strict`` is off (a history recorded before them replays as it ran)."""
+    try:
+        event = Event.model_validate(raw, context=None if strict else INSIDE)
+    except ValidationError as err:
+        raise InvalidEvent(describe(err)) from None
+    refusal = EVENT_TYPES[event.type].refusal(source)
+    if refusal is not None:
+        raise InvalidEvent([f"type: {refusal}"])
+    return event
+
+
 def seen_key(event_id: str) -> str:
     """What an order remembers of an event id to ignore its repeats: the id, or for a long
     one a digest of it, so that the ids remembered weigh little in the order's state."""
@@ -284,6 +354,7 @@ def event_json_schema() -> dict[str, Any]:
         variants.append(
             {
                 "title": kind.title,
+                "description": kind.who_sends(),
                 "type": "object",
                 "properties": {
                     "event_id": {"type": "string", "minLength": 1, "maxLength": 200},

@@ -72,7 +72,7 @@ async def hand_over(orders: OrderClient, order: NewOrder) -> None:
     await orders.create_order(order)
     await orders.apply_event(order.order_id, payment())
     for i in range(30):
-        await orders.send_event(order.order_id, event("document_created", template_id=f"t{i}"))
+        await orders.send_event(order.order_id, event("payment", amount=i, currency="EUR"))  # paid again: no move
     await orders.apply_event(order.order_id, event("email_received"))
     await eventually(lambda: _stage(orders, order.order_id, "shipped"), timeout=60)
 
@@ -122,7 +122,7 @@ async def change_status(orders: OrderClient, order: NewOrder) -> None:
     """A Change status rule ends its stage: a chained rule and a delayed one never run."""
     order = order.model_copy(update={"pipeline_id": PATHS.id})
     await orders.create_order(order)
-    await orders.apply_event(order.order_id, event("webhook", code="close"))
+    await orders.apply_event(order.order_id, event("webhook", code="close"), "temporal")
     await eventually(lambda: _stage(orders, order.order_id, "done"))
 
 
@@ -131,14 +131,14 @@ async def fail_child_delete(orders: OrderClient, order: NewOrder) -> None:
     order is deleted and its workflow completes."""
     order = order.model_copy(update={"pipeline_id": PATHS.id})
     await orders.create_order(order)
-    await orders.apply_event(order.order_id, event("webhook", code="fail"))
+    await orders.apply_event(order.order_id, event("webhook", code="fail"), "temporal")
 
     async def child_started() -> bool:
         view = await ready_view(orders, order.order_id)
         return view is not None and all(r.status in ("done", "failed", "skipped") for r in view.rules)
 
     await eventually(child_started)
-    await orders.apply_event(order.order_id, event("webhook", code="delete"))
+    await orders.apply_event(order.order_id, event("webhook", code="delete"), "temporal")
     await orders.handle(order.order_id).result()
 
 

@@ -30,10 +30,10 @@ async def test_stage_variables_waits_and_events_survive_continue_as_new(
         before = await eventually(lambda: _waiting(engine, order.order_id))
         number = before.variables["order_number"]
 
-        # A burst of events that move nothing: the history grows past the bound meanwhile.
-        burst = [event("document_created", template_id=f"tpl-{i}") for i in range(30)]
+        # A burst of events that move nothing (paid again): the history grows past the bound meanwhile.
+        burst = [event("payment", amount=i, currency="EUR") for i in range(30)]
         await asyncio.gather(*(engine.orders.send_event(order.order_id, e) for e in burst))
-        last = event("document_created", template_id="last")
+        last = event("payment", amount=1, currency="EUR")
         await engine.orders.apply_event(order.order_id, last)
 
         after = await engine.orders.state(order.order_id)

@@ -10,15 +10,16 @@ from datetime import timedelta
 import pytest
 from sqlmodel import func, select
 from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from activities.registry import rule_type
 from activities.rule_activities import rule_activity
 from activities.rules.base import RuleContext
+from automation.events import InvalidEvent
 from automation.pipeline import parse_pipeline
 from automation.rules import RuleParams, RuleResult
-from order_client import InvalidEvent
 from store.database import session
 from store.orders import read_timeline
 from store.tables import Comment, Notification, Order
@@ -118,7 +119,7 @@ async def _start(engine: Engine, stage_event: dict | None = None) -> str:
     order = new_order("test")
     await engine.orders.create_order(order)
     if stage_event is not None:
-        await engine.orders.apply_event(order.order_id, stage_event)
+        await engine.orders.apply_event(order.order_id, stage_event, "temporal")  # a trusted client: any type
     await eventually(lambda: ready_view(engine.orders, order.order_id))
     return order.order_id
 
@@ -132,7 +133,7 @@ async def engine(dev_env, deps):
 
 async def test_a_trigger_on_an_earlier_stage_is_refused_unless_it_allows_moving_back(engine: Engine):
     order_id = await _start(engine, payment())
-    slow = await engine.orders.apply_event(order_id, event("webhook", code="slow"))
+    slow = await engine.orders.apply_event(order_id, event("webhook", code="slow"), "temporal")
     assert (slow.stage, slow.moved_from) == ("slow", "waiting")
 
     for refused in (event("payment", amount=1, currency="EUR"), event("email_received")):
@@ -149,7 +150,7 @@ async def test_a_trigger_on_an_earlier_stage_is_refused_unless_it_allows_moving_
 
 async def test_an_event_no_trigger_takes_says_why_in_the_timeline(engine: Engine):
     order_id = await _start(engine)
-    outcome = await engine.orders.apply_event(order_id, event("webhook", code="nope"))
+    outcome = await engine.orders.apply_event(order_id, event("webhook", code="nope"), "temporal")
     assert (outcome.stage, outcome.message) == ("new", "no stage change")
     messages = [e.message for e in (await engine.orders.state(order_id)).timeline]
     assert (
@@ -173,7 +174,7 @@ async def test_leaving_the_stage_abandons_the_wait_and_its_chain(engine: Engine)
     view = await engine.orders.state(order_id)
     assert [r.status for r in view.rules] == ["waiting", "pending", "pending"]
 
-    await engine.orders.apply_event(order_id, event("webhook", code="slow"))
+    await engine.orders.apply_event(order_id, event("webhook", code="slow"), "temporal")
     await engine.orders.send_event(order_id, event("email_received"))  # would have ended the wait
     view = await eventually(lambda: _stored_stage(engine, order_id, "slow"))
 
@@ -307,10 +308,14 @@ async def test_a_malformed_event_is_refused_with_its_message_and_changes_nothing
 
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await engine.orders.handle(order_id).execute_update("apply_event", bad_payment)
-    assert "invalid event: data.amount: input should be a valid number" in str(refused.value.cause)
+    cause = refused.value.cause
+    # Not retryable, of a stable type, one detail per problem: what any SDK can act on.
+    assert isinstance(cause, ApplicationError) and (cause.type, cause.non_retryable) == ("InvalidEvent", True)
+    assert list(cause.details) == ["data.amount: input should be a valid number, unable to parse string as a number"]
     with pytest.raises(WorkflowUpdateFailedError) as unknown:
         await engine.orders.handle(order_id).execute_update("apply_event", {**payment(), "type": "paymnt"})
-    assert "type: unknown event type 'paymnt'" in str(unknown.value.cause)
+    assert isinstance(unknown.value.cause, ApplicationError)
+    assert unknown.value.cause.details[0].startswith("type: unknown event type 'paymnt'")
     with pytest.raises(InvalidEvent, match=r"data\.currency: required"):
         await engine.orders.send_event(order_id, {**payment(), "data": {"amount": 5}})
 
@@ -348,7 +353,7 @@ async def test_an_event_for_an_order_without_workflow_starts_it(engine: Engine):
 
     other = new_order("test")
     await engine.orders.send_event(other, payment())
-    await engine.orders.send_event(other, event("webhook", code="slow"))
+    await engine.orders.send_event(other, event("webhook", code="slow"), "temporal")
     await eventually(lambda: _stored_stage(engine, other.order_id, "slow"))
     async with session(engine.deps.engine) as db:
         count = (await db.exec(select(func.count()).select_from(Order))).one()

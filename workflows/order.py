@@ -22,7 +22,15 @@ with workflow.unsafe.imports_passed_through():
     from activities.orders import OrderActivities, SaveOrderInput
     from automation import limits, search
     from automation.errors import describe
-    from automation.events import EVENT_TYPES, ChatMessageData, Event, ResponsibleChangedData, seen_key
+    from automation.events import (
+        EVENT_TYPES,
+        ChatMessageData,
+        InvalidEvent,
+        ResponsibleChangedData,
+        Source,
+        parse_event,
+        seen_key,
+    )
     from automation.matching import match_trigger
     from automation.models import INSIDE
     from automation.order import NewOrder, workflow_id
@@ -69,15 +77,6 @@ def _branches(pipeline: Pipeline, stage_id: str) -> list[Branch]:
     return [Branch(rules=rules, ready_at=workflow.now()) for rules in pipeline.stage(stage_id).branches()]
 
 
-def _parse_event(raw: Any, strict: bool = True) -> Event:
-    """The event, checked against today's limits unless ``strict`` is off (a history
-    recorded before those limits replays as it ran)."""
-    try:
-        return Event.model_validate(raw, context=None if strict else INSIDE)
-    except ValidationError as err:
-        raise ValueError("invalid event: " + "; ".join(describe(err))) from None
-
-
 @workflow.defn(name="Order")
 class OrderWorkflow:
     @workflow.init
@@ -119,10 +118,15 @@ class OrderWorkflow:
 
     @apply_event.validator
     def _validate_event(self, event: Any) -> None:
-        # Refused before it reaches history: the order is unchanged.
+        # Refused before it reaches history: the order is unchanged. Non-retryable, with
+        # a stable type and one detail per problem, for clients in any language.
         if self._state is not None and self._state.ended:
-            raise ValueError("the order was deleted")
-        _parse_event(event)
+            raise ApplicationError("the order was deleted: it takes no more events", type="OrderDeleted",
+                                   non_retryable=True)  # fmt: skip
+        try:
+            parse_event(event, "temporal")
+        except InvalidEvent as err:
+            raise ApplicationError("invalid event", *err.problems, type="InvalidEvent", non_retryable=True) from None
 
     @workflow.query(name="state", description="Stage, variables, rules of the stage, latest timeline.")
     def view(self) -> OrderView:
@@ -311,8 +315,10 @@ class OrderWorkflow:
     async def _handle(self, raw: Any, internal: bool = False) -> EventOutcome:
         state = self.state
         try:
-            event = _parse_event(raw, strict=self._limited)
-        except ValueError as err:
+            # Before the limits every type was taken from anyone: older runs replay so.
+            source: Source = ("engine" if internal else "temporal") if self._limited else "engine"
+            event = parse_event(raw, source, strict=self._limited)
+        except InvalidEvent as err:
             self.record("event_refused", f"event refused: {err}")
             event_id = raw.get("event_id") if isinstance(raw, dict) else None
             return self._outcome(event_id, "refused", str(err))

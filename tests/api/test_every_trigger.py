@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from temporalio.client import WorkflowUpdateFailedError
 
-from automation.events import EVENT_TYPES
+from automation.events import EVENT_TYPES, Source
 from automation.pipeline import Pipeline
 from store.database import session
 from store.orders import save_pipeline
@@ -80,11 +81,29 @@ async def _send_api(api: Api, order_id: str, event: dict[str, Any]) -> str:
 
 
 async def _send_temporal(api: Api, order_id: str, event: dict[str, Any]) -> str:
-    return (await api.engine.orders.apply_event(order_id, event)).stage
+    return (await api.engine.orders.apply_event(order_id, event, "temporal")).stage
 
 
-@pytest.mark.parametrize("via", ["api", "temporal"])
-@pytest.mark.parametrize("type", sorted(CASES))
+SOURCES: dict[str, Source] = {"api": "service", "temporal": "temporal"}
+"""How a test sends: through the HTTP API (a service), or as a client of Temporal itself."""
+ALLOWED = [(t, via) for t in sorted(CASES) for via in SOURCES if EVENT_TYPES[t].refusal(SOURCES[via]) is None]
+REFUSED = [(t, via) for t in sorted(CASES) for via in SOURCES if EVENT_TYPES[t].refusal(SOURCES[via]) is not None]
+
+
+def test_only_what_the_engine_raises_or_signed_urls_send_is_closed_to_callers():
+    assert sorted({t for t, _ in REFUSED}) == [
+        "document_created", "document_opened", "email_link_clicked", "email_sent", "email_viewed", "webhook",
+    ]  # fmt: skip
+    assert {t for t, via in REFUSED if via == "temporal"} == {"document_created", "email_sent"}
+
+
+async def _save(api: Api, pipeline: Pipeline) -> None:
+    async with session(api.engine.deps.engine) as db:
+        await save_pipeline(db, pipeline)
+        await db.commit()
+
+
+@pytest.mark.parametrize(("type", "via"), ALLOWED)
 async def test_trigger(api: Api, type: str, via: str):
     send = _send_api if via == "api" else _send_temporal
     _, matching, other = CASES[type]
@@ -92,9 +111,7 @@ async def test_trigger(api: Api, type: str, via: str):
                     {"amount": 1, "currency": "EUR"} if type != "payment" else {}, 0)  # fmt: skip
     for allow_back in (True, False):
         pipeline = _pipeline(type, allow_back)
-        async with session(api.engine.deps.engine) as db:
-            await save_pipeline(db, pipeline)
-            await db.commit()
+        await _save(api, pipeline)
         order = new_order(pipeline.id)
         await api.engine.orders.create_order(order)
         await eventually(lambda order_id=order.order_id: ready_view(api.engine.orders, order_id))
@@ -104,3 +121,58 @@ async def test_trigger(api: Api, type: str, via: str):
         assert await send(api, order.order_id, onward) == "later"
         expected = "target" if allow_back else "later"
         assert await send(api, order.order_id, _event(type, matching, 3)) == expected
+
+
+@pytest.mark.parametrize(("type", "via"), REFUSED)
+async def test_an_event_a_caller_may_not_send_is_refused_and_changes_nothing(api: Api, type: str, via: str):
+    pipeline = _pipeline(type, allow_back=False)
+    await _save(api, pipeline)
+    order = new_order(pipeline.id)
+    await api.engine.orders.create_order(order)
+    before = await eventually(lambda: ready_view(api.engine.orders, order.order_id))
+    refusal = EVENT_TYPES[type].refusal(SOURCES[via])
+    event = _event(type, CASES[type][1], 1)
+    if via == "api":
+        response = await api.http.post(f"/orders/{order.order_id}/events?wait=true", json=event)
+        assert (response.status_code, response.json()["errors"]) == (422, [f"type: {refusal}"])
+    else:
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await api.engine.client.get_workflow_handle(f"order-{order.order_id}").execute_update("apply_event", event)
+        assert list(refused.value.cause.details) == [f"type: {refusal}"]  # type: ignore[attr-defined]
+        await api.engine.orders.handle(order.order_id).signal("event", event)  # a raw signal: refused in the timeline
+        await eventually(lambda: _refused(api, order.order_id))
+    after = await api.engine.orders.state(order.order_id)
+    assert (after.stage, after.fields) == (before.stage, before.fields) == ("start", before.fields)
+
+
+async def _refused(api: Api, order_id: str) -> bool:
+    view = await api.engine.orders.state(order_id)
+    return any(
+        entry.kind == "event_refused" and "raised only by the engine" in entry.message for entry in view.timeline
+    )
+
+
+RAISED = Pipeline.model_validate({
+    "id": "raised",
+    "title": "Raised by the engine",
+    "stages": [
+        {"id": "start", "title": "Start", "rules": [{"type": "create_document", "params": {"template_id": "invoice"}}]},
+        {"id": "documented", "title": "Documented",
+         "triggers": [{"type": "document_created", "params": {"template_id": "invoice"}}],
+         "rules": [{"type": "send_email", "params": {"subject": "Your invoice", "body": "Here it is."}}]},
+        {"id": "mailed", "title": "Mailed", "triggers": [{"type": "email_sent"}]},
+        {"id": "done", "title": "Done", "final": "success"},
+    ],
+})  # fmt: skip
+
+
+async def test_the_events_only_the_engine_raises_fire_their_triggers(api: Api):
+    await _save(api, RAISED)
+    order = new_order("raised")
+    await api.engine.orders.create_order(order)
+
+    async def mailed() -> bool:
+        view = await ready_view(api.engine.orders, order.order_id)
+        return view is not None and view.stage == "mailed"
+
+    await eventually(mailed)
