@@ -48,11 +48,16 @@ def all_activities(
     deps: Deps, replacements: Mapping[str, Callable[..., Any]] | None = None
 ) -> list[Callable[..., Any]]:
     """The store activities and every rule activity. ``replacements`` (tests) stand in for
-    rule activities, by rule kind."""
+    activities, by name (a rule's is its kind)."""
     orders = OrderActivities(deps.engine)
     follow_up = FollowUpActivities(deps.engine)
-    rules = {**rule_activities(deps), **(replacements or {})}
-    return [orders.load_pipeline, orders.save_order, follow_up.leave_follow_up_note, *rules.values()]
+    by_name: dict[str, Callable[..., Any]] = {
+        "load_pipeline": orders.load_pipeline,
+        "save_order": orders.save_order,
+        "leave_follow_up_note": follow_up.leave_follow_up_note,
+        **rule_activities(deps),
+    }
+    return list({**by_name, **(replacements or {})}.values())
 
 
 def build_worker(

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
@@ -54,6 +55,15 @@ LIMITS_PATCH = "limits-2026-12"
 """Orders started before ``automation/limits.py`` replay without its limits."""
 HISTORY_BOUND = 10_000
 """Continue as new here at the latest, even if the server has not suggested it yet."""
+STORE_WRITE: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=2),
+    "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)),
+    "local_retry_threshold": timedelta(seconds=0.5),
+}
+"""The store write is a local activity, which holds its workflow task open while it runs:
+a slow or stopped store must not keep the order from answering queries and taking
+updates for long. An attempt gets 2 s; each retry waits on a durable timer, with the
+workflow task closed meanwhile."""
 AUTOMATIC_MOVES_LIMIT = 10
 AUTOMATIC_MOVES_WINDOW = timedelta(hours=1)
 """At most this many stage changes caused by the engine itself (its rules, the events it
@@ -501,8 +511,8 @@ class OrderWorkflow:
                         run_id=workflow.info().run_id,
                         history_length=workflow.info().get_current_history_length(),
                     ),
-                    start_to_close_timeout=timedelta(seconds=30),
                     summary=f"store {len(entries)} timeline entries",
+                    **STORE_WRITE,
                 )
             except ActivityError as err:
                 if isinstance(err.cause, CancelledError):  # the hand-over: the next run stores them

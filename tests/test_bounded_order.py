@@ -1,0 +1,112 @@
+"""What an order keeps stays within its limits whatever its rules and the store do: a
+rule's result that would outgrow the order fails the rule with the reason, and a store
+that falls behind makes the order wait (nothing dropped) rather than pile up its timeline."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from temporalio import activity
+
+from activities.orders import OrderActivities, SaveOrderInput
+from automation import limits
+from automation.order import NewOrder
+from automation.pipeline import parse_pipeline
+from automation.rules import RaisedEvent, RuleResult, result_problem
+from automation.state import OrderState, StageVisit
+from store.database import session
+from store.orders import read_timeline
+from tests.conftest import running_engine, seed
+from tests.helpers import event, eventually, new_order, ready_view
+
+NOW = datetime(2026, 12, 2, tzinfo=UTC)
+
+
+def _state(**parts: Any) -> OrderState:
+    pipeline = parse_pipeline(PIPELINE_TEXT)
+    order = NewOrder(order_id="o", pipeline_id="bounded")
+    defaults: dict[str, Any] = {"responsible_id": None, "fields": {}, "variables": {}}
+    return OrderState(
+        order=order, pipeline=pipeline, current=StageVisit(stage="new", visit=0, entered_at=NOW, branches=[]),
+        **(defaults | parts),
+    )  # fmt: skip
+
+
+def test_a_result_that_would_outgrow_the_order_variables_or_fields_is_refused():
+    half = "x" * (limits.VARIABLES_BYTES // 2)
+    state = _state(variables={"a": half})
+    assert result_problem(state, RuleResult(summary="ok", variables={"b": "x" * 100})) is None
+    grown = result_problem(state, RuleResult(summary="ok", variables={"b": half}))
+    assert grown is not None and grown.startswith("the order's variables would be 65,5")
+    assert grown.endswith("bytes of JSON; at most 65,536")
+    fields = result_problem(_state(fields={"a": half}), RuleResult(summary="ok", order_changes={"b": half}))
+    assert fields is not None and "the order's fields would be" in fields
+
+
+def test_a_result_too_big_by_itself_is_refused_in_the_activity():
+    events = [RaisedEvent(type="visit") for _ in range(limits.RULE_EVENTS)]
+    assert RuleResult(summary="ok", events=events).problems() == []
+    assert RuleResult(summary="ok", events=[*events, RaisedEvent(type="visit")]).problems() == [
+        "it raises 21 events; at most 20"
+    ]
+    huge = RuleResult(summary="ok", variables={"x": "x" * limits.VARIABLES_BYTES})
+    assert huge.problems() == ["its variables are 65,544 bytes of JSON; at most 65,536"]
+    assert RuleResult(summary="ok", order_changes={"responsible_id": "r" * 101}).problems() == [
+        "the responsible id it sets is not an id of at most 100 characters"
+    ]
+
+
+PIPELINE_TEXT = """
+id: bounded
+title: Bounded
+stages:
+  - id: new
+    title: New
+  - id: paid
+    title: Paid
+    triggers: [{type: payment}]
+  - {id: done, title: Done, final: success}
+"""
+
+
+async def test_a_store_that_falls_behind_makes_the_order_wait_and_nothing_is_dropped(dev_env, deps):
+    """The store takes nothing until released: the order holds at most its backlog of
+    unstored timeline, leaves the rest of the events waiting in Temporal, then catches up."""
+    release = asyncio.Event()
+    orders = OrderActivities(deps.engine)
+
+    @activity.defn(name="save_order")
+    async def slow_save(input: SaveOrderInput) -> None:
+        await release.wait()
+        await orders.save_order(input)
+
+    await seed(deps.engine, parse_pipeline(PIPELINE_TEXT))
+    async with running_engine(dev_env, deps, replacements={"save_order": slow_save}) as engine:
+        order = new_order("bounded")
+        await engine.orders.create_order(order)
+        sent = [event("form_submitted", form_id="survey", fields={"a": "x" * 19_000, "b": "y" * 19_000})]
+        sent += [event("form_submitted", form_id="survey", fields={"a": "x" * 19_000}) for _ in range(29)]
+        for item in sent:
+            await engine.orders.send_event(order.order_id, item)
+
+        async def waiting() -> Any:
+            view = await ready_view(engine.orders, order.order_id)
+            return view if view is not None and view.pending_events > 0 else None
+
+        held = await eventually(waiting)
+        await asyncio.sleep(1)  # it keeps waiting: no event is taken while the store is behind
+        still = await engine.orders.state(order.order_id)
+        assert still.pending_events == held.pending_events > 0
+        unstored = sum(len(entry.model_dump_json()) for entry in still.timeline)
+        assert unstored < limits.UNSTORED_TIMELINE_BYTES + limits.EVENT_BYTES + 10_000
+
+        release.set()
+        outcome = await engine.orders.apply_event(order.order_id, event("payment", amount=1, currency="EUR"))
+        assert outcome.stage == "paid"
+
+    async with session(deps.engine) as db:
+        timeline = await read_timeline(db, order.order_id)
+    received = [entry.data["event"]["event_id"] for entry in timeline if entry.kind == "event_received"]
+    assert received[:-1] == [item["event_id"] for item in sent]  # every one, once, in order
