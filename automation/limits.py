@@ -70,8 +70,6 @@ YAML_NODES = 50_000
 NUMBER_DIGITS = 18
 DURATION_DAYS = 3_650
 """Delays, Wait deadlines and other durations: ten years."""
-DIRECTORY_ITEMS = 10_000
-"""Employees, customers, lists, list elements or document templates in one directory file."""
 
 # --- templates ----------------------------------------------------------------------------
 TEMPLATE_OUTPUT_CHARS = 64 * KiB
@@ -149,7 +147,6 @@ LIMITS = [
         f"numbers of {NUMBER_DIGITS} digits",
         "pipeline and directory files",
     ),
-    Limit("items of a directory file", f"{DIRECTORY_ITEMS:,} of each kind", "directory file"),
     Limit("durations (delays, deadlines)", f"{DURATION_DAYS:,} days", "pipeline file"),
     Limit("a template", f"{TEMPLATE_CHARS:,} characters", "pipeline and directory files"),
     Limit(

@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import col, delete, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from automation import limits
 from automation.errors import describe
 from automation.files import FileError, read_yaml
 from automation.models import Contact, Id, Name
@@ -163,8 +162,6 @@ def _sequence(data: dict[str, Any], kind: str) -> list[Any]:
     items = data.get(kind) or []
     if not isinstance(items, list):
         raise ValueError(f"{kind}: should be a list")
-    if len(items) > limits.DIRECTORY_ITEMS:
-        raise ValueError(f"{kind}: at most {limits.DIRECTORY_ITEMS:,} items")
     return items
 
 

@@ -9,12 +9,13 @@ import sys
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from automation import limits
-from automation.files import FileError
+from automation.files import FileError, parse_yaml
 from automation.pipeline import load_pipeline, parse_pipeline
 from store.database import session
 from store.directory import read_directory
@@ -161,3 +162,33 @@ async def test_what_validate_accepts_load_pipeline_stores_and_reads_back(name: s
         await db.commit()
     async with session(any_engine) as db:
         assert await get_pipeline(db, pipeline.id) == pipeline
+
+
+def _nested(levels: int) -> str:
+    """A mapping whose innermost value is ``levels`` deep (the file's mapping is the first)."""
+    return "x: " + "{a: " * (levels - 2) + "1" + "}" * (levels - 2)
+
+
+def _aliases(count: int) -> str:
+    return "a: &a x\nb: [" + ", ".join(["*a"] * count) + "]\n"
+
+
+def _values(count: int) -> str:
+    return "a: [" + ", ".join(["1"] * (count - 3)) + "]\n"  # and the file's mapping, its key, the list
+
+
+@pytest.mark.parametrize(
+    ("build", "limit", "problem"),
+    [
+        (_nested, limits.YAML_DEPTH, "nests more than 32 levels"),
+        (_aliases, limits.YAML_ALIASES, "more than 100 aliases"),
+        (_values, limits.YAML_NODES, "more than 50,000 values, with its aliases expanded"),
+        (lambda n: f"n: {'9' * n}\n", limits.NUMBER_DIGITS, "a number of more than 18 digits"),
+    ],
+    ids=["YAML depth: 32", "YAML aliases: 100", "YAML values: 50,000", "number: 18 digits"],
+)
+def test_yaml_limits(build: Any, limit: int, problem: str):
+    parse_yaml(build(limit), "f.yaml", "invalid file")
+    with pytest.raises(FileError) as refused:
+        parse_yaml(build(limit + 1), "f.yaml", "invalid file")
+    assert refused.value.problems[0].endswith(problem)

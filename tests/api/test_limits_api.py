@@ -27,9 +27,12 @@ async def _create(api: Api) -> str:
 
 async def test_a_body_over_128_kib_is_refused_before_it_is_read_whole(api: Api):
     order_id = await _create(api)
-    just_over = {"type": "webhook", "data": {"code": "x", "payload": {"pad": "x" * limits.REQUEST_BODY_BYTES}}}
-    response = await api.http.post(f"/orders/{order_id}/events", json=just_over)
-    assert (response.status_code, response.json()["errors"]) == (413, ["body: at most 131,072 bytes"])
+    url, json_type = f"/orders/{order_id}/events", {"content-type": "application/json"}
+    event = b'{"type": "visit", "data": {}}'
+    at_limit = event + b" " * (limits.REQUEST_BODY_BYTES - len(event))  # read, and taken
+    assert (await api.http.post(url, content=at_limit, headers=json_type)).status_code == 202
+    over = await api.http.post(url, content=at_limit + b" ", headers=json_type)
+    assert (over.status_code, over.json()["errors"]) == (413, ["body: at most 131,072 bytes"])
 
     # 16 MiB announced, a few KiB sent: the answer comes without the rest ever being sent.
     head = f"POST /orders/{order_id}/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
