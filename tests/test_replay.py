@@ -3,6 +3,8 @@ through today's workflow code: a change that would break running orders fails he
 
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from automation.converter import data_converter
+from automation.order import workflow_id
 from workflows.order import OrderWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
@@ -19,11 +22,35 @@ def test_the_corpus_covers_every_path_and_a_hand_over():
     names = {path.stem for path in HISTORIES}
     assert {"lifecycle-run1", "refusals-run1", "hand-over-run1", "hand-over-run2", "ping-pong-run1",
             "change-status-run1", "fail-child-delete-run1"} <= names  # fmt: skip
+    # Recorded under today's limits, and before them: both kinds of order may be running.
+    folder = HISTORIES[0].parent
+    assert "limits-2026-12" in _patches((folder / "lifecycle-run1.json").read_text())
+    assert "limits-2026-12" not in _patches((folder / "lifecycle-v5-run1.json").read_text())
+
+
+def _patches(recorded: str) -> set[str]:
+    """The ids of the patches (``workflow.patched``) a history took."""
+    found = set()
+    for event in json.loads(recorded)["events"]:
+        marker = event.get("markerRecordedEventAttributes", {})
+        if marker.get("markerName") == "core_patch":
+            [payload] = marker["details"]["patch-data"]["payloads"]
+            found.add(json.loads(base64.b64decode(payload["data"]))["id"])
+    return found
+
+
+def _workflow_id(recorded: str) -> str:
+    """The order's workflow id, from the input its history starts with (the order's id)."""
+    started = json.loads(recorded)["events"][0]["workflowExecutionStartedEventAttributes"]
+    payload = started["input"]["payloads"][0]
+    order_id = json.loads(base64.b64decode(payload["data"]))["order"]["order_id"]
+    return workflow_id(order_id)
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_recorded_history_replays(path: Path):
-    history = WorkflowHistory.from_json(f"order-{path.stem}", path.read_text())
+    recorded = path.read_text()
+    history = WorkflowHistory.from_json(_workflow_id(recorded), recorded)
     replayer = Replayer(workflows=[OrderWorkflow], data_converter=data_converter)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.name} no longer replays: {result.replay_failure}"
