@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from temporalio.client import WorkflowQueryFailedError
 
 from automation.order import ContactPoint, CustomerInfo, NewOrder, ShipmentInfo
+from automation.pipeline import Pipeline, parse_pipeline
 from automation.state import OrderView
 from order_client import OrderClient
 
@@ -98,3 +99,28 @@ WAIT = "Wait for the customer's answer"
 async def responsible_is(orders: OrderClient, order_id: str, employee_id: str) -> OrderView | None:
     view = await ready_view(orders, order_id)
     return view if view is not None and view.responsible_id == employee_id else None
+
+
+async def started_order(orders: OrderClient, pipeline_id: str) -> NewOrder:
+    """A new order of the pipeline, created and past its start (its pipeline loaded)."""
+    order = new_order(pipeline_id)
+    await orders.create_order(order)
+    await eventually(lambda: ready_view(orders, order.order_id))
+    return order
+
+
+def paid_pipeline(pipeline_id: str) -> Pipeline:
+    """The smallest pipeline: new, then paid on a payment, then done."""
+    return parse_pipeline(
+        f"""
+id: {pipeline_id}
+title: {pipeline_id}
+stages:
+  - id: new
+    title: New
+  - id: paid
+    title: Paid
+    triggers: [{{type: payment}}]
+  - {{id: done, title: Done, final: success}}
+"""
+    )

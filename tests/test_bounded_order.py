@@ -13,19 +13,19 @@ from temporalio import activity
 from activities.orders import OrderActivities, SaveOrderInput
 from automation import limits
 from automation.order import NewOrder
-from automation.pipeline import parse_pipeline
 from automation.rules import RaisedEvent, RuleResult, result_problem
 from automation.state import OrderState, StageVisit
 from store.database import session
 from store.orders import read_timeline
 from tests.conftest import running_engine, seed
-from tests.helpers import event, eventually, new_order, ready_view
+from tests.helpers import event, eventually, new_order, paid_pipeline, ready_view
 
 NOW = datetime(2026, 12, 2, tzinfo=UTC)
+PIPELINE = paid_pipeline("bounded")
 
 
 def _state(**parts: Any) -> OrderState:
-    pipeline = parse_pipeline(PIPELINE_TEXT)
+    pipeline = PIPELINE
     order = NewOrder(order_id="o", pipeline_id="bounded")
     defaults: dict[str, Any] = {"responsible_id": None, "fields": {}, "variables": {}}
     return OrderState(
@@ -58,19 +58,6 @@ def test_a_result_too_big_by_itself_is_refused_in_the_activity():
     ]
 
 
-PIPELINE_TEXT = """
-id: bounded
-title: Bounded
-stages:
-  - id: new
-    title: New
-  - id: paid
-    title: Paid
-    triggers: [{type: payment}]
-  - {id: done, title: Done, final: success}
-"""
-
-
 async def test_a_store_that_falls_behind_makes_the_order_wait_and_nothing_is_dropped(dev_env, deps):
     """The store takes nothing until released: the order holds at most its backlog of
     unstored timeline, leaves the rest of the events waiting in Temporal, then catches up."""
@@ -82,7 +69,7 @@ async def test_a_store_that_falls_behind_makes_the_order_wait_and_nothing_is_dro
         await release.wait()
         await orders.save_order(input)
 
-    await seed(deps.engine, parse_pipeline(PIPELINE_TEXT))
+    await seed(deps.engine, PIPELINE)
     async with running_engine(dev_env, deps, replacements={"save_order": slow_save}) as engine:
         order = new_order("bounded")
         await engine.orders.create_order(order)

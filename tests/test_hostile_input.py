@@ -15,26 +15,13 @@ from temporalio.exceptions import ApplicationError
 
 from automation import limits, search
 from automation.order import workflow_id
-from automation.pipeline import parse_pipeline
 from store.database import session
 from store.orders import read_timeline
 from store.tables import PipelineRecord
 from tests.conftest import Engine, running_engine, seed
-from tests.helpers import event, eventually, new_order, ready_view
+from tests.helpers import event, eventually, new_order, paid_pipeline, ready_view, started_order
 
-PIPELINE = parse_pipeline(
-    """
-id: hostile
-title: Hostile input
-stages:
-  - id: new
-    title: New
-  - id: paid
-    title: Paid
-    triggers: [{type: payment}]
-  - {id: done, title: Done, final: success}
-"""
-)
+PIPELINE = paid_pipeline("hostile")
 
 
 @pytest.fixture
@@ -117,9 +104,7 @@ async def test_a_pipeline_stored_too_big_to_travel_fails_its_orders_at_once(engi
 
 
 async def test_a_responsible_changed_event_with_a_huge_id_is_refused_and_the_order_lives_on(engine: Engine):
-    order = new_order("hostile")
-    await engine.orders.create_order(order)
-    await eventually(lambda: ready_view(engine.orders, order.order_id))
+    order = await started_order(engine.orders, "hostile")
     huge = event("responsible_changed", responsible_id="r" * 3000)
     await engine.orders.handle(order.order_id).signal("event", huge)  # a raw signal: recorded as refused
     await engine.orders.send_event(order.order_id, event("payment", amount=5, currency="EUR"))
@@ -159,9 +144,7 @@ async def test_ninety_events_of_60_kb_do_not_wedge_the_order(small_history_env, 
     """Each under the 64 KiB cap; together they once made a 5.4 MB continue-as-new input."""
     await seed(deps.engine, PIPELINE)
     async with running_engine(small_history_env, deps) as engine:
-        order = new_order("hostile")
-        await engine.orders.create_order(order)
-        await eventually(lambda: ready_view(engine.orders, order.order_id))
+        order = await started_order(engine.orders, "hostile")
         sent = [_form(60_000) for _ in range(90)]
         for item in sent:
             await engine.orders.send_event(order.order_id, item)

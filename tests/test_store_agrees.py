@@ -27,7 +27,7 @@ from automation.pipeline import parse_pipeline
 from store.database import session
 from store.orders import read_timeline
 from tests.conftest import Engine, running_engine, seed
-from tests.helpers import event, eventually, new_order, ready_view
+from tests.helpers import event, eventually, new_order, ready_view, started_order
 from workflows.order import OrderWorkflow
 
 PIPELINE = parse_pipeline(
@@ -145,9 +145,7 @@ def _received(timeline: list[dict[str, Any]]) -> list[str]:
 async def test_hundreds_of_concurrent_events_to_one_order_are_stored_as_history_has_them(dev_env, deps):
     await seed(deps.engine, PIPELINE)
     async with running_engine(dev_env, deps) as engine:
-        order = new_order("busy")
-        await engine.orders.create_order(order)
-        await eventually(lambda: ready_view(engine.orders, order.order_id))
+        order = await started_order(engine.orders, "busy")
         accepted = await _burst(engine, [order.order_id], 200)
         timeline = await _compare(engine, order.order_id)
     from_outside = [i for i in _received(timeline) if not i.startswith(order.order_id)]
