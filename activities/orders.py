@@ -28,9 +28,11 @@ class SaveOrderInput(BaseModel):
     variables: dict[str, Any]
     entries: list[TimelineEntry]
     save_customer: bool = False
+    run_number: int = 0
     run_id: str = ""
     history_length: int = 0
-    """Which run writes, at which length of its history: a discarded task's writes are put right."""
+    """Which run writes (its number and id), at which length of its history: a discarded
+    task's writes are put right (``store.orders.WrittenBy``)."""
 
 
 class OrderActivities:
@@ -48,9 +50,10 @@ class OrderActivities:
                 non_retryable=True,
             )
         size = json_size(pipeline.model_dump(mode="json"))
-        if size > limits.STATE_BUDGET_BYTES // 2:  # stored before pipelines had a limit: it cannot travel with orders
+        if size > limits.PIPELINE_BYTES:  # stored before pipelines had a limit: over the budget of an order
             raise ApplicationError(
-                f"pipeline {pipeline_id!r} is {size:,} bytes of JSON, too big to run with an order; load a smaller one",
+                f"pipeline {pipeline_id!r} is {size:,} bytes of JSON, too big to run with an order "
+                f"(at most {limits.PIPELINE_BYTES:,}); load a smaller one",
                 type="PipelineTooLarge",
                 non_retryable=True,
             )
@@ -61,7 +64,7 @@ class OrderActivities:
         """Idempotent, and put right by a later writer (``WrittenBy``): the row is
         overwritten, timeline entries are keyed by their number."""
         order = input.order
-        written_by = WrittenBy(input.run_id, input.history_length)
+        written_by = WrittenBy(input.run_number, input.run_id, input.history_length)
         async with session(self._engine) as db:
             if input.save_customer:  # the first save: what the order arrived with
                 if order.customer is not None:

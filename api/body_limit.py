@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class _TooBig(Exception):
+    """Raised into the app when a body passes the limit (it has been answered with a 413)."""
 
 
 class BodyLimit:
@@ -34,14 +39,15 @@ class BodyLimit:
                 if received > self.most:
                     refused = True
                     await self._refuse(send)
-                    return {"type": "http.disconnect"}  # the app stops reading; its answer is dropped
+                    raise _TooBig  # the app stops reading; whatever it answers then is dropped
             return message
 
         async def unless_refused(message: Message) -> None:
             if not refused:
                 await send(message)
 
-        await self.app(scope, counting_receive, unless_refused)
+        with contextlib.suppress(_TooBig):  # answered already
+            await self.app(scope, counting_receive, unless_refused)
 
     async def _refuse(self, send: Send) -> None:
         body: dict[str, Any] = {"detail": "request body too large", "errors": [f"body: at most {self.most:,} bytes"]}

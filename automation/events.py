@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -26,7 +26,18 @@ from pydantic import (
 
 from automation import limits
 from automation.errors import describe
-from automation.models import INSIDE, EdgeStrict, Id, Text, Url, check_plain_json, is_inside
+from automation.models import (
+    INSIDE,
+    EdgeStrict,
+    Id,
+    LooseId,
+    Text,
+    Url,
+    Within,
+    check_json_as_before_limits,
+    check_plain_json,
+    is_inside,
+)
 
 
 class EventData(BaseModel):
@@ -51,8 +62,8 @@ class NoData(EventData):
 
 
 class ResponsibleChangedData(EventData):
-    previous_id: Id | None = None
-    responsible_id: Id
+    previous_id: LooseId | None = None
+    responsible_id: LooseId
 
 
 class EmailData(EventData):
@@ -63,12 +74,12 @@ class EmailData(EventData):
 
 class EmailLinkClickedData(EventData):
     message_id: Text | None = None
-    url: Url
+    url: Url = Field(min_length=1)
 
 
 class CallData(EventData):
-    line: Id | None = Field(default=None, description="the telephony line")
-    phone: Id | None = None
+    line: LooseId | None = Field(default=None, description="the telephony line")
+    phone: LooseId | None = None
 
 
 class FormData(EventData):
@@ -77,16 +88,16 @@ class FormData(EventData):
 
 
 class PaymentData(EventData):
-    payment_id: Id | None = None
+    payment_id: LooseId | None = None
     amount: float = Field(ge=0)
     currency: str = Field(min_length=3, max_length=3)
 
 
 class ShipmentData(EventData):
-    shipment_id: Id | None = None
-    status: Id | None = None
-    delivery_service: Id | None = None
-    tracking_number: Id | None = None
+    shipment_id: LooseId | None = None
+    status: LooseId | None = None
+    delivery_service: LooseId | None = None
+    tracking_number: LooseId | None = None
 
 
 class OrderCancelledData(EventData):
@@ -94,7 +105,7 @@ class OrderCancelledData(EventData):
 
 
 class WebhookData(EventData):
-    code: str = Field(min_length=1, max_length=64)
+    code: Annotated[str, Within(64)] = Field(min_length=1)
     payload: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -109,7 +120,7 @@ class ChatMessageData(EventData):
 
 class DocumentData(EventData):
     template_id: Id
-    document_id: Id | None = None
+    document_id: LooseId | None = None
 
 
 # --- parameters a trigger may set ----------------------------------------------------
@@ -120,28 +131,28 @@ class NoParams(TriggerParams):
 
 
 class LinkParams(TriggerParams):
-    url: Url = Field(description="matches clicked links that start with it")
+    url: Url = Field(min_length=1, description="matches clicked links that start with it")
 
     def matches(self, data: EventData) -> bool:
         return isinstance(data, EmailLinkClickedData) and data.url.startswith(self.url)
 
 
 class CallParams(TriggerParams):
-    line: Id | None = Field(default=None, description="telephony line; empty = any")
+    line: LooseId | None = Field(default=None, description="telephony line; empty = any")
 
     def matches(self, data: EventData) -> bool:
         return self.line is None or (isinstance(data, CallData) and data.line == self.line)
 
 
 class FormParams(TriggerParams):
-    form_id: Id | None = Field(default=None, description="which form; empty = any")
+    form_id: LooseId | None = Field(default=None, description="which form; empty = any")
 
     def matches(self, data: EventData) -> bool:
         return self.form_id is None or (isinstance(data, FormData) and data.form_id == self.form_id)
 
 
 class TrackingParams(TriggerParams):
-    delivery_service: Id | None = Field(default=None, description="empty = any service")
+    delivery_service: LooseId | None = Field(default=None, description="empty = any service")
 
     def matches(self, data: EventData) -> bool:
         if self.delivery_service is None:
@@ -150,7 +161,7 @@ class TrackingParams(TriggerParams):
 
 
 class ChatParams(TriggerParams):
-    channel_id: Id | None = Field(default=None, description="open channel; empty = any")
+    channel_id: LooseId | None = Field(default=None, description="open channel; empty = any")
     text: Text | None = Field(default=None, description="message contains it (any case)")
 
     def matches(self, data: EventData) -> bool:
@@ -328,8 +339,12 @@ def parse_event(raw: Any, source: Source, strict: bool = True) -> Event:
     ``strict`` is off (a history recorded before them replays as it ran)."""
     try:
         event = Event.model_validate(raw, context=None if strict else INSIDE)
+        if not strict:
+            check_json_as_before_limits(event.model_dump(), "the event")
     except ValidationError as err:
         raise InvalidEvent(describe(err)) from None
+    except ValueError as err:
+        raise InvalidEvent([str(err)]) from None
     refusal = EVENT_TYPES[event.type].refusal(source)
     if refusal is not None:
         raise InvalidEvent([f"type: {refusal}"])

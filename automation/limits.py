@@ -7,6 +7,11 @@ payload, 2 KiB per search attribute value, 4 MiB per history event). Input over 
 is refused where it enters (the HTTP API, the workflow's update validator and signal
 handler, the CLI, the pipeline and directory loaders), naming the place and the limit.
 
+A limit holds for an order's run from the ``limits-2026-12`` patch on, and a replay of
+that run checks its history against the same values: changing a value here changes what
+a running order accepts on replay, so a new value comes with a new patch id (and the
+old value kept for the runs under the old one).
+
 ``tests/test_state_budget.py`` builds the biggest state these limits allow and checks
 that it stays under ``STATE_BUDGET_BYTES``; README's "Limits" table is made from
 ``LIMITS`` (``starter.py limits --write``; a test keeps them equal).
@@ -91,9 +96,12 @@ TIMELINE_KEPT = 100
 """Stored timeline entries the workflow keeps for its ``state`` query."""
 TIMELINE_KEPT_DATA_BYTES = 1 * KiB
 """Data of a stored entry the workflow keeps (bigger data is in the store only)."""
-UNSTORED_TIMELINE_BYTES = 256 * KiB
+UNSTORED_TIMELINE_BYTES = 192 * KiB
 """Timeline not yet in the store: past it, the order takes no new event until the store
 has caught up (it waits, it drops nothing)."""
+CARRIED_EVENTS_BYTES = 64 * KiB
+"""Events waiting for a store that is behind, handed to the next run at continue-as-new
+(more wait, in this run, for the store)."""
 SEEN_EVENT_IDS = 2_000
 RULE_EVENTS = 20
 """Events one rule run may raise."""
@@ -163,7 +171,8 @@ LIMITS = [
     Limit(
         "timeline kept in the workflow",
         f"the latest {TIMELINE_KEPT} stored entries (data over {_n(TIMELINE_KEPT_DATA_BYTES)} in the store only), "
-        f"and up to {_n(UNSTORED_TIMELINE_BYTES)} not yet stored (then new events wait for the store)",
+        f"and up to {_n(UNSTORED_TIMELINE_BYTES)} not yet stored (then new events wait for the store; "
+        f"at continue-as-new, up to {_n(CARRIED_EVENTS_BYTES)} of them go along)",
         "workflow",
     ),
     Limit("event ids remembered, to ignore repeats", f"the latest {SEEN_EVENT_IDS:,}", "workflow"),

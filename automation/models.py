@@ -68,6 +68,8 @@ class Within:
 
     most: int
     printable: bool = False
+    least: int = 0
+    pattern: str | None = None
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
         return core_schema.with_info_after_validator_function(self._check, handler(source))
@@ -76,6 +78,10 @@ class Within:
         found = handler(schema)
         kind = found.get("type")
         found[{"array": "maxItems", "object": "maxProperties"}.get(str(kind), "maxLength")] = self.most
+        if self.least:
+            found[{"array": "minItems", "object": "minProperties"}.get(str(kind), "minLength")] = self.least
+        if self.pattern is not None:
+            found["pattern"] = self.pattern
         return found
 
     def _check(self, value: Any, info: ValidationInfo) -> Any:
@@ -84,20 +90,30 @@ class Within:
         if len(value) > self.most:
             unit = "characters" if isinstance(value, str) else "entries" if isinstance(value, dict) else "items"
             raise PydanticCustomError("limit", "at most {most} {unit}", {"most": self.most, "unit": unit})
+        if len(value) < self.least:
+            raise PydanticCustomError("limit", "must not be empty" if self.least == 1 else f"at least {self.least}")
         if self.printable and isinstance(value, str) and _CONTROL.search(value):
             raise PydanticCustomError("limit", "must not contain control characters (line breaks, tabs...)")
+        if self.pattern is not None and not re.fullmatch(self.pattern, value):
+            raise PydanticCustomError("limit", "must match {pattern}", {"pattern": self.pattern})
         return value
 
 
+# Where a field had a constraint before the limits (``StringConstraints``), it holds
+# everywhere; what the limits add holds at the edge only (``Within``), so that what a
+# running order carries, or an event an old history holds, reads back as it did.
 Id = Annotated[str, StringConstraints(min_length=1), Within(limits.ID_CHARS, printable=True)]
-"""An id of a customer, an employee, a shipment, a template, a list, a channel..."""
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$", max_length=limits.SLUG_CHARS)]
+"""An id of a customer, an employee, a template, a list, a channel... (never empty)."""
+LooseId = Annotated[str, Within(limits.ID_CHARS, printable=True, least=1)]
+"""An id that may be empty inside (it could be before the limits), never at the edge."""
+SLUG_PATTERN = r"^[a-z][a-z0-9_-]*$"
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=limits.SLUG_CHARS)]
 """A pipeline's or a stage's id."""
 Title = Annotated[str, Within(limits.TITLE_CHARS, printable=True)]
 Name = Annotated[str, Within(limits.NAME_CHARS, printable=True)]
 Contact = Annotated[str, StringConstraints(min_length=1), Within(limits.CONTACT_CHARS, printable=True)]
 Text = Annotated[str, Within(limits.TEXT_CHARS)]
-Url = Annotated[str, StringConstraints(min_length=1), Within(limits.URL_CHARS, printable=True)]
+Url = Annotated[str, Within(limits.URL_CHARS, printable=True)]
 
 
 def cut(text: str, most: int) -> str:
@@ -145,3 +161,19 @@ def check_plain_json(value: Any, what: str, limit: int) -> None:
         raise ValueError(f"{what} must not hold NaN or infinite numbers") from None
     if size > limit:
         raise ValueError(f"{what} is {size:,} bytes of JSON; at most {limit:,}")
+
+
+def check_json_as_before_limits(value: Any, what: str) -> None:
+    """The check events had before ``automation/limits.py`` (64 KiB counted with spaces and
+    ASCII escapes, 32 deep, no NaN, no NUL): histories recorded then replay with it, so
+    that each event is taken or refused as it was."""
+    if _shape(value)[0] > 32:
+        raise ValueError(f"{what} nests lists and mappings more than 32 deep")
+    try:
+        text = json.dumps(value, allow_nan=False, default=str)
+    except ValueError:
+        raise ValueError(f"{what} must not hold NaN or infinite numbers") from None
+    if "\\u0000" in text:
+        raise ValueError(f"{what} must not contain NUL characters")
+    if (size := len(text.encode())) > 64 * 1024:
+        raise ValueError(f"{what} is {size} bytes of JSON; at most {64 * 1024}")

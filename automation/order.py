@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, model_validator
 
 from automation import limits
-from automation.models import Contact, Id, Name, Slug, Within, check_plain_json, is_inside
+from automation.models import SLUG_PATTERN, Contact, LooseId, Name, Within, check_plain_json, is_inside
 
 OrderId = Annotated[
     str, StringConstraints(min_length=1, max_length=limits.ORDER_ID_CHARS, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
@@ -41,8 +41,8 @@ class ShipmentInfo(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: Annotated[str, StringConstraints(min_length=1, max_length=limits.ID_CHARS), Within(limits.ID_CHARS, True)]
     status: Annotated[str, Within(50, printable=True)] = "new"
-    delivery_service: Id | None = None
-    tracking_number: Id | None = None
+    delivery_service: LooseId | None = None
+    tracking_number: LooseId | None = None
 
 
 class NewOrder(BaseModel):
@@ -50,9 +50,11 @@ class NewOrder(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     order_id: OrderId = Field(description="opaque id: letters, digits, _ . : -")
-    pipeline_id: Slug = Field(description="a loaded pipeline's id")
+    pipeline_id: Annotated[str, StringConstraints(min_length=1), Within(limits.SLUG_CHARS, pattern=SLUG_PATTERN)] = (
+        Field(description="a loaded pipeline's id")
+    )
     customer: CustomerInfo | None = Field(default=None, description="saved to the store at start")
-    responsible_id: Id | None = None
+    responsible_id: LooseId | None = None
     fields: dict[str, Any] = Field(default_factory=dict, description="number, total, currency...")
     shipments: Annotated[list[ShipmentInfo], Within(limits.SHIPMENTS)] = Field(
         default_factory=list, description="saved to the store at start"

@@ -14,7 +14,6 @@ from pydantic import (
     BaseModel,
     Field,
     SerializeAsAny,
-    StringConstraints,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -43,7 +42,7 @@ def _constant(value: Any, info: ValidationInfo) -> Any:
 
 Constant = Annotated[Any, AfterValidator(_constant)]
 """A text, a number, true or false, or empty (None)."""
-ConstantName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]\w*$"), Within(limits.SLUG_CHARS)]
+ConstantName = Annotated[str, Within(limits.SLUG_CHARS, pattern=r"[A-Za-z_]\w*")]
 
 
 class TriggerSpec(EdgeStrict):

@@ -65,6 +65,12 @@ _PLAIN_FILTERS = frozenset(
 )  # fmt: skip
 """Filters whose output and time grow no faster than their input (not ``center``,
 ``indent``, ``replace``, ``format``, ``map``... which take sizes or names of other work)."""
+_GROWING_FILTERS = frozenset(
+    ("dictsort", "e", "escape", "forceescape", "items", "join", "list", "string", "tojson", "urlencode")
+)
+"""Of those, the ones whose output can be several times their input: one is bounded, but
+they compound when one takes another's output, so a plain template has one at most on
+any path of its expressions."""
 
 
 @lru_cache(maxsize=4096)
@@ -74,14 +80,17 @@ def is_plain(text: str) -> bool:
         root = _environment().parse(text)
     except (TemplateError, RecursionError, MemoryError):
         return False
-    pending: list[nodes.Node] = [root]
+    pending: list[tuple[nodes.Node, int]] = [(root, 0)]
     names = 0
     while pending:
-        node = pending.pop()
+        node, growing = pending.pop()
         if not isinstance(node, _PLAIN_NODES) or (isinstance(node, nodes.Filter) and not _plain_filter(node)):
             return False
+        growing += isinstance(node, nodes.Filter) and node.name in _GROWING_FILTERS
+        if growing > 1:  # x|list|string|list|string... grows five times at each step
+            return False
         names += isinstance(node, nodes.Name)
-        pending.extend(node.iter_child_nodes())
+        pending.extend((child, growing) for child in node.iter_child_nodes())
     return names <= _PLAIN_NAMES
 
 

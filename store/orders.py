@@ -45,27 +45,36 @@ async def get_pipeline(db: AsyncSession, pipeline_id: str) -> Pipeline | None:
 
 @dataclass(frozen=True)
 class WrittenBy:
-    """Which workflow run writes a row, at which length of its history.
+    """Which workflow run writes a row (its number in the order's chain of runs, and its
+    id), at which length of its history.
 
     The workflow writes its row and timeline from a local activity, which runs before its
     workflow task is accepted: a task the server discards (an update it dropped, a task
     that timed out) may have written entries that history never took, under sequence
     numbers that the task replacing it fills with other entries. So the later writer
-    wins: a row is overwritten by a write of another run (a reset, or the next run after
-    continue-as-new) or of the same run at a history at least as long, and never by an
-    older one; and entries past the last one a write brings are removed, since no
-    accepted task wrote them."""
+    wins: a row is replaced by a later run of the chain (continue-as-new), by another run
+    of the same number (a reset of it), or by the same run at a history at least as long;
+    never by an earlier one (a write of the run before, finishing late after the hand-over).
+    Entries past the last one a write brings are removed: no accepted task wrote them."""
 
+    run_number: int
     run_id: str
     history_length: int
 
     def may_replace(self, table: Any) -> Any:
         """SQL: this writer may replace (or remove) the row of ``table``."""
-        return or_(
-            table.c.run_id.is_(None),
-            table.c.run_id != self.run_id,
-            table.c.history_length <= self.history_length,
+        same_run = and_(
+            table.c.run_number == self.run_number,
+            or_(table.c.run_id != self.run_id, table.c.history_length <= self.history_length),
         )
+        return or_(table.c.run_number.is_(None), table.c.run_number < self.run_number, same_run)
+
+    def columns(self) -> dict[str, Any]:
+        return {"run_number": self.run_number, "run_id": self.run_id, "history_length": self.history_length}
+
+
+def _insert(db: AsyncSession) -> Any:
+    return postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 async def save_order(
@@ -80,30 +89,31 @@ async def save_order(
     variables: dict[str, Any],
     written_by: WrittenBy | None = None,
 ) -> bool:
-    """Writes the order's row; False (and nothing written) if a later writer has written it
-    already (see ``WrittenBy``): then its timeline must not be written either."""
-    order = await db.get(Order, order_id, with_for_update=True)  # PostgreSQL: writers of one order queue up
-    if order is not None and written_by is not None and not _may_replace(order, written_by):
-        return False
-    # Read after the order: a deletion committed in between shows here, and the row it
-    # deleted is not brought back (its last timeline entries are still saved).
+    """Writes the order's row, in one statement that also says whether this writer may
+    (``WrittenBy``); False, and nothing written, if a later writer has written it: then
+    its timeline must not be written either. Without ``written_by`` (an order the API
+    registers before its workflow starts) the row is only written if there is none."""
+    # A deletion committed before shows here: the row it deleted is not brought back (the
+    # last timeline entries still are saved).
     if await db.get(DeletedOrder, order_id) is not None:
         return True
-    order = order or Order(id=order_id, pipeline_id=pipeline_id, stage=stage)
-    order.stage, order.customer_id, order.responsible_id = stage, customer_id, responsible_id
-    order.fields, order.variables, order.updated_at = fields, variables, utcnow()
-    if written_by is not None:
-        order.run_id, order.history_length = written_by.run_id, written_by.history_length
-    db.add(order)
-    return True
-
-
-def _may_replace(order: Order, written_by: WrittenBy) -> bool:
-    return (
-        order.run_id is None
-        or order.run_id != written_by.run_id
-        or (order.history_length or 0) <= written_by.history_length
-    )
+    table: Any = Order.__table__  # type: ignore[attr-defined]
+    now = utcnow()
+    row = {
+        "id": order_id, "pipeline_id": pipeline_id, "stage": stage, "customer_id": customer_id,
+        "responsible_id": responsible_id, "fields": fields, "variables": variables, "created_at": now,
+        "updated_at": now, **(written_by.columns() if written_by else {}),
+    }  # fmt: skip
+    statement = _insert(db)(table).values(row)
+    if written_by is None:
+        await db.exec(statement.on_conflict_do_nothing(index_elements=["id"]))
+        return True
+    changed = {name: statement.excluded[name] for name in row if name not in ("id", "pipeline_id", "created_at")}
+    upsert = statement.on_conflict_do_update(
+        index_elements=["id"], set_=changed, where=written_by.may_replace(table)
+    ).returning(table.c.id)
+    result: Any = await db.exec(upsert)
+    return result.first() is not None
 
 
 _BATCH = 500
@@ -116,17 +126,15 @@ async def save_timeline(
     """Writes the entries (see ``WrittenBy``: a later writer wins) and removes any entry
     after the last of them that an older writer left."""
     table: Any = TimelineRecord.__table__  # type: ignore[attr-defined]
-    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
     rows = [
         {
             "order_id": order_id, "seq": entry.seq, "at": entry.at, "kind": entry.kind, "stage": entry.stage,
-            "message": entry.message, "data": entry.data,
-            "run_id": written_by.run_id, "history_length": written_by.history_length,
+            "message": entry.message, "data": entry.data, **written_by.columns(),
         }
         for entry in entries
     ]  # fmt: skip
     for start in range(0, len(rows), _BATCH):
-        statement = insert(table).values(rows[start : start + _BATCH])
+        statement = _insert(db)(table).values(rows[start : start + _BATCH])
         replaced = {name: statement.excluded[name] for name in rows[0] if name not in ("order_id", "seq")}
         await db.exec(
             statement.on_conflict_do_update(

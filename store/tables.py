@@ -69,7 +69,8 @@ class Order(SQLModel, table=True):
     variables: dict[str, Any] = json_object()
     created_at: datetime = when(nullable=False)
     updated_at: datetime = when(nullable=False)
-    run_id: str | None = Field(default=None, description="the workflow run that wrote the row last")
+    run_number: int | None = Field(default=None, description="the workflow run that wrote the row last: its number")
+    run_id: str | None = Field(default=None, description="...its id")
     history_length: int | None = Field(default=None, description="...at this length of its history")
 
 
@@ -87,7 +88,8 @@ class TimelineRecord(SQLModel, table=True):
     stage: str
     message: str
     data: dict[str, Any] = json_object()
-    run_id: str | None = Field(default=None, description="the workflow run that wrote the row last")
+    run_number: int | None = Field(default=None, description="the workflow run that wrote the row last: its number")
+    run_id: str | None = Field(default=None, description="...its id")
     history_length: int | None = Field(default=None, description="...at this length of its history")
 
 

@@ -5,15 +5,22 @@ that falls behind makes the order wait (nothing dropped) rather than pile up its
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
 
 from activities.orders import OrderActivities, SaveOrderInput
+from activities.registry import rule_type
+from activities.rule_activities import rule_activity
+from activities.rules.base import Deps
 from automation import limits
 from automation.order import NewOrder
-from automation.rules import RaisedEvent, RuleResult, result_problem
+from automation.rules import RaisedEvent, RuleInput, RuleResult, result_problem
 from automation.state import OrderState, StageVisit
 from store.database import session
 from store.orders import read_timeline
@@ -45,7 +52,7 @@ def test_a_result_that_would_outgrow_the_order_variables_or_fields_is_refused():
     assert fields is not None and "the order's fields would be" in fields
 
 
-def test_a_result_too_big_by_itself_is_refused_in_the_activity():
+def test_a_result_too_big_by_itself_is_a_problem():
     events = [RaisedEvent(type="visit") for _ in range(limits.RULE_EVENTS)]
     assert RuleResult(summary="ok", events=events).problems() == []
     assert RuleResult(summary="ok", events=[*events, RaisedEvent(type="visit")]).problems() == [
@@ -97,3 +104,18 @@ async def test_a_store_that_falls_behind_makes_the_order_wait_and_nothing_is_dro
         timeline = await read_timeline(db, order.order_id)
     received = [entry.data["event"]["event_id"] for entry in timeline if entry.kind == "event_received"]
     assert received[:-1] == [item["event_id"] for item in sent]  # every one, once, in order
+
+
+async def test_a_rule_whose_result_is_too_big_fails_in_its_activity(deps: Deps):
+    async def huge(ctx: Any, params: Any) -> RuleResult:
+        return RuleResult(summary="read a lot", variables={"x": "x" * limits.VARIABLES_BYTES})
+
+    run = rule_activity(dataclasses.replace(rule_type("write_to_log"), run=huge), deps)
+    rule_input = RuleInput(order_id="o", run_key="o/0/0", stage="new", rule_index=0, rule_type="write_to_log",
+                           params={"message": "m"}, values={"order": {"id": "o"}})  # fmt: skip
+    with pytest.raises(ApplicationError) as refused:
+        await ActivityEnvironment().run(run, rule_input)
+    assert (refused.value.type, refused.value.non_retryable) == ("RuleRefused", True)
+    assert refused.value.message == (
+        "the rule's result is too big: its variables are 65,544 bytes of JSON; at most 65,536"
+    )

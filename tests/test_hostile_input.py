@@ -100,7 +100,7 @@ async def test_a_pipeline_stored_too_big_to_travel_fails_its_orders_at_once(engi
     await engine.orders.create_order(order)
     cause = await _failure(engine.orders.handle(order.order_id))
     assert cause.type == "PipelineTooLarge"
-    assert "too big to run with an order; load a smaller one" in cause.message
+    assert "too big to run with an order (at most 131,072); load a smaller one" in cause.message
 
 
 async def test_a_responsible_changed_event_with_a_huge_id_is_refused_and_the_order_lives_on(engine: Engine):

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from automation import limits
 from automation.errors import describe
-from automation.events import Event
+from automation.events import Event, InvalidEvent, parse_event
 from automation.models import INSIDE, json_size
 from automation.order import NewOrder
 from automation.pipeline import Pipeline, PipelineError, parse_pipeline
@@ -171,6 +171,29 @@ def test_what_the_engine_wrote_itself_is_read_without_limits_added_since():
     """A running order carries what was valid when it started: reading it back must not fail."""
     old = _order(responsible_id="r" * 300, shipments=[{"id": f"s{i}"} for i in range(60)])
     assert NewOrder.model_validate(old, context=INSIDE).responsible_id == "r" * 300
+    assert NewOrder.model_validate(_order(responsible_id=""), context=INSIDE).responsible_id == ""
+    assert _problems(NewOrder, _order(responsible_id="")) == ["responsible_id: must not be empty"]
+    stored = Pipeline.model_validate(yaml.safe_load(_pipeline(constants="{max-price: 5}")), context=INSIDE)
+    assert stored.constants == {"max-price": 5}
+    assert _pipeline_problems(_pipeline(constants="{max-price: 5}")) == [
+        r"constants.max-price.[key]: must match [A-Za-z_]\w*"
+    ]
+
+
+def test_an_event_of_a_history_recorded_before_the_limits_is_taken_or_refused_as_it_was():
+    """Replayed without the limits patch, an event meets the checks it met then, no more, no less."""
+    before = [
+        _event("call_incoming", line=""),  # empty ids were taken
+        _event("webhook", code="c" * 100),  # a code longer than any trigger's
+        _event("responsible_changed", responsible_id="r" * 3000),
+    ]
+    for raw in before:
+        assert parse_event(raw, "engine", strict=False).type == raw["type"]
+        with pytest.raises(InvalidEvent):
+            parse_event(raw, "temporal")  # today, at the edge
+    fields = {f"f{i}": "x" * 17_000 for i in range(4)}  # 68 KB: over the 64 KiB of then
+    with pytest.raises(InvalidEvent, match="bytes of JSON; at most 65536"):
+        parse_event(_event("form_submitted", form_id="f", fields=fields), "engine", strict=False)
 
 
 # --- pipeline files ------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
@@ -70,31 +71,37 @@ async def test_insert_once_tells_whether_it_inserted(any_engine: AsyncEngine):
 async def test_a_discarded_workflow_task_is_put_right_by_the_task_that_replaces_it(any_engine: AsyncEngine):
     """Timeline rows a discarded task wrote (from its local activity) are replaced by the
     accepted task at a history as long or longer, and the ones past its last are removed;
-    a late write of an older task changes nothing."""
+    a late write of an older task, or of the run before a hand-over, changes nothing."""
     order = new_order()
     activities = OrderActivities(any_engine)
 
-    def save(entries: list[TimelineEntry], run_id: str, length: int, stage: str = "new") -> SaveOrderInput:
+    def save(entries: list[TimelineEntry], run: tuple[int, str], length: int, stage: str = "new") -> SaveOrderInput:
         return SaveOrderInput(order=order, stage=stage, responsible_id=None, fields={}, variables={},
-                              entries=entries, run_id=run_id, history_length=length)  # fmt: skip
+                              entries=entries, run_number=run[0], run_id=run[1], history_length=length)  # fmt: skip
 
     def entries(seqs: range, message: str) -> list[TimelineEntry]:
         return [_entry(seq).model_copy(update={"message": f"{message} {seq}"}) for seq in seqs]
 
-    await activities.save_order(save(entries(range(1, 3), "accepted"), "run-1", 5))
-    await activities.save_order(save(entries(range(3, 7), "discarded"), "run-1", 9, stage="paid"))
-    await activities.save_order(save(entries(range(3, 5), "accepted"), "run-1", 9))  # same length: it replaces
-    await activities.save_order(save(entries(range(3, 9), "stale"), "run-1", 7, stage="paid"))  # an older task, late
+    async def stored() -> tuple[list[str], Any]:
+        async with session(any_engine) as db:
+            return [e.message for e in await read_timeline(db, order.order_id)], (await list_orders(db))[0]
 
-    async with session(any_engine) as db:
-        timeline = await read_timeline(db, order.order_id)
-        [row] = await list_orders(db)
-    assert [e.message for e in timeline] == ["accepted 1", "accepted 2", "accepted 3", "accepted 4"]
+    first, second, reset = (1, "run-a"), (2, "run-b"), (2, "run-c")
+    await activities.save_order(save(entries(range(1, 3), "accepted"), first, 5))
+    await activities.save_order(save(entries(range(3, 7), "discarded"), first, 9, stage="paid"))
+    await activities.save_order(save(entries(range(3, 5), "accepted"), first, 9))  # same length: it replaces
+    await activities.save_order(save(entries(range(3, 9), "stale"), first, 7, stage="paid"))  # an older task, late
+    messages, row = await stored()
+    assert messages == ["accepted 1", "accepted 2", "accepted 3", "accepted 4"]
     assert (row.stage, row.history_length) == ("new", 9)
 
-    await activities.save_order(save(entries(range(4, 6), "next run"), "run-2", 3, stage="paid"))  # after a reset
-    async with session(any_engine) as db:
-        timeline = await read_timeline(db, order.order_id)
-        [row] = await list_orders(db)
-    assert [e.message for e in timeline][2:] == ["accepted 3", "next run 4", "next run 5"]
-    assert (row.stage, row.run_id) == ("paid", "run-2")
+    await activities.save_order(save(entries(range(5, 7), "next run"), second, 3, stage="paid"))  # continue-as-new
+    await activities.save_order(save(entries(range(4, 5), "late"), first, 12, stage="new"))  # the run before, late
+    messages, row = await stored()
+    assert messages[3:] == ["accepted 4", "next run 5", "next run 6"]
+    assert (row.stage, row.run_id) == ("paid", "run-b")
+
+    await activities.save_order(save(entries(range(5, 6), "after a reset"), reset, 2, stage="new"))
+    messages, row = await stored()
+    assert messages[4:] == ["after a reset 5"]
+    assert (row.stage, row.run_id) == ("new", "run-c")

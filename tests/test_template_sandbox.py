@@ -27,6 +27,8 @@ NOT_PLAIN = {
     "a filter given a value": "{{ variables.items|join(order.note) }}",
     "a filter that pads": "{{ order.id|center(80) }}",
     "more than 50 values": "{{ order.id }}" * 51,
+    "growing filters applied to each other": "{{ order.id|list|string|list|string }}",
+    "growing filters through a concatenation": "{{ (order.id|tojson ~ '')|tojson }}",
 }
 
 

@@ -33,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
         seen_key,
     )
     from automation.matching import match_trigger
-    from automation.models import INSIDE
+    from automation.models import INSIDE, json_size
     from automation.order import NewOrder, workflow_id
     from automation.pipeline import Pipeline
     from automation.rules import RuleResult, result_problem
@@ -57,7 +57,7 @@ HISTORY_BOUND = 10_000
 """Continue as new here at the latest, even if the server has not suggested it yet."""
 STORE_WRITE: dict[str, Any] = {
     "start_to_close_timeout": timedelta(seconds=2),
-    "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)),
+    "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)),
     "local_retry_threshold": timedelta(seconds=0.5),
 }
 """The store write is a local activity, which holds its workflow task open while it runs:
@@ -85,6 +85,16 @@ class _Queued:
 
 def _branches(pipeline: Pipeline, stage_id: str) -> list[Branch]:
     return [Branch(rules=rules, ready_at=workflow.now()) for rules in pipeline.stage(stage_id).branches()]
+
+
+def _fits(items: list[Any], most: int) -> bool:
+    """Whether ``items`` weigh at most ``most`` bytes of JSON (stopping once they do not)."""
+    total = 0
+    for item in items:
+        total += json_size(item)
+        if total > most:
+            return False
+    return True
 
 
 @workflow.defn(name="Order")
@@ -294,9 +304,15 @@ class OrderWorkflow:
         return bool(self._queue or self._moves)
 
     def _ready_to_hand_over(self) -> bool:
-        """Continue-as-new: nothing in flight, and every event handled (a backlog is waited out,
-        not carried: the state handed over stays small whatever the store does)."""
-        return self._quiescent() and not (self._limited and (self._queue or self._moves))
+        """Continue-as-new: nothing in flight, and every event handled; or, while the store is
+        behind, the few events that wait go along (so a long outage cannot grow this run's
+        history without end), as long as they are small: the state stays within its budget."""
+        if not self._quiescent():
+            return False
+        if not self._limited or not (self._queue or self._moves):
+            return True
+        backlogged = self._timeline is not None and self._timeline.backlogged
+        return backlogged and not self._moves and _fits([item.raw for item in self._queue], limits.CARRIED_EVENTS_BYTES)
 
     def _should_continue_as_new(self) -> bool:
         info = workflow.info()
@@ -508,6 +524,7 @@ class OrderWorkflow:
                         variables=state.variables,
                         entries=entries,
                         save_customer=state.flushed_seq == 0,
+                        run_number=state.runs,
                         run_id=workflow.info().run_id,
                         history_length=workflow.info().get_current_history_length(),
                     ),

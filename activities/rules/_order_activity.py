@@ -11,7 +11,7 @@ from pydantic import Field
 
 from activities.rules.base import RESPONSIBLE, RuleContext, shorten
 from automation.delays import Duration
-from automation.models import Id
+from automation.models import LooseId
 from automation.rules import RuleParams, RuleResult
 from automation.templating import Template
 from store.tables_people import OrderActivity
@@ -71,7 +71,7 @@ class ScheduleParams(RuleParams):
     )
     starts_in: Duration = Field(ge=timedelta(0), description="when it starts, counted from now, e.g. 1d or 2h30m")
     duration: Duration = Field(default=timedelta(minutes=30), gt=timedelta(0), description="how long, e.g. 30m")
-    assignee_id: Id = Field(default=RESPONSIBLE, description="who takes part; 'responsible' = the order's")
+    assignee_id: LooseId = Field(default=RESPONSIBLE, description="who takes part; 'responsible' = the order's")
 
 
 async def schedule(ctx: RuleContext, kind: Literal["call", "meeting"], params: ScheduleParams) -> RuleResult:

@@ -3,7 +3,7 @@ from pydantic import Field
 from activities.rules._order_activity import add_order_activity
 from activities.rules.base import RESPONSIBLE, RuleContext, RuleType
 from automation.delays import Duration
-from automation.models import Id
+from automation.models import LooseId
 from automation.rules import RuleParams, RuleResult
 from automation.templating import Template
 
@@ -11,7 +11,7 @@ from automation.templating import Template
 class ActivityParams(RuleParams):
     subject: Template = Field(min_length=1, max_length=255)
     description: Template = Field(default="", max_length=5000)
-    assignee_id: Id = Field(default=RESPONSIBLE, description="who does it; 'responsible' = the order's")
+    assignee_id: LooseId = Field(default=RESPONSIBLE, description="who does it; 'responsible' = the order's")
     due_in: Duration | None = Field(default=None, description="deadline, counted from creation, e.g. 1d")
 
 

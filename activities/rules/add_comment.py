@@ -1,7 +1,7 @@
 from pydantic import Field
 
 from activities.rules.base import RuleContext, RuleType, shorten
-from automation.models import Id
+from automation.models import LooseId
 from automation.rules import RuleParams, RuleResult
 from automation.templating import Template
 from store.tables import Comment
@@ -9,7 +9,7 @@ from store.tables import Comment
 
 class AddCommentParams(RuleParams):
     text: Template = Field(min_length=1, max_length=5000, description="the comment; order values allowed")
-    author_id: Id | None = Field(default=None, description="employee shown as author; empty = automation")
+    author_id: LooseId | None = Field(default=None, description="employee shown as author; empty = automation")
 
 
 async def add_comment(ctx: RuleContext, params: AddCommentParams) -> RuleResult:

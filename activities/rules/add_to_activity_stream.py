@@ -1,7 +1,7 @@
 from pydantic import Field
 
 from activities.rules.base import RuleContext, RuleType, shorten
-from automation.models import Id
+from automation.models import LooseId
 from automation.rules import RuleParams, RuleResult
 from automation.templating import Template
 from store.tables_people import FeedPost
@@ -9,7 +9,7 @@ from store.tables_people import FeedPost
 
 class AddToActivityStreamParams(RuleParams):
     text: Template = Field(min_length=1, max_length=2000, description="the message; order values allowed")
-    author_id: Id | None = Field(default=None, description="employee shown as author; empty = automation")
+    author_id: LooseId | None = Field(default=None, description="employee shown as author; empty = automation")
 
 
 async def add_to_activity_stream(ctx: RuleContext, params: AddToActivityStreamParams) -> RuleResult:

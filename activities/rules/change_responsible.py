@@ -1,7 +1,7 @@
 from pydantic import Field
 
 from activities.rules.base import RuleContext, RuleType
-from automation.models import Id
+from automation.models import LooseId
 from automation.rules import RaisedEvent, RuleParams, RuleResult
 from store.columns import utcnow
 from store.database import session
@@ -9,7 +9,7 @@ from store.tables import Order
 
 
 class ChangeResponsibleParams(RuleParams):
-    employee_id: Id = Field(min_length=1, description="the new responsible employee")
+    employee_id: LooseId = Field(min_length=1, description="the new responsible employee")
 
 
 async def change_responsible(ctx: RuleContext, params: ChangeResponsibleParams) -> RuleResult:

@@ -2,13 +2,13 @@ from pydantic import Field
 
 from activities.rules._notify import notify
 from activities.rules.base import RESPONSIBLE, RuleContext, RuleType
-from automation.models import Id
+from automation.models import LooseId
 from automation.rules import RuleParams, RuleResult
 from automation.templating import Template
 
 
 class ControlParams(RuleParams):
-    employee_id: Id = Field(default=RESPONSIBLE, description="who is notified; 'responsible' = the order's")
+    employee_id: LooseId = Field(default=RESPONSIBLE, description="who is notified; 'responsible' = the order's")
     text: Template = Field(min_length=1, max_length=1000)
 
 

@@ -5,14 +5,14 @@ from pydantic import Field
 
 from activities.rules._outbox import email_draft, recorded, send_once, unconfirmed
 from activities.rules.base import RESPONSIBLE, RuleContext, RuleType
-from automation.models import Id
+from automation.models import LooseId
 from automation.rules import RuleParams, RuleResult
 from automation.templating import Template
 from store.tables import Employee, SentMessage
 
 
 class EmployeeEmailParams(RuleParams):
-    employee_id: Id = Field(default=RESPONSIBLE, description="who gets it; 'responsible' = the order's")
+    employee_id: LooseId = Field(default=RESPONSIBLE, description="who gets it; 'responsible' = the order's")
     subject: Template = Field(min_length=1, max_length=255)
     body: Template = Field(min_length=1, max_length=20000, description="plain text; order values allowed")
 

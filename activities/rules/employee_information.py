@@ -4,14 +4,14 @@ from pydantic import Field
 
 from activities.rules._variables import PREFIX_PATTERN, as_variables
 from activities.rules.base import RESPONSIBLE, RuleContext, RuleType, shorten
-from automation.models import Id
+from automation.models import LooseId
 from automation.rules import RuleParams, RuleResult
 
 EmployeeField = Literal["id", "name", "email", "phone"]
 
 
 class EmployeeInformationParams(RuleParams):
-    employee_id: Id = Field(default=RESPONSIBLE, description="whose record; 'responsible' = the order's")
+    employee_id: LooseId = Field(default=RESPONSIBLE, description="whose record; 'responsible' = the order's")
     variables_prefix: str = Field(
         default="employee_", pattern=PREFIX_PATTERN, description="variables are named <prefix><field>"
     )

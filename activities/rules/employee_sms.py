@@ -2,7 +2,7 @@ from pydantic import Field
 
 from activities.rules._messaging import dialable, send_sms_to, sms_text
 from activities.rules.base import RESPONSIBLE, RuleContext, RuleType
-from automation.models import Id
+from automation.models import LooseId
 from automation.rules import RuleParams, RuleResult
 from automation.templating import Template
 from providers import SmsProviderName
@@ -10,7 +10,7 @@ from providers.sms import MAX_LENGTH
 
 
 class EmployeeSmsParams(RuleParams):
-    employee_id: Id = Field(default=RESPONSIBLE, description="who gets it; 'responsible' = the order's")
+    employee_id: LooseId = Field(default=RESPONSIBLE, description="who gets it; 'responsible' = the order's")
     text: Template = Field(
         min_length=1, max_length=MAX_LENGTH, description="at most 200 characters after templating; order values allowed"
     )

@@ -2,14 +2,14 @@ from pydantic import Field
 
 from activities.rules._notify import notify
 from activities.rules.base import RESPONSIBLE, RuleContext, RuleType
-from automation.models import Id
+from automation.models import LooseId
 from automation.rules import RuleParams, RuleResult
 from automation.templating import Template
 
 
 class NotificationParams(RuleParams):
-    employee_id: Id = Field(default=RESPONSIBLE, description="who is notified; 'responsible' = the order's")
-    sender_id: Id | None = Field(default=None, description="employee shown as sender; empty = automation")
+    employee_id: LooseId = Field(default=RESPONSIBLE, description="who is notified; 'responsible' = the order's")
+    sender_id: LooseId | None = Field(default=None, description="employee shown as sender; empty = automation")
     text: Template = Field(min_length=1, max_length=1000)
 
 

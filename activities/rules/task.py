@@ -2,14 +2,14 @@ from pydantic import Field
 
 from activities.rules.base import RESPONSIBLE, RuleContext, RuleType, shorten
 from automation.delays import Duration
-from automation.models import Id
+from automation.models import LooseId
 from automation.rules import RuleParams, RuleResult
 from automation.templating import Template
 from store.tables import Task
 
 
 class TaskParams(RuleParams):
-    assignee_id: Id = Field(default=RESPONSIBLE, description="who does it; 'responsible' = the order's")
+    assignee_id: LooseId = Field(default=RESPONSIBLE, description="who does it; 'responsible' = the order's")
     title: Template = Field(min_length=1, max_length=255)
     description: Template = Field(default="", max_length=5000)
     deadline_in: Duration | None = Field(default=None, description="deadline, counted from creation")

@@ -118,3 +118,11 @@ async def test_a_signed_link_is_not_shown_to_callers(api: Api):
     assert "/t/doc/" in (await api.engine.orders.state(order_id)).variables["document_url"]  # ops see it in Temporal
     timeline = (await api.http.get(f"/orders/{order_id}/timeline")).text
     assert "/t/doc/" not in timeline and "/t/click/" not in timeline
+
+
+async def test_a_webhook_body_over_the_limit_is_refused_as_it_arrives(api: Api, caplog: Any):
+    head = "POST /webhooks/shop?target=ORDER_x&code=abc12 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    chunk = b"2000\r\n" + b" " * 0x2000 + b"\r\n"
+    assert (await _status(api, head.encode() + chunk * 17)).startswith(b"HTTP/1.1 413")
+    await asyncio.sleep(0.2)
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]  # no "Exception in ASGI application"

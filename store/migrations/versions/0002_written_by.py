@@ -1,6 +1,6 @@
-"""Timeline and order rows say which workflow run wrote them, at which length of its
-history, so that a row written by a discarded workflow task is put right by the task that
-replaces it (see store/orders.py).
+"""Timeline and order rows say which workflow run wrote them (its number in the order's
+chain of runs, its id), at which length of its history, so that a row written by a
+discarded workflow task is put right by the task that replaces it (see store/orders.py).
 
 Revision ID: 0002
 Revises: 0001
@@ -23,6 +23,7 @@ TABLES = ("timeline", "orders")
 def upgrade() -> None:
     for table in TABLES:
         with op.batch_alter_table(table) as batch_op:
+            batch_op.add_column(sa.Column("run_number", sa.Integer(), nullable=True))
             batch_op.add_column(sa.Column("run_id", sa.String(), nullable=True))
             batch_op.add_column(sa.Column("history_length", sa.Integer(), nullable=True))
 
@@ -32,3 +33,4 @@ def downgrade() -> None:
         with op.batch_alter_table(table) as batch_op:
             batch_op.drop_column("history_length")
             batch_op.drop_column("run_id")
+            batch_op.drop_column("run_number")
