@@ -6,9 +6,13 @@ provider sandbox that keeps every SMS, call and chat message as a ``.json`` file
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import hashlib
 import json
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -52,14 +56,88 @@ def dev_server_command(data_dir: Path, port: int = 7233, ui_port: int = 8233) ->
     return command
 
 
+PID_FILE = "temporal.pid"
+"""In the data folder: the dev server ``make run`` started, so that a later run knows its own."""
+_LIBC = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True) if sys.platform == "linux" else None
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Runs in the dev server's process before it starts (Linux): it gets SIGTERM when the
+    process that started it dies, even by kill -9, so no crash leaves it behind."""
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _command_line(pid: int) -> str | None:
+    """The process's command line; None once it has ended (a zombie's is empty)."""
+    try:
+        line = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return None
+    return line or None
+
+
+def _leftover(data_dir: Path) -> int | None:
+    """The pid of a dev server an earlier run of this data folder started and left running."""
+    try:
+        pid = int((data_dir / PID_FILE).read_text().strip())
+    except (OSError, ValueError):
+        return None
+    command = _command_line(pid) or ""
+    return pid if "start-dev" in command and str(data_dir / "temporal.db") in command else None
+
+
+def _listener(port: int) -> str:
+    """Which process listens on ``port``, as far as /proc tells (Linux)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if fields[1].rsplit(":", 1)[1] == f"{port:04X}" and fields[3] == "0A":  # 0A: listening
+                inodes.add(f"socket:[{fields[9]}]")
+    for fd_folder in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            if any(os.readlink(fd) in inodes for fd in fd_folder.iterdir()):
+                pid = int(fd_folder.parent.name)
+                return f"process {pid} ({_command_line(pid) or '?'})"
+        except OSError:
+            continue
+    return "another process"
+
+
+async def _stop(pid: int, port: int) -> None:
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(150):
+        if _command_line(pid) is None and not port_open("127.0.0.1", port):
+            return
+        await asyncio.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)
+    await asyncio.sleep(0.5)
+
+
 @asynccontextmanager
 async def embedded_dev_server(data_dir: Path, port: int = 7233, ui_port: int = 8233) -> AsyncIterator[str]:
-    """Runs the dev server for the duration of the block; yields its address."""
-    if port_open("127.0.0.1", port):
-        raise RuntimeError(f"port {port} is taken: stop the other Temporal server or set TEMPORAL_ADDRESS")
+    """Runs the dev server for the duration of the block (and no longer, even if this
+    process is killed); yields its address. One an earlier run left behind is stopped."""
     data_dir.mkdir(parents=True, exist_ok=True)
+    if port_open("127.0.0.1", port):
+        pid = _leftover(data_dir)
+        if pid is None:
+            raise RuntimeError(
+                f"port {port} is taken by {_listener(port)}: stop it, or set TEMPORAL_ADDRESS to use that server"
+            )
+        print(f"stopping the Temporal dev server (pid {pid}) that an earlier run of {data_dir} left", flush=True)
+        await _stop(pid, port)
     log = (data_dir / "temporal.log").open("ab")
-    process = subprocess.Popen(dev_server_command(data_dir, port, ui_port), stdout=log, stderr=log)
+    process = subprocess.Popen(
+        dev_server_command(data_dir, port, ui_port), stdout=log, stderr=log, preexec_fn=_die_with_parent
+    )
+    (data_dir / PID_FILE).write_text(f"{process.pid}\n")
     try:
         for _ in range(300):
             if process.poll() is not None:
@@ -71,18 +149,28 @@ async def embedded_dev_server(data_dir: Path, port: int = 7233, ui_port: int = 8
     finally:
         process.terminate()
         process.wait(timeout=15)
+        (data_dir / PID_FILE).unlink(missing_ok=True)
         log.close()
 
 
 class _MailFolder:
+    """Files each message as the next ``NNNNN.eml``, after those already there: a restart
+    overwrites no mail of the run before."""
+
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.count = 0
+        numbers = [int(path.stem) for path in folder.glob("*.eml") if path.stem.isdigit()]
+        self.count = max(numbers, default=0)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.count += 1
-        (self.folder / f"{self.count:05d}.eml").write_bytes(envelope.content)
-        return "250 OK"
+        while True:
+            self.count += 1
+            try:
+                with (self.folder / f"{self.count:05d}.eml").open("xb") as file:  # never over another
+                    file.write(envelope.content)
+                return "250 OK"
+            except FileExistsError:
+                continue
 
 
 @contextmanager
