@@ -39,6 +39,9 @@ class Branch(BaseModel):
     wait_mark: int | None = Field(default=None, description="customer activity count at Wait start")
     wait_started: bool = False
     wait_outcome: dict[str, str] | None = Field(default=None, description="how the Wait ended, once it has")
+    last_wait: dict[str, str] | None = Field(
+        default=None, description="how the last Wait of this chain ended: wait.* for the rules after it"
+    )
     ready: bool = Field(default=False, description="delay, condition and Wait passed: only the action is left")
 
     @property
@@ -49,6 +52,7 @@ class Branch(BaseModel):
         self.position += 1
         self.ready_at, self.due_at = now, None
         self.wait_deadline, self.wait_mark, self.wait_started = None, None, False
+        self.last_wait = self.wait_outcome or self.last_wait
         self.wait_outcome, self.ready = None, False
 
 

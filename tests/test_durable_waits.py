@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from datetime import timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 from temporalio.testing import WorkflowEnvironment
 
 from activities.rules.base import Deps
-from automation.pipeline import Pipeline
+from automation.pipeline import Pipeline, parse_pipeline
 from store.database import session
-from store.tables import Notification
+from store.tables import LogLine, Notification
 from tests.conftest import running_engine, seed
-from tests.helpers import WAIT, eventually, new_order, payment, responsible_is, rule_status
+from tests.helpers import WAIT, event, eventually, new_order, payment, responsible_is, rule_status
 
 
 async def _notifications(deps: Deps, order_id: str) -> list[str]:
@@ -67,3 +67,45 @@ async def test_a_delayed_rule_runs_after_its_delay_when_its_condition_holds(
         assert "rule 9 (Remind about payment): skipped, condition not met (order.paid != True)" in [
             e.message for e in timeline
         ]
+
+
+AFTER_A_WAIT = parse_pipeline(
+    """
+id: after-wait
+title: After a Wait
+stages:
+  - id: new
+    title: New
+    rules:
+      - {type: wait, params: {timeout: {after: 3d}}}
+      - {type: write_to_log, after_previous: true, params: {message: "after the wait: {{ wait.reason }}"}}
+      - {type: write_to_log, after_previous: true, params: {message: "and later: {{ wait.ended_by }}"}}
+  - {id: done, title: Done, final: success}
+"""
+)
+
+
+async def _log(deps: Deps, order_id: str) -> list[str]:
+    async with session(deps.engine) as db:
+        rows = await db.exec(select(LogLine.message).where(LogLine.order_id == order_id).order_by(col(LogLine.id)))
+        return list(rows)
+
+
+async def test_the_rules_chained_after_a_wait_read_how_it_ended(time_env: WorkflowEnvironment, deps: Deps):
+    await seed(deps.engine, AFTER_A_WAIT)
+    async with running_engine(time_env, deps) as engine:
+        answered, silent = new_order("after-wait"), new_order("after-wait")
+        for order in (answered, silent):
+            await engine.orders.create_order(order)
+        await eventually(lambda: _is(rule_status(engine.orders, answered.order_id, "Wait"), "waiting"))
+        await engine.orders.send_event(answered.order_id, event("email_received"))
+        await time_env.sleep(timedelta(days=3, minutes=1))
+        answered_log = await eventually(lambda: _two(deps, answered.order_id))
+        silent_log = await eventually(lambda: _two(deps, silent.order_id))
+    assert answered_log == ["after the wait: customer activity (Incoming e-mail)", "and later: customer_activity"]
+    assert silent_log == ["after the wait: no customer activity before the deadline", "and later: timeout"]
+
+
+async def _two(deps: Deps, order_id: str) -> list[str] | None:
+    lines = await _log(deps, order_id)
+    return lines if len(lines) == 2 else None

@@ -137,7 +137,8 @@ class StageRunner:
         await workflow.wait_condition(lambda: not self._order.draining or self._over)
         if self._over:  # the order moved on (or a Change status of this stage won): nothing more runs here
             return "stop"
-        extra = {"wait": branch.wait_outcome} if branch.wait_outcome else {}
+        wait = branch.wait_outcome or branch.last_wait  # this rule's Wait, or the last one before it
+        extra = {"wait": wait} if wait else {}
         return await self._act(branch, rule, label, extra)
 
     def _fail(self, branch: Branch, message: str) -> None:
