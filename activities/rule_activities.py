@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.registry import RULE_TYPES
 from activities.rules.base import Deps, RuleContext, RuleType, refuse
@@ -40,6 +41,14 @@ def _fitting(result: RuleResult) -> RuleResult:
 
 def rule_activity(rule: RuleType[Any], deps: Deps) -> Callable[[RuleInput], Any]:
     async def run(input: RuleInput) -> RuleResult:
+        try:
+            return await run_once(input)
+        except ApplicationError as err:
+            if err.type == "RuleRefused":  # one line for ops; the order's timeline says it too
+                activity.logger.info("order %s: %s refused: %s", input.order_id, rule.kind, err.message)
+            raise
+
+    async def run_once(input: RuleInput) -> RuleResult:
         params = rule.params.model_validate(input.params, context=INSIDE)
         attempts = rule.retry.maximum_attempts
         final = 0 < attempts <= activity.info().attempt

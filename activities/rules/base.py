@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from activities.templates import render_template
 from automation import limits
@@ -34,7 +34,12 @@ RESPONSIBLE = "responsible"
 
 def refuse(message: str) -> ApplicationError:
     """A business error: retrying would not help, so the rule is recorded as failed at once."""
-    return ApplicationError(cut(message, limits.TIMELINE_MESSAGE_CHARS), type="RuleRefused", non_retryable=True)
+    return ApplicationError(
+        cut(message, limits.TIMELINE_MESSAGE_CHARS),
+        type="RuleRefused",
+        non_retryable=True,
+        category=ApplicationErrorCategory.BENIGN,  # the worker logs no traceback for it: it is no crash
+    )
 
 
 def shorten(text: str, width: int = 80) -> str:

@@ -1,6 +1,9 @@
+import logging
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
+from temporalio.exceptions import ApplicationError
 
 from store.database import session
 from store.tables import Task
@@ -22,3 +25,14 @@ async def test_creates_a_task_with_a_deadline_for_the_assignee(run_rule, rule_de
     assert [(t.assignee_id, t.title, t.description) for t in tasks] == [("emp-warehouse", "Pack N-1", "fragile")]
     assert tasks[0].deadline is not None
     assert tasks[0].deadline - tasks[0].created_at == timedelta(hours=4)
+
+
+async def test_a_refusal_is_one_line_in_the_log_not_a_traceback(run_rule, caplog):
+    caplog.set_level(logging.DEBUG, logger="temporalio")
+    with pytest.raises(ApplicationError, match="the order has no responsible employee"):
+        await run_rule("task", {"title": "Call back"}, order={"responsible_id": None})
+    shown = [r for r in caplog.records if r.levelno >= logging.INFO]
+    assert [r.getMessage().split(" (", 1)[0] for r in shown] == [
+        "order O-1: task refused: the order has no responsible employee"
+    ]
+    assert not any(r.exc_info for r in shown)
