@@ -9,6 +9,8 @@ outcome = await client.apply_event("1001", {...})   # waits; answers the new sta
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.envconfig import ClientConfig
+from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.service import RPCError, RPCStatusCode
 
 from automation import TASK_QUEUE, events, limits, search
@@ -71,13 +74,22 @@ class _Slots:
                 self._held[key] = (semaphore, users - 1)
 
 
+@functools.cache
+def runtime() -> Runtime:
+    """Temporal's runtime, its core's log lines (warnings and errors) sent to Python's
+    logging (``temporalio.core``): plain lines wherever the program logs, no colour codes."""
+    core_logs = LogForwardingConfig(logger=logging.getLogger("temporalio.core"))
+    levels = TelemetryFilter(core_level="WARN", other_level="ERROR")
+    return Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(filter=levels, forwarding=core_logs)))
+
+
 async def connect(**overrides: Any) -> Client:
     """A client configured the Temporal way (``TEMPORAL_ADDRESS``, ``TEMPORAL_NAMESPACE``,
     ``TEMPORAL_API_KEY``, ``TEMPORAL_TLS``..., or a ``temporal.toml`` profile)."""
     config: dict[str, Any] = dict(ClientConfig.load_client_connect_config())
     config.setdefault("target_host", "localhost:7233")
     config.update(overrides)
-    return await Client.connect(**config, data_converter=data_converter)
+    return await Client.connect(**config, data_converter=data_converter, runtime=runtime())
 
 
 def parse_event(event: Event | Mapping[str, Any], source: Source = "service") -> Event:

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import uuid
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
+from pathlib import Path
 
 from temporalio.envconfig import ClientConfig
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.rules.base import Deps
 from api.app import create_app
@@ -23,14 +26,25 @@ from devserver import embedded_dev_server, mail_catcher, port_open, provider_san
 from order_client import OrderClient, connect
 from starter import load_directory, load_pipeline_file
 from store.schema import migrate
-from worker import build_deps, build_worker
+from worker import build_deps, build_worker, configure_logging
 
 EXAMPLE_PIPELINE = "examples/online_store.yaml"
 EXAMPLE_DIRECTORY = "examples/directory.yaml"
 SANDBOX_PORT = 8025
 
 
-async def demo_order(orders: OrderClient) -> str:
+async def demo_order(orders: OrderClient, data_dir: Path) -> str:
+    """The demo order: the one an earlier run made (its id kept in the data folder) while
+    Temporal still has it, else a new one. Every ``make run`` shows the same order."""
+    kept = data_dir / "demo_order"
+    if kept.exists():
+        order_id = kept.read_text().strip()
+        try:
+            await orders.handle(order_id).describe()
+            return order_id
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
     order_id = f"demo-{datetime.now(UTC):%Y%m%d-%H%M%S}"
     await orders.create_order(
         NewOrder(
@@ -48,6 +62,7 @@ async def demo_order(orders: OrderClient) -> str:
             shipments=[ShipmentInfo(id=f"{order_id}-1", delivery_service="ups")],
         )
     )
+    kept.write_text(f"{order_id}\n")
     return order_id
 
 
@@ -58,8 +73,14 @@ def cluster_address() -> str | None:
     return str(address) if address else None
 
 
+def uv_command() -> str:
+    """How to call uv from here: ``uv`` if it is on the PATH, else the one ``make`` installed."""
+    return "uv" if shutil.which("uv") else ".tools/bin/uv"
+
+
 def banner(settings: Settings, order_id: str, mail_folder: str | None, sandbox: str | None, ui: str) -> str:
     data = '{"amount": 120.5, "currency": "EUR", "payment_id": "pay-1"}'
+    uv = uv_command()
     lines = [
         "",
         "Order automation is running.",
@@ -72,10 +93,10 @@ def banner(settings: Settings, order_id: str, mail_folder: str | None, sandbox: 
         if sandbox
         else f"  SMS provider:     {settings.sms_base_url}",
         "Try, in another terminal:",
-        f"  uv run python starter.py send-event {order_id} payment --data '{data}' --wait",
-        f"  uv run python starter.py send-event {order_id} email_received",
-        f"  uv run python starter.py show {order_id}",
-        "  uv run python starter.py list --stage paid",
+        f"  {uv} run python starter.py send-event {order_id} payment --data '{data}' --wait",
+        f"  {uv} run python starter.py send-event {order_id} email_received",
+        f"  {uv} run python starter.py show {order_id}",
+        f"  {uv} run python starter.py list --stage paid",
         f"  curl -s http://{settings.api_host}:{settings.api_port}/orders/{order_id}",
         "Ctrl-C stops everything.",
     ]
@@ -93,6 +114,7 @@ async def _until_stopped() -> None:
 
 
 async def main() -> None:
+    configure_logging()
     settings = with_tracking_secret(Settings())
     async with AsyncExitStack() as stack:
         ui, cluster = "http://localhost:8233", cluster_address()
@@ -119,7 +141,7 @@ async def main() -> None:
         app = create_app(orders, deps.engine, settings)
         await stack.enter_async_context(serving(app, settings.api_host, settings.api_port))
         async with build_worker(client, deps):
-            order_id = await demo_order(orders)
+            order_id = await demo_order(orders, settings.data_dir)
             print(banner(settings, order_id, mail_folder, sandbox, ui), flush=True)
             await _until_stopped()
 

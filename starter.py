@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import uuid
 from datetime import UTC, datetime
@@ -252,8 +253,28 @@ async def main(argv: list[str]) -> None:
             await show_webhook(args.pipeline_id)
 
 
-if __name__ == "__main__":
+def run(argv: list[str]) -> int:
+    """The command's exit status; what it prints is flushed before it returns."""
     try:
-        asyncio.run(main(sys.argv[1:]))
-    except (FileError, InvalidEvent) as err:
-        raise SystemExit(str(err)) from None
+        try:
+            asyncio.run(main(argv))
+            status = 0
+        except (FileError, InvalidEvent) as err:
+            print(err, file=sys.stderr)
+            status = 1
+        except SystemExit as stop:
+            if isinstance(stop.code, str):
+                print(stop.code, file=sys.stderr)
+            status = stop.code if isinstance(stop.code, int) else 1 if stop.code else 0
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader left (``starter.py show ... | head``): fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        status = 0
+    sys.stderr.flush()
+    return status
+
+
+if __name__ == "__main__":
+    # Ends the process at once: the interpreter's teardown can abort while the threads of
+    # Temporal's core still run ("PyGILState_Release", exit status 134, sdk-python#300).
+    os._exit(run(sys.argv[1:]))

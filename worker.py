@@ -77,8 +77,15 @@ def build_worker(
     )
 
 
+def configure_logging() -> None:
+    """One plain line per record, on stderr: the engine's (a rule refused, with its reason),
+    the SDK's, and the warnings of Temporal's core (forwarded, see ``order_client.runtime``)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per provider request is noise
+
+
 async def main() -> None:
-    logging.basicConfig(level=logging.INFO)
+    configure_logging()
     settings = with_tracking_secret(Settings())
     deps = build_deps(settings)
     await migrate(deps.engine)

@@ -31,7 +31,7 @@ from automation import search
 from automation.converter import data_converter
 from automation.pipeline import Pipeline, load_pipeline
 from config import Settings
-from order_client import OrderClient
+from order_client import OrderClient, runtime
 from providers.mail import SmtpMailer
 from store.database import make_engine, session
 from store.directory import read_directory, save_directory
@@ -63,6 +63,7 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=_binary("temporal"),
         data_converter=data_converter,
+        runtime=runtime(),
         search_attributes=search.ALL,
     )
     async with env:
@@ -75,6 +76,7 @@ async def small_history_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=_binary("temporal"),
         data_converter=data_converter,
+        runtime=runtime(),
         search_attributes=search.ALL,
         dev_server_extra_args=["--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=40"],
     )
@@ -90,6 +92,7 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=_binary("temporal-test-server"),
         data_converter=data_converter,
+        runtime=runtime(),
     )
     async with env:
         await env.client.operator_service.add_search_attributes(

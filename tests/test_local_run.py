@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 
 from devserver import PID_FILE, dev_server_command, embedded_dev_server, mail_catcher, port_open
+from run_local import demo_order
+from tests.conftest import running_engine, seed
 from tests.helpers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,3 +118,12 @@ async def test_a_port_taken_by_another_program_says_which(tmp_path: Path):
             async with embedded_dev_server(tmp_path, port, free_port()):
                 pass
     assert str(refused.value).startswith(f"port {port} is taken by process {os.getpid()} (")
+
+
+async def test_every_run_shows_the_same_demo_order(dev_env: Any, deps: Any, tmp_path: Path, example_pipeline: Any):
+    await seed(deps.engine, example_pipeline)
+    async with running_engine(dev_env, deps) as engine:
+        first = await demo_order(engine.orders, tmp_path)
+        again = await demo_order(engine.orders, tmp_path)
+        demos = [w async for w in engine.client.list_workflows(f"WorkflowId = 'order-{first}'")]
+    assert again == first and len(demos) == 1
