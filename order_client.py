@@ -197,22 +197,22 @@ class OrderClient:
     async def state(self, order_id: str) -> OrderView:
         return await self.handle(order_id).query(OrderWorkflow.view)
 
-    async def send_customer_event(
-        self, customer_id: str, event: Event | Mapping[str, Any], source: Source = "service"
+    async def send_to_orders(
+        self, order_ids: list[str], event: Event | Mapping[str, Any], source: Source = "service"
     ) -> list[str]:
-        """An event about a customer (an e-mail, a call, a chat message...) reaches every
-        open order of that customer (running, not in a final stage); answers their ids. Each
-        order gets the same event id: a retried call is applied once per order."""
+        """One event for several orders (about a customer: an e-mail, a call, a chat
+        message...); answers the ones it reached (an order that has just ended is not).
+        Each gets the same event id: a retried call is applied once per order."""
         parsed = parse_event(event, source)
         reached = []
-        for order in await self.list_orders(customer_id=customer_id, outcome=search.OPEN):
+        for order_id in order_ids:
             try:
-                await self.send_event(order.order_id, parsed)
+                await self.send_event(order_id, parsed)
             except RPCError as err:
-                if err.status != RPCStatusCode.NOT_FOUND:  # not the order that ended just now
+                if err.status != RPCStatusCode.NOT_FOUND:
                     raise
                 continue
-            reached.append(order.order_id)
+            reached.append(order_id)
         return reached
 
     async def list_orders(

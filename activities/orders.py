@@ -14,10 +14,8 @@ from automation.models import json_size
 from automation.order import NewOrder
 from automation.pipeline import Pipeline
 from automation.state import TimelineEntry
-from store.database import insert_once, session
-from store.directory import save_customer
-from store.orders import WrittenBy, get_pipeline, save_order, save_timeline
-from store.tables import Shipment
+from store.database import session
+from store.orders import WrittenBy, get_pipeline, save_arrival, save_order, save_timeline
 
 
 class SaveOrderInput(BaseModel):
@@ -66,11 +64,8 @@ class OrderActivities:
         order = input.order
         written_by = WrittenBy(input.run_number, input.run_id, input.history_length)
         async with session(self._engine) as db:
-            if input.save_customer:  # the first save: what the order arrived with
-                if order.customer is not None:
-                    await save_customer(db, order.customer)
-                for shipment in order.shipments:
-                    await insert_once(db, Shipment(order_id=order.order_id, **shipment.model_dump()), "order_id", "id")
+            if input.save_customer:  # the first save (the API may have saved it already)
+                await save_arrival(db, order)
             latest = await save_order(
                 db,
                 order.order_id,

@@ -40,7 +40,7 @@ from config import Settings
 from order_client import OrderClient, OrderSummary, Overloaded, parse_event
 from store.database import session
 from store.directory import customers_by_contact
-from store.orders import read_timeline
+from store.orders import open_orders, read_timeline, register_order
 from store.tables import Document, Order, PipelineRecord
 
 OrderIdPath = Annotated[
@@ -92,11 +92,15 @@ def create_app(orders: OrderClient, engine: AsyncEngine, settings: Settings) -> 
 
     @app.post("/orders", status_code=201, response_model=dict[str, str])
     async def create_order(order: NewOrder) -> dict[str, str] | JSONResponse:
-        """Starts the order; creating one that exists changes nothing."""
+        """Starts the order; creating one that exists changes nothing. The store knows the
+        order (and its customer) before the answer: an event for its customer reaches it."""
         async with session(engine) as db:
-            if await db.get(PipelineRecord, order.pipeline_id) is None:
+            pipeline = await db.get(PipelineRecord, order.pipeline_id)
+            if pipeline is None:
                 problem = f"pipeline_id: no pipeline {order.pipeline_id!r}; load it first"
                 return JSONResponse({"detail": "invalid request", "errors": [problem]}, status_code=422)
+            await register_order(db, order, pipeline.definition["stages"][0]["id"])
+            await db.commit()
         handle = await orders.create_order(order)
         return {"order_id": order.order_id, "workflow_id": handle.id}
 
@@ -123,9 +127,12 @@ def create_app(orders: OrderClient, engine: AsyncEngine, settings: Settings) -> 
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     ) -> dict[str, Any]:
         """An event about a customer (e-mail, call, chat, form, visit...): it reaches every
-        open order of the customer. Answers which."""
+        open order of the customer (from the store, which knows an order before it is
+        reported created). Answers which."""
         parsed = _parsed(event, idempotency_key)
-        reached = await orders.send_customer_event(customer_id, parsed)
+        async with session(engine) as db:
+            order_ids = await open_orders(db, [customer_id])
+        reached = await orders.send_to_orders(order_ids, parsed)
         return {"event_id": parsed.event_id, "orders": reached}
 
     @app.post("/contacts/events", status_code=202, response_model=dict[str, Any])
@@ -145,7 +152,8 @@ def create_app(orders: OrderClient, engine: AsyncEngine, settings: Settings) -> 
             phone = "+" + phone.lstrip()  # an unencoded + in the query string arrives as a space
         async with session(engine) as db:
             customers = await customers_by_contact(db, email=email, phone=phone)
-        reached = [order for customer in customers for order in await orders.send_customer_event(customer, parsed)]
+            order_ids = await open_orders(db, customers)
+        reached = await orders.send_to_orders(order_ids, parsed)
         return {"event_id": parsed.event_id, "customers": customers, "orders": reached}
 
     @app.get("/orders/{order_id}", response_model=OrderView)

@@ -15,10 +15,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from automation.models import INSIDE
+from automation.order import NewOrder
 from automation.pipeline import Pipeline
 from automation.state import TimelineEntry
 from store.columns import utcnow
-from store.tables import Order, PipelineRecord, TimelineRecord
+from store.database import insert_once
+from store.directory import save_customer
+from store.tables import Order, PipelineRecord, Shipment, TimelineRecord
 from store.tables_shipments import DeletedOrder
 
 
@@ -162,3 +165,50 @@ async def list_orders(db: AsyncSession, *, stage: str | None = None, pipeline_id
     if pipeline_id is not None:
         query = query.where(Order.pipeline_id == pipeline_id)
     return list(await db.exec(query))
+
+
+async def register_order(db: AsyncSession, order: NewOrder, first_stage: str) -> bool:
+    """An order as it arrives, before its workflow starts (the API does it, so that the
+    store knows the order, and its customer's card, by the time it is reported created):
+    its row, and if that is new, its customer's card and shipments. False if it existed."""
+    table: Any = Order.__table__  # type: ignore[attr-defined]
+    now = utcnow()
+    row = {
+        "id": order.order_id, "pipeline_id": order.pipeline_id, "stage": first_stage,
+        "customer_id": order.customer.id if order.customer else None, "responsible_id": order.responsible_id,
+        "fields": order.fields, "variables": {}, "created_at": now, "updated_at": now,
+    }  # fmt: skip
+    inserted: Any = await db.exec(
+        _insert(db)(table).values(row).on_conflict_do_nothing(index_elements=["id"]).returning(table.c.id)
+    )
+    if inserted.first() is None:
+        return False
+    await save_arrival(db, order)
+    return True
+
+
+async def save_arrival(db: AsyncSession, order: NewOrder) -> None:
+    """What the order arrived with: its customer's card and its shipments."""
+    if order.customer is not None:
+        await save_customer(db, order.customer)
+    for shipment in order.shipments:
+        await insert_once(db, Shipment(order_id=order.order_id, **shipment.model_dump()), "order_id", "id")
+
+
+async def open_orders(db: AsyncSession, customer_ids: Sequence[str]) -> list[str]:
+    """The customers' orders that are not in a final stage (nor deleted), oldest first."""
+    if not customer_ids:
+        return []
+    rows = list(
+        await db.exec(
+            select(Order.id, Order.pipeline_id, Order.stage)
+            .where(col(Order.customer_id).in_(customer_ids))
+            .order_by(col(Order.created_at))
+        )
+    )
+    finals = {}
+    for pipeline_id in {pipeline_id for _, pipeline_id, _ in rows}:
+        record = await db.get(PipelineRecord, pipeline_id)
+        stages = record.definition.get("stages", []) if record else []
+        finals[pipeline_id] = {stage["id"] for stage in stages if stage.get("final")}
+    return [order_id for order_id, pipeline_id, stage in rows if stage not in finals[pipeline_id]]

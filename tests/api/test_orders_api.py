@@ -231,3 +231,22 @@ async def test_an_event_from_a_phone_number_or_address_reaches_the_customers_ope
     assert (nobody.status_code, nobody.json()["orders"]) == (202, [])
     neither = await api.http.post("/contacts/events", json=mail)
     assert (neither.status_code, neither.json()["errors"]) == (422, ["query: give exactly one of email or phone"])
+
+
+async def test_a_customer_event_sent_as_soon_as_the_order_is_created_reaches_it(api: Api):
+    """Many times over: the customer's open orders come from the store, written before the
+    order is reported created, not from Temporal's visibility, which lags."""
+    missed = []
+    for _ in range(20):
+        order = new_order("shop")
+        assert (await api.http.post("/orders", json=order.model_dump(mode="json"))).status_code == 201
+        visit = {"type": "visit", "data": {}}
+        response = await api.http.post(f"/customers/{order.customer.id}/events", json=visit)  # type: ignore[union-attr]
+        if response.json()["orders"] != [order.order_id]:
+            missed.append(order.order_id)
+        contact = {"type": "email_received", "data": {}}
+        email = order.customer.emails[0].value  # type: ignore[union-attr]
+        by_address = await api.http.post("/contacts/events", params={"email": email}, json=contact)
+        if by_address.json()["orders"] != [order.order_id]:
+            missed.append(f"{order.order_id} by its address")
+    assert missed == []
