@@ -216,6 +216,13 @@ def provider_sandbox(folder: Path) -> FastAPI:
     async def chat(request: Request, channel_id: str) -> JSONResponse:
         return JSONResponse({"id": await keep("chat", request, None)}, status_code=201)
 
+    @app.get("/channels/{channel_id}/messages")
+    async def find(channel_id: str, idempotency_key: str) -> JSONResponse:
+        name = hashlib.sha256(idempotency_key.encode()).hexdigest()[:20]
+        if (folder / f"chat-{name}.json").exists():
+            return JSONResponse({"id": name})
+        return JSONResponse({"error": "no such message"}, status_code=404)
+
     return app
 
 

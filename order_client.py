@@ -32,7 +32,7 @@ from automation import TASK_QUEUE, events, limits, search
 from automation.converter import data_converter
 from automation.events import Event, Source
 from automation.order import NewOrder, workflow_id
-from automation.state import EventOutcome, OrderInput, OrderView
+from automation.state import EventOutcome, OrderInput, OrderView, ResendOutcome, ResendRequest
 from workflows.order import OrderWorkflow
 
 UPDATE_ATTEMPTS = 6
@@ -192,6 +192,16 @@ class OrderClient:
             result_type=EventOutcome,
             rpc_timeout=self.answer_within,
         )
+        return outcome
+
+    async def resend_message(self, run_key: str, by: str) -> ResendOutcome:
+        """Resends an unconfirmed message (its rule run's key), on ``by``'s decision; the
+        order's timeline records it. Raises ``WorkflowUpdateFailedError`` (NotResent) saying why not."""
+        order_id = run_key.split("/", 1)[0]
+        outcome: ResendOutcome = await self.handle(order_id).execute_update(
+            "resend_message", ResendRequest(run_key=run_key, by=by), result_type=ResendOutcome,
+            rpc_timeout=timedelta(minutes=3),
+        )  # fmt: skip
         return outcome
 
     async def state(self, order_id: str) -> OrderView:

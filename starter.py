@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
 import os
 import sys
@@ -34,6 +35,7 @@ from config import Settings
 from order_client import OrderClient, connect
 from store.database import make_engine, session
 from store.directory import read_directory, save_directory
+from store.messages import list_messages
 from store.orders import save_pipeline
 from store.schema import migrate
 from store.tables import PipelineRecord
@@ -148,6 +150,24 @@ async def list_orders(args: argparse.Namespace) -> None:
     print(f"{len(found)} order(s)")
 
 
+async def show_messages(args: argparse.Namespace) -> None:
+    engine = await _store_engine()
+    async with session(engine) as db:
+        rows = await list_messages(db, status=args.status, order_id=args.order)
+    await engine.dispose()
+    if args.json:
+        print(json.dumps([row.model_dump(mode="json", exclude={"body"}) for row in rows], indent=2))
+        return
+    for row in rows:
+        print(f"{row.run_key:<28} {row.channel:<6} {row.status:<12} {row.recipient:<28} {row.note}")
+    print(f"{len(rows)} message(s)")
+
+
+async def resend(args: argparse.Namespace) -> None:
+    outcome = await (await _orders()).resend_message(args.run_key, args.by)
+    print(f"message {outcome.run_key}: {outcome.message}")
+
+
 async def show_webhook(pipeline_id: str) -> None:
     settings = Settings()
     engine = await _store_engine()
@@ -213,6 +233,13 @@ def parser() -> argparse.ArgumentParser:
     limits_cmd.add_argument("--write", action="store_true", help="put it in README.md, between its markers")
     hook = commands.add_parser("webhook", help="a pipeline's webhook URL and signing secret")
     hook.add_argument("pipeline_id")
+    messages = commands.add_parser("messages", help="messages rules sent; --status unconfirmed for an operator")
+    messages.add_argument("--status", help="pending, sent, unconfirmed, refused, failed...")
+    messages.add_argument("--order", help="one order's")
+    messages.add_argument("--json", action="store_true")
+    resend_cmd = commands.add_parser("resend", help="resend an unconfirmed message (it may have gone out)")
+    resend_cmd.add_argument("run_key", help="the message's rule run, as `messages` lists it")
+    resend_cmd.add_argument("--by", default=getpass.getuser(), help="who decides it (default: you)")
     listing = commands.add_parser("list", help="orders by stage or pipeline")
     listing.add_argument("--stage")
     listing.add_argument("--pipeline")
@@ -251,6 +278,10 @@ async def main(argv: list[str]) -> None:
             print(limits_markdown())
         case "webhook":
             await show_webhook(args.pipeline_id)
+        case "messages":
+            await show_messages(args)
+        case "resend":
+            await resend(args)
 
 
 def run(argv: list[str]) -> int:

@@ -14,6 +14,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.follow_up import FollowUpActivities
+from activities.messages import MessageActivities
 from activities.orders import OrderActivities
 from activities.rule_activities import rule_activities
 from activities.rules.base import Deps
@@ -55,6 +56,7 @@ def all_activities(
         "load_pipeline": orders.load_pipeline,
         "save_order": orders.save_order,
         "leave_follow_up_note": follow_up.leave_follow_up_note,
+        "resend_message": MessageActivities(deps).resend_message,
         **rule_activities(deps),
     }
     return list({**by_name, **(replacements or {})}.values())

@@ -35,11 +35,12 @@ from automation import limits
 from automation.errors import describe_errors
 from automation.events import Event, InvalidEvent, Source
 from automation.order import NewOrder
-from automation.state import EventOutcome, OrderView
+from automation.state import EventOutcome, OrderView, ResendOutcome
 from config import Settings
 from order_client import OrderClient, OrderSummary, Overloaded, parse_event
 from store.database import session
 from store.directory import customers_by_contact
+from store.messages import list_messages
 from store.orders import open_orders, read_timeline, register_order
 from store.tables import Document, Order, PipelineRecord
 
@@ -65,6 +66,23 @@ class EventIn(BaseModel):
 class Accepted(BaseModel):
     event_id: str
     accepted: bool = True
+
+
+class MessageItem(BaseModel):
+    run_key: str = Field(description="the rule run that sent it; resend it by this")
+    order_id: str
+    channel: str
+    recipient: str
+    subject: str
+    status: str
+    note: str
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class ResendDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    by: str = Field(min_length=1, max_length=100, description="who decides to resend it")
 
 
 class TimelineItem(BaseModel):
@@ -180,6 +198,23 @@ def create_app(orders: OrderClient, engine: AsyncEngine, settings: Settings) -> 
     ) -> list[OrderSummary]:
         """Running orders by stage or pipeline (Temporal's visibility)."""
         return await orders.list_orders(stage=stage, pipeline_id=pipeline)
+
+    @app.get("/messages", response_model=list[MessageItem])
+    async def messages(
+        status: Annotated[str | None, Query(max_length=20, description="e.g. unconfirmed")] = None,
+        order_id: Annotated[str | None, Query(max_length=limits.ORDER_ID_CHARS)] = None,
+    ) -> list[MessageItem]:
+        """The messages rules sent (the outbox), oldest first: ``status=unconfirmed`` lists
+        those that may or may not have gone out, for an operator to resend or not."""
+        async with session(engine) as db:
+            rows = await list_messages(db, status=status, order_id=order_id)
+        return [MessageItem.model_validate(row, from_attributes=True) for row in rows]
+
+    @app.post("/messages/{run_key:path}/resend", response_model=ResendOutcome)
+    async def resend(run_key: Annotated[str, Path(max_length=400)], decision: ResendDecision) -> ResendOutcome:
+        """Resends an unconfirmed message, on an operator's decision (recorded in the order's
+        timeline, with ``by``). The engine never resends one by itself: it may have gone out."""
+        return await orders.resend_message(run_key, decision.by)
 
     @app.post("/webhooks/{pipeline_id}")
     async def webhook(

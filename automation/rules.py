@@ -62,6 +62,7 @@ class RuleResult(BaseModel):
     events: list[RaisedEvent] = Field(default_factory=list, description="events it caused")
     end_order: bool = Field(default=False, description="the order was deleted: its workflow ends")
     child_workflow: ChildWorkflowRequest | None = Field(default=None, description="for the workflow to start")
+    unconfirmed: int = Field(default=0, description="messages it may or may not have sent (for an operator)")
 
     def problems(self) -> list[str]:
         """What makes this result too big for an order to take (none when it fits)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from automation.order import NewOrder
 from automation.pipeline import Pipeline
@@ -15,7 +15,7 @@ TimelineKind = Literal[
     "order_created", "event_received", "event_refused", "event_duplicate",
     "trigger_matched", "trigger_refused", "no_trigger", "stage_changed",
     "rule_started", "rule_skipped", "rule_waiting", "rule_finished", "rule_failed",
-    "continued_as_new", "loop_stopped", "order_deleted",
+    "continued_as_new", "loop_stopped", "order_deleted", "message_resend",
 ]  # fmt: skip
 
 
@@ -97,6 +97,7 @@ class OrderState(BaseModel):
         default_factory=list, description="recent stage changes the engine made itself (loop guard)"
     )
     automatic_moves_in_a_row: int = Field(default=0, description="since the last event from outside (loop guard)")
+    unconfirmed_messages: int = Field(default=0, description="sent messages whose fate is unknown (for an operator)")
 
     def values(self) -> dict[str, Any]:
         """What conditions and templates read."""
@@ -155,4 +156,19 @@ class OrderView(BaseModel):
     rules: list[RuleStatus]
     pending_events: int
     runs: int = Field(description="workflow runs so far: continue-as-new hands over to a new run")
+    unconfirmed_messages: int = Field(default=0, description="messages that may not have gone out: resend or not")
     timeline: list[TimelineEntry]
+
+
+class ResendRequest(BaseModel):
+    """An operator's decision to resend a message whose fate is unknown (``resend_message``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    run_key: str = Field(min_length=1, max_length=400, description="the message's rule run (starts with the order id)")
+    by: str = Field(min_length=1, max_length=100, description="who decided it")
+
+
+class ResendOutcome(BaseModel):
+    run_key: str
+    status: str = Field(description="sent, or unconfirmed again")
+    message: str

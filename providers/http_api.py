@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from temporalio.exceptions import ApplicationError
 
-from providers.delivery import DeliveryUnknown
+from providers.delivery import DeliveryUnknown, trace_hand_over
 
 UNAVAILABLE = "ProviderUnavailable"
 REFUSED = "ProviderRefused"
@@ -67,7 +67,7 @@ async def post(client: httpx.AsyncClient, what: str, url: str, **request: Any) -
     """POSTs ``request`` (httpx's ``data``, ``json``, ``auth``, ``headers``) to ``url``;
     ``what`` names the provider in error messages."""
     try:
-        response = await client.post(url, **request)
+        response = await client.post(url, **request, extensions={"trace": trace_hand_over})
     except NOT_SENT as err:
         raise ApplicationError(f"{what} unreachable: {type(err).__name__}: {err}", type=UNAVAILABLE) from err
     except httpx.HTTPError as err:  # the request went out: a lost or unreadable answer

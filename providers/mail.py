@@ -16,7 +16,7 @@ from typing import Any
 import aiosmtplib
 from temporalio.exceptions import ApplicationError
 
-from providers.delivery import DeliveryUnknown
+from providers.delivery import DeliveryUnknown, handing_over
 
 UNAVAILABLE = "MailUnavailable"
 REFUSED = "MailRefused"
@@ -29,6 +29,7 @@ class _Smtp(aiosmtplib.SMTP):
     data_accepted = False
 
     async def data(self, *args: Any, **kwargs: Any) -> Any:
+        await handing_over()  # the point of no return: before it, nothing can have been delivered
         self.data_started = True
         response = await super().data(*args, **kwargs)
         self.data_accepted = True

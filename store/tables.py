@@ -150,7 +150,10 @@ class SentMessage(SQLModel, table=True):
     subject: str = ""
     body: str
     message_id: str = Field(description="the protocol's id, e.g. the e-mail's Message-ID")
-    status: str = Field(default="pending", description="pending, sending, sent, refused, failed, unconfirmed")
+    status: str = Field(
+        default="pending", description="pending, sending, handing_over, sent, refused, failed, unconfirmed"
+    )
+    claim: int | None = Field(default=None, description="the attempt that is sending it (its number)")
     note: str = Field(default="", description="why it was refused, failed or is unconfirmed")
     sent_at: datetime | None = when(nullable=True)
     created_at: datetime = when(nullable=False)

@@ -196,6 +196,16 @@ class Mailbox:
     on_message: Callable[[], None] | None = None
     """Called once a message is taken, before the server answers (e.g. to kill the worker
     that sent it, so that it never learns it went out)."""
+    on_greeting: Callable[[], None] | None = None
+    """Called when a client greets (EHLO), before any message is handed over."""
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.on_greeting is not None:
+            self.on_greeting()
+        return responses
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         if address in self.refusals:

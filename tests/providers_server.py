@@ -140,6 +140,11 @@ class ProvidersServer:
         async def chat(channel_id: str, request: Request) -> JSONResponse:
             return await self.handle("chat", request, "channel_id")
 
+        @app.get("/channels/{channel_id}/messages")
+        async def find(channel_id: str, idempotency_key: str) -> JSONResponse:
+            answer = self._answers.get(idempotency_key)
+            return JSONResponse(answer) if answer is not None else JSONResponse({"error": "none"}, status_code=404)
+
         return app
 
 

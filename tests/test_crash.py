@@ -1,5 +1,6 @@
-"""A worker killed between sending a message and recording it: the message is not sent
-again.
+"""A worker killed while it sends a message. After the message was handed over, before
+its answer was recorded: it is not sent again. Before it was handed over: the retry sends
+it, once.
 
 The worker runs as its own process (``worker.py``); the SMS provider or the SMTP server on
 loopback kills it right after taking the message, so that it never learns it went out. A
@@ -100,18 +101,49 @@ async def test_a_worker_killed_after_sending_does_not_send_again(
         messages = [e.message for e in await eventually(lambda: _finished(deps, order.order_id))]
 
     assert len(taken()) == 1  # the replacement did not send it again
-    assert (row.status, row.note) == ("unconfirmed", "the worker stopped while sending it")
+    assert (row.status, row.note) == ("unconfirmed", "the worker stopped while handing it over")
     what = "SMS" if channel == "sms" else "e-mail"
-    assert any(f"{what} to " in m and "unconfirmed (the worker stopped while sending it)" in m for m in messages)
+    assert any(f"{what} to " in m and "unconfirmed (the worker stopped while handing it over)" in m for m in messages)
 
 
 async def _settled(deps: Deps, order_id: str) -> SentMessage | None:
     async with session(deps.engine) as db:
         row = (await db.exec(select(SentMessage).where(SentMessage.order_id == order_id))).first()
-    return row if row is not None and row.status not in ("pending", "sending") else None
+    return row if row is not None and row.status not in ("pending", "sending", "handing_over") else None
 
 
 async def _finished(deps: Deps, order_id: str):
     async with session(deps.engine) as db:
         entries = await read_timeline(db, order_id)
     return entries if any(e.kind == "rule_finished" for e in entries) else None
+
+
+async def test_a_worker_killed_before_handing_the_message_over_leaves_it_to_the_retry(
+    dev_env: WorkflowEnvironment, deps: Deps, smtp: Mailbox, tmp_path: Path
+):
+    """Killed while the SMTP session is at its greeting: nothing went out, so the
+    replacement worker sends the e-mail, exactly once."""
+    pipeline = _pipeline("email")
+    await seed(deps.engine, pipeline)
+    task_queue = "crash-test-greeting"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "worker.py"), cwd=ROOT,
+        env=_worker_environment(dev_env, deps, task_queue, tmp_path),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    smtp.on_greeting = lambda: os.kill(process.pid, signal.SIGKILL)
+    try:
+        order = new_order(pipeline.id)
+        await OrderClient(dev_env.client, task_queue=task_queue).create_order(order)
+        assert await asyncio.wait_for(process.wait(), 30) == -signal.SIGKILL
+    finally:
+        if process.returncode is None:
+            process.kill()
+    smtp.on_greeting = None
+    assert smtp.messages == []
+
+    async with running_engine(dev_env, deps, task_queue=task_queue):
+        row = await eventually(lambda: _settled(deps, order.order_id), timeout=60)
+        messages = [e.message for e in await eventually(lambda: _finished(deps, order.order_id))]
+    assert (row.status, len(smtp.messages)) == ("sent", 1)
+    assert any("e-mail sent to " in m for m in messages)

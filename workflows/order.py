@@ -20,6 +20,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.messages import MessageActivities, ResendInput, ResendResult
     from activities.orders import OrderActivities, SaveOrderInput
     from automation import limits, search
     from automation.errors import describe
@@ -44,6 +45,8 @@ with workflow.unsafe.imports_passed_through():
         OrderState,
         OrderView,
         PendingEvent,
+        ResendOutcome,
+        ResendRequest,
         RuleStatus,
         StageVisit,
         TimelineKind,
@@ -119,6 +122,7 @@ class OrderWorkflow:
         """Work that outlives the stage that began it (child workflow starts)."""
         self.draining = False
         self._timeline = Timeline(self._state) if self._state else None
+        self._resends = 0
         self._limited = False
         """Whether this run holds to ``automation/limits.py`` (runs begun before it replay without)."""
 
@@ -148,6 +152,41 @@ class OrderWorkflow:
         except InvalidEvent as err:
             raise ApplicationError("invalid event", *err.problems, type="InvalidEvent", non_retryable=True) from None
 
+    @workflow.update(
+        name="resend_message",
+        description="An operator resends a message whose fate is unknown (by its run key); answers how it went.",
+    )
+    async def resend_message(self, request: ResendRequest) -> ResendOutcome:
+        state = self.state
+        self._resends += 1
+        key = f"{request.run_key}/resend-{state.runs}-{self._resends}"  # a new message for the provider
+        self.record("message_resend", f"message {request.run_key}: resend asked by {request.by}")
+        try:
+            result: ResendResult = await workflow.execute_activity_method(
+                MessageActivities.resend_message,
+                ResendInput(run_key=request.run_key, by=request.by, key=key),
+                start_to_close_timeout=timedelta(minutes=2),
+                heartbeat_timeout=None,
+                retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1), maximum_attempts=8),
+                summary=f"resend {request.run_key}",
+            )
+        except ActivityError as err:
+            reason = err.cause.message if isinstance(err.cause, ApplicationError) else str(err)
+            self.record("message_resend", f"message {request.run_key}: not resent, {reason}")
+            raise ApplicationError(reason, type="NotResent", non_retryable=True) from None
+        if result.status == "sent":
+            state.unconfirmed_messages = max(0, state.unconfirmed_messages - 1)
+        self.record("message_resend", f"message {request.run_key} resent by {request.by}: {result.summary}")
+        return ResendOutcome(run_key=request.run_key, status=result.status, message=result.summary)
+
+    @resend_message.validator
+    def _validate_resend(self, request: ResendRequest) -> None:
+        if self._state is None or self._state.ended:
+            raise ApplicationError("the order is not running", type="OrderDeleted", non_retryable=True)
+        if not request.run_key.startswith(f"{self._state.order.order_id}/"):
+            raise ApplicationError(f"message {request.run_key!r} is not this order's", type="NotResent",
+                                   non_retryable=True)  # fmt: skip
+
     @workflow.query(name="state", description="Stage, variables, rules of the stage, latest timeline.")
     def view(self) -> OrderView:
         state = self.state
@@ -170,6 +209,7 @@ class OrderWorkflow:
             rules=rules,
             pending_events=len(self._queue),
             runs=state.runs,
+            unconfirmed_messages=state.unconfirmed_messages,
             timeline=state.timeline,
         )
 
@@ -455,6 +495,7 @@ class OrderWorkflow:
     ) -> None:
         state = self.state
         state.variables.update(result.variables)
+        state.unconfirmed_messages += result.unconfirmed
         for name, value in result.order_changes.items():
             if name == "responsible_id":
                 state.responsible_id = value

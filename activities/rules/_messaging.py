@@ -26,16 +26,24 @@ Send = Callable[[str, str, str], Awaitable[str]]
 
 
 async def deliver(
-    ctx: RuleContext, channel: str, recipient: str, body: str, send: Send, subject: str = ""
+    ctx: RuleContext,
+    channel: str,
+    recipient: str,
+    body: str,
+    send: Send,
+    subject: str = "",
+    find: Callable[[str, str], Awaitable[str | None]] | None = None,
 ) -> SentMessage:
-    """Sends at most once per run; returns the outbox row (sent, or unconfirmed)."""
+    """Sends at most once per run; returns the outbox row (sent, or unconfirmed). ``find``
+    (recipient, idempotency key) asks the provider whether it has the message, if it can be asked."""
     draft = SentMessage(
         run_key=ctx.run_key, order_id=ctx.order_id, channel=channel, recipient=recipient, subject=subject,
         body=body, message_id="",
     )  # fmt: skip
     row = await recorded(ctx, draft)
     # What was first recorded, not this attempt's rendering: the same request again.
-    return await send_once(ctx, row, lambda first: send(first.recipient, first.body, ctx.run_key))
+    lookup = (lambda first: find(first.recipient, first.run_key)) if find is not None else None
+    return await send_once(ctx, row, lambda first: send(first.recipient, first.body, ctx.run_key), lookup)
 
 
 def dialable(number: str) -> str:

@@ -25,7 +25,8 @@ async def open_channel_message(ctx: RuleContext, params: OpenChannelMessageParam
     async def post(to: str, body: str, key: str) -> str:
         return await chat.send(to, body, params.whisper, key)
 
-    row = await deliver(ctx, "chat", str(channel), text, post, subject="whisper" if params.whisper else "")
+    subject = "whisper" if params.whisper else ""
+    row = await deliver(ctx, "chat", str(channel), text, post, subject=subject, find=chat.find)
     kind = "whisper" if params.whisper else "message"
     summary = f"{kind} in channel {row.recipient} ({row.message_id}): {shorten(row.body)}"
     return unconfirmed(row, kind) or RuleResult(summary=summary)

@@ -10,6 +10,7 @@ from activities.rules._outbox import email_draft, recorded, send_once, unconfirm
 from activities.rules.base import RuleContext, RuleType, refuse
 from automation.rules import RaisedEvent, RuleParams, RuleResult
 from automation.templating import Template
+from config import Settings
 from store.database import session
 from store.directory import customer_emails
 from store.tables import CustomerEmail, SentMessage
@@ -52,12 +53,12 @@ async def _sender(ctx: RuleContext, mailbox: str, addresses: list[CustomerEmail]
         return last.first() or settings.mail_from
 
 
-def _message(ctx: RuleContext, row: SentMessage, sender: str) -> EmailMessage:
-    """Plain text, plus an HTML part with tracked links and an open pixel when tracking is on."""
+def customer_message(settings: Settings, row: SentMessage) -> EmailMessage:
+    """The e-mail of an outbox row: plain text, plus an HTML part with tracked links and an
+    open pixel when tracking is on."""
     message = EmailMessage()
-    message["From"], message["To"] = sender, row.recipient
+    message["From"], message["To"] = row.sender or settings.mail_from, row.recipient
     message["Subject"], message["Message-ID"] = row.subject, row.message_id
-    settings = ctx.deps.settings
     if not settings.tracking_secret:
         message.set_content(row.body)
         return message
@@ -65,7 +66,7 @@ def _message(ctx: RuleContext, row: SentMessage, sender: str) -> EmailMessage:
     def tracked(kind: tracking.Kind, link: str | None = None) -> str:
         if link is not None and tracking.is_tracked(settings.public_url, link):
             return link  # a document's link is tracked already
-        mark = tracking.Tracked(kind=kind, order_id=ctx.order_id, ref=row.message_id, url=link)
+        mark = tracking.Tracked(kind=kind, order_id=row.order_id, ref=row.message_id, url=link)
         return tracking.url(settings.public_url, settings.tracking_secret, mark)
 
     message.set_content(LINK.sub(lambda m: tracked("click", m.group(0)), row.body))
@@ -89,7 +90,7 @@ async def send_email(ctx: RuleContext, params: SendEmailParams) -> RuleResult:
     row = await recorded(ctx, await email_draft(ctx, chosen[0], params.subject, params.body, sender))
 
     async def send(first: SentMessage) -> str:
-        await ctx.deps.mailer.send(_message(ctx, first, first.sender))
+        await ctx.deps.mailer.send(customer_message(ctx.deps.settings, first))
         return first.message_id
 
     row = await send_once(ctx, row, send)

@@ -1,8 +1,11 @@
 from datetime import timedelta
 
 import pytest
+from sqlmodel import col, update
 from temporalio.exceptions import ApplicationError
 
+from store.database import session
+from store.tables import SentMessage
 from tests.providers_server import ProvidersServer, outbox_row
 
 PARAMS = {"text": "Hi {{ customer.first_name }}, order {{ order.number }} is packed"}
@@ -75,3 +78,32 @@ async def test_an_answer_lost_after_sending_is_unconfirmed_and_not_sent_again(ru
     assert len(providers_server.requests) == len(providers_server.delivered) == 1
     row = await outbox_row(rule_deps.engine, "O-1/0/5")
     assert row is not None and row.status == "unconfirmed"
+
+
+async def _handed_over_and_lost(run_rule, rule_deps) -> None:
+    """The message was handed over, then the worker died before recording the answer (the
+    row says ``handing_over``)."""
+    await run_rule("open_channel_message", PARAMS, run_key="O-1/0/9", order=IN_CHANNEL)
+    async with session(rule_deps.engine) as db:
+        await db.exec(
+            update(SentMessage).where(col(SentMessage.run_key) == "O-1/0/9").values(status="handing_over", claim=0)
+        )
+        await db.commit()
+
+
+async def test_a_retry_asks_the_provider_and_records_a_message_it_has(run_rule, rule_deps, providers_server):
+    await _handed_over_and_lost(run_rule, rule_deps)
+    [message] = providers_server.delivered
+    result = await run_rule("open_channel_message", PARAMS, run_key="O-1/0/9", order=IN_CHANNEL)
+    row = await outbox_row(rule_deps.engine, "O-1/0/9")
+    assert row is not None and (row.status, row.message_id) == ("sent", message.id)
+    assert "the provider has it" in row.note and result.unconfirmed == 0
+    assert len(providers_server.delivered) == 1  # asked, not sent again
+
+
+async def test_a_retry_asks_the_provider_and_sends_a_message_it_has_not(run_rule, rule_deps, providers_server):
+    await _handed_over_and_lost(run_rule, rule_deps)
+    providers_server.reset()  # the provider never got it
+    result = await run_rule("open_channel_message", PARAMS, run_key="O-1/0/9", order=IN_CHANNEL)
+    assert [m["text"] for m in providers_server.of("chat")] == ["Hi Ada, order N-1 is packed"]
+    assert result.summary.startswith("message in channel telegram:42")

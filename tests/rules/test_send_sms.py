@@ -146,17 +146,38 @@ async def test_an_answer_lost_after_sending_is_unconfirmed_and_not_sent_again(ru
     assert row is not None and row.status == "unconfirmed"
 
 
-async def test_a_retry_that_finds_the_message_mid_send_does_not_send_it_again(run_rule, rule_deps, providers_server):
-    """A worker died between marking the message as being sent and recording the answer."""
+async def _left(rule_deps, status: str, claim: int | None) -> None:
+    """The outbox row as an earlier attempt left it."""
     async with session(rule_deps.engine) as db:
         db.add(SentMessage(run_key="O-1/0/7", order_id="O-1", channel="sms", recipient="+15550100",
-                           body="Order N-1 received", message_id="", status="sending"))  # fmt: skip
+                           body="Order N-1 received", message_id="", status=status, claim=claim))  # fmt: skip
         await db.commit()
 
-    result = await run_rule("send_sms", PARAMS, run_key="O-1/0/7")
 
-    assert result.summary == "SMS to +15550100 unconfirmed (the worker stopped while sending it): not sent again"
+async def test_a_retry_that_finds_the_message_handed_over_does_not_send_it_again(run_rule, rule_deps, providers_server):
+    """A worker died after the request left, before the answer was recorded: it may have gone."""
+    await _left(rule_deps, "handing_over", claim=0)
+    result = await run_rule("send_sms", PARAMS, run_key="O-1/0/7")
+    assert result.summary == "SMS to +15550100 unconfirmed (the worker stopped while handing it over): not sent again"
+    assert result.unconfirmed == 1
     assert providers_server.requests == []
+
+
+async def test_a_retry_that_finds_the_message_claimed_but_not_handed_over_sends_it(
+    run_rule, rule_deps, providers_server
+):
+    """A worker died (or timed out) before the request left: nothing went out, so it is sent now, once."""
+    await _left(rule_deps, "sending", claim=0)
+    result = await run_rule("send_sms", PARAMS, run_key="O-1/0/7")
+    assert result.summary.startswith("SMS sent to +15550100")
+    assert [sms["Body"] for sms in providers_server.of("sms")] == ["Order N-1 received"]
+
+
+async def test_a_row_an_older_engine_left_sending_is_unconfirmed(run_rule, rule_deps, providers_server):
+    """It marked sending before the call (no claim): nobody can tell how far it got."""
+    await _left(rule_deps, "sending", claim=None)
+    result = await run_rule("send_sms", PARAMS, run_key="O-1/0/7")
+    assert "unconfirmed" in result.summary and providers_server.requests == []
 
 
 async def test_a_retry_after_recording_does_not_call_the_provider(run_rule, providers_server):

@@ -1,0 +1,22 @@
+"""The outbox as operators read it: the messages rules sent, by status and order."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from store.tables import SentMessage
+
+MOST = 500
+"""Messages one listing answers at the most (the oldest first)."""
+
+
+async def list_messages(
+    db: AsyncSession, *, status: str | None = None, order_id: str | None = None, most: int = MOST
+) -> list[SentMessage]:
+    query = select(SentMessage).order_by(col(SentMessage.created_at)).limit(most)
+    if status is not None:
+        query = query.where(SentMessage.status == status)
+    if order_id is not None:
+        query = query.where(SentMessage.order_id == order_id)
+    return list(await db.exec(query))
