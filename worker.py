@@ -83,7 +83,8 @@ def configure_logging() -> None:
     """One plain line per record, on stderr: the engine's (a rule refused, with its reason),
     the SDK's, and the warnings of Temporal's core (forwarded, see ``order_client.runtime``)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per provider request is noise
+    for chatty in ("httpx", "mail.log"):  # a line per provider request, per SMTP command: noise
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 async def main() -> None:

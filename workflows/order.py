@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -67,6 +67,9 @@ STORE_WRITE: dict[str, Any] = {
 a slow or stopped store must not keep the order from answering queries and taking
 updates for long. An attempt gets 2 s; each retry waits on a durable timer, with the
 workflow task closed meanwhile."""
+STORE_BEHIND_AFTER = timedelta(seconds=10)
+"""A store write retrying this long, with the timeline backlogged: the store is down, and
+continue-as-new takes what waits for it along rather than wait for it."""
 AUTOMATIC_MOVES_LIMIT = 10
 AUTOMATIC_MOVES_WINDOW = timedelta(hours=1)
 """At most this many stage changes caused by the engine itself (its rules, the events it
@@ -123,6 +126,7 @@ class OrderWorkflow:
         self.draining = False
         self._timeline = Timeline(self._state) if self._state else None
         self._resends = 0
+        self._store_write_started: datetime | None = None
         self._limited = False
         """Whether this run holds to ``automation/limits.py`` (runs begun before it replay without)."""
 
@@ -344,15 +348,25 @@ class OrderWorkflow:
         return bool(self._queue or self._moves)
 
     def _ready_to_hand_over(self) -> bool:
-        """Continue-as-new: nothing in flight, and every event handled; or, while the store is
-        behind, the few events that wait go along (so a long outage cannot grow this run's
-        history without end), as long as they are small: the state stays within its budget."""
+        """Continue-as-new: nothing in flight, every event handled, and the timeline in the
+        store, so that little is handed over; or, while the store is behind, what waits for
+        it goes along (the few events waiting too, if small: so a long outage cannot grow
+        this run's history without end), within the state's budget."""
         if not self._quiescent():
             return False
-        if not self._limited or not (self._queue or self._moves):
+        if not self._limited:
             return True
+        store_down = self._store_behind()
+        if not (self._queue or self._moves):
+            return not self._unflushed() or store_down  # a store that keeps up has it all first
+        return store_down and not self._moves and _fits([item.raw for item in self._queue], limits.CARRIED_EVENTS_BYTES)
+
+    def _store_behind(self) -> bool:
+        """The store is far behind, and not for want of a chance: a write to it has been
+        going on (retrying) for a while. (Its retries wake the workflow up to check.)"""
         backlogged = self._timeline is not None and self._timeline.backlogged
-        return backlogged and not self._moves and _fits([item.raw for item in self._queue], limits.CARRIED_EVENTS_BYTES)
+        started = self._store_write_started
+        return backlogged and started is not None and workflow.now() - started >= STORE_BEHIND_AFTER
 
     def _should_continue_as_new(self) -> bool:
         info = workflow.info()
@@ -554,6 +568,7 @@ class OrderWorkflow:
             assert timeline is not None
             entries = timeline.unstored()
             self._flushing = True
+            self._store_write_started = workflow.now()
             try:
                 await workflow.execute_local_activity_method(
                     OrderActivities.save_order,
@@ -578,4 +593,5 @@ class OrderWorkflow:
                 raise
             finally:
                 self._flushing = False
+                self._store_write_started = None
             timeline.stored(entries[-1].seq)
