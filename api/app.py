@@ -19,6 +19,7 @@ from fastapi import FastAPI, Header, HTTPException, Path, Query, Request, Respon
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import (
     WorkflowQueryFailedError,
@@ -347,7 +348,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     for kind in (
         RequestValidationError, InvalidEvent, WorkflowUpdateFailedError, WorkflowQueryFailedError, Overloaded,
-        WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowAlreadyStartedError, RPCError,
+        WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowAlreadyStartedError, RPCError, OperationalError,
     ):  # fmt: skip
         app.add_exception_handler(kind, handle)
 
@@ -382,4 +383,6 @@ def _refusal(err: Exception, order_id: str) -> tuple[int, str, list[str], int | 
             return 503, "Temporal is unavailable; retry", [], RETRY_LATER
         case RPCError():
             return 400, err.message, [], None
+        case OperationalError():  # a connection refused or lost, a lock not granted in time
+            return 503, "the store is unreachable or busy; retry", [], RETRY_LATER
     raise err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from automation.state import TimelineEntry
 from store.database import session
 from store.directory import customer_values
 from store.orders import get_pipeline, list_orders, read_timeline, save_pipeline
-from store.tables import CustomerEmail
+from store.tables import CustomerEmail, LogLine
 from tests.helpers import new_order
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -105,3 +106,29 @@ async def test_a_discarded_workflow_task_is_put_right_by_the_task_that_replaces_
     messages, row = await stored()
     assert messages[4:] == ["after a reset 5"]
     assert (row.stage, row.run_id) == ("new", "run-c")
+
+
+async def test_a_transaction_that_reads_then_writes_waits_for_another_writer(any_engine: AsyncEngine):
+    """Two writers at once, one of them reading first (as the API's order creation and the
+    worker's store writes do): on SQLite, a transaction that began reading cannot take the
+    write lock once another wrote meanwhile ("database is locked" at once, whatever the busy
+    timeout) unless it took the lock when it began. Both commit, one after the other."""
+    first, second = new_order(), new_order()
+
+    async def read_then_write() -> None:
+        async with session(any_engine) as db:
+            await db.exec(select(LogLine))  # the transaction begins, reading
+            await asyncio.sleep(0.3)  # meanwhile the other writes and commits
+            db.add(LogLine(run_key=f"{first.order_id}/1/0", order_id=first.order_id, level="info", message="a"))
+            await db.commit()
+
+    async def write() -> None:
+        await asyncio.sleep(0.1)
+        async with session(any_engine) as db:
+            db.add(LogLine(run_key=f"{second.order_id}/1/0", order_id=second.order_id, level="info", message="b"))
+            await db.commit()
+
+    await asyncio.gather(read_then_write(), write())
+    async with session(any_engine) as db:
+        owners = {row.order_id for row in await db.exec(select(LogLine))}
+    assert {first.order_id, second.order_id} <= owners

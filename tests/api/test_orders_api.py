@@ -8,13 +8,16 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
+from temporalio.service import RPCError
 
 from api.app import create_app
 from api.server import serving
 from order_client import OrderClient
+from store.database import make_engine
 from tests.api.conftest import PIPELINE, Api
 from tests.conftest import running_engine, seed
-from tests.helpers import eventually, new_order, ready_view
+from tests.helpers import eventually, free_port, new_order, ready_view
 
 
 async def _create(api: Api) -> str:
@@ -250,3 +253,22 @@ async def test_a_customer_event_sent_as_soon_as_the_order_is_created_reaches_it(
         if by_address.json()["orders"] != [order.order_id]:
             missed.append(f"{order.order_id} by its address")
     assert missed == []
+
+
+async def test_with_the_store_unreachable_an_order_or_a_customer_event_is_a_503(dev_env, deps, api_port):
+    """The store down (here a PostgreSQL URL where nothing listens): a 503 that says to retry,
+    never a 500, and nothing started in Temporal for an order the store does not know."""
+    unreachable = make_engine(f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere")
+    orders = OrderClient(dev_env.client, task_queue=f"nobody-{uuid.uuid4()}")
+    order = new_order("shop")
+    app = create_app(orders, unreachable, deps.settings)
+    async with serving(app, "127.0.0.1", api_port) as url, httpx.AsyncClient(base_url=url) as http:
+        created = await http.post("/orders", json=order.model_dump(mode="json"))
+        fan_out = await http.post("/customers/c1/events", json={"type": "visit", "data": {}})
+    await unreachable.dispose()
+    for response in (created, fan_out):
+        assert response.status_code == 503, response.text
+        assert response.headers["Retry-After"] == "5"
+        assert response.json()["detail"] == "the store is unreachable or busy; retry"
+    with pytest.raises(RPCError):
+        await orders.handle(order.order_id).describe()
