@@ -4,7 +4,7 @@
 UV_VERSION := 0.13.8
 UV := .tools/bin/uv
 
-.PHONY: run test lint
+.PHONY: run test lint faults
 
 $(UV):
 	python3 -m venv .tools
@@ -24,3 +24,9 @@ lint: .venv/.synced
 
 test: lint
 	$(UV) run --locked pytest
+
+# The fault suite: a load of orders under worker kills, a Temporal restart, a locked store,
+# a hanging SMTP server and a failing SMS provider; it prints a table. FAULTS_DATABASE=postgresql
+# runs it on PostgreSQL.
+faults: .venv/.synced
+	$(UV) run --locked pytest -m faults -s tests/faults

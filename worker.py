@@ -52,11 +52,13 @@ def all_activities(
     activities, by name (a rule's is its kind)."""
     orders = OrderActivities(deps.engine)
     follow_up = FollowUpActivities(deps.engine)
+    messages = MessageActivities(deps)
     by_name: dict[str, Callable[..., Any]] = {
         "load_pipeline": orders.load_pipeline,
         "save_order": orders.save_order,
         "leave_follow_up_note": follow_up.leave_follow_up_note,
-        "resend_message": MessageActivities(deps).resend_message,
+        "resend_message": messages.resend_message,
+        "settle_stopped_message": messages.settle_stopped_message,
         **rule_activities(deps),
     }
     return list({**by_name, **(replacements or {})}.values())

@@ -5,6 +5,7 @@ and how it went; the outbox sends it at most once more."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from email.message import EmailMessage
 
 from pydantic import BaseModel, Field
@@ -16,6 +17,12 @@ from activities.rules.base import Deps, refuse
 from activities.rules.send_email import customer_message
 from store.database import session
 from store.tables import SentMessage
+
+SETTLE_PATIENCE = timedelta(seconds=10)
+"""The rule activities' heartbeat timeout: a live attempt has heard of its stop by then (it
+heartbeats at least every 8 s). Safe even if one has not: a row settled under an attempt
+cannot be handed over by it any more (the outbox's compare-and-set), and a message it was
+handing over stays unconfirmed, never sent again."""
 
 
 class ResendInput(BaseModel):
@@ -64,6 +71,12 @@ class MessageActivities:
         if row.channel not in senders:
             raise refuse(f"message {row.run_key} went by {row.channel!r}, which cannot be resent")
         return senders[row.channel]
+
+    @activity.defn
+    async def settle_stopped_message(self, run_key: str) -> str | None:
+        """The outbox row of a rule stopped while it ran, once settled: its status (None: no row)."""
+        outbox = Outbox(self._deps.engine, activity.info().attempt, final_attempt=False)
+        return await outbox.settle(run_key, SETTLE_PATIENCE.total_seconds(), activity.heartbeat)
 
     @activity.defn
     async def resend_message(self, input: ResendInput) -> ResendResult:

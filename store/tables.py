@@ -151,7 +151,7 @@ class SentMessage(SQLModel, table=True):
     body: str
     message_id: str = Field(description="the protocol's id, e.g. the e-mail's Message-ID")
     status: str = Field(
-        default="pending", description="pending, sending, handing_over, sent, refused, failed, unconfirmed"
+        default="pending", description="pending, sending, handing_over, sent, refused, failed, stopped, unconfirmed"
     )
     claim: int | None = Field(default=None, description="the attempt that is sending it (its number)")
     note: str = Field(default="", description="why it was refused, failed or is unconfirmed")

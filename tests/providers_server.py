@@ -4,6 +4,7 @@ and the open-channel API. It records every request, delivers once per idempotenc
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import uuid
@@ -18,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
+from starlette.requests import ClientDisconnect
 
 from api.server import serving
 from providers import http_client
@@ -54,6 +56,11 @@ class ProvidersServer:
     _failures: list[tuple[int, str | None]] = field(default_factory=list)
     _invalid: set[str] = field(default_factory=set)
     _lose: int = 0
+    failing: bool = False
+    """While set, every request is answered 503 (a provider that is down)."""
+    hang_seconds: float = 0.0
+    """While set, each message is delivered, then the answer waits this long (a provider
+    that hangs: the sender times out, not knowing)."""
     on_delivery: Callable[[], None] | None = None
     """Called once a message is delivered, before the answer goes back (e.g. to kill the
     worker that sent it, so that it never learns it was sent)."""
@@ -65,6 +72,7 @@ class ProvidersServer:
         self._failures.clear()
         self._invalid.clear()
         self._lose = 0
+        self.failing, self.hang_seconds = False, 0.0
         self.on_delivery = None
 
     def settings(self) -> dict[str, Any]:
@@ -92,18 +100,27 @@ class ProvidersServer:
         return [r.fields for r in self.delivered if r.kind == kind]
 
     async def handle(self, kind: Kind, request: Request, target_field: str) -> JSONResponse:
-        fields, token, authorized = await _read(kind, request)
+        try:
+            fields, token, authorized = await _read(kind, request)
+        except ClientDisconnect:  # the sender died mid-request (a killed worker): nothing arrived
+            return JSONResponse({}, status_code=400)
         content_type = request.headers.get("Content-Type", "")
         received = Received(kind, request.url.path, fields, token, authorized, content_type)
         self.requests.append(received)
         if not authorized:
             return _error(401, 20003, "Authentication Error - invalid username")
+        if self.failing:
+            return _error(503, 20500, "down for maintenance")
         if self._failures:
             status, retry_after = self._failures.pop(0)
             headers = {"Retry-After": retry_after} if retry_after else {}
             return _error(status, 20429 if status == 429 else 20500, "try again later", headers)
         if token is not None and token in self._answers:
             return JSONResponse(self._answers[token], status_code=201)
+        if self.hang_seconds:
+            answer = self._deliver(received, token)
+            await asyncio.sleep(self.hang_seconds)
+            return answer
         target = str(fields.get(target_field, ""))
         if target in self._invalid:
             if kind == "chat":

@@ -26,7 +26,7 @@ from store.database import session
 from store.orders import read_timeline
 from store.tables import SentMessage
 from tests.conftest import ROOT, Mailbox, running_engine, seed
-from tests.helpers import eventually, new_order
+from tests.helpers import event, eventually, new_order
 from tests.providers_server import ProvidersServer
 
 RULES = {
@@ -147,3 +147,52 @@ async def test_a_worker_killed_before_handing_the_message_over_leaves_it_to_the_
         messages = [e.message for e in await eventually(lambda: _finished(deps, order.order_id))]
     assert (row.status, len(smtp.messages)) == ("sent", 1)
     assert any("e-mail sent to " in m for m in messages)
+
+
+async def test_a_message_held_by_a_dead_worker_is_settled_when_its_rule_stops(
+    dev_env: WorkflowEnvironment, deps: Deps, providers_server: ProvidersServer, tmp_path: Path
+):
+    """Killed while the SMS provider takes the message, and the order paid (it leaves the
+    stage) before any retry: no attempt will finish the message, so the order settles it,
+    unconfirmed, counted and listed for an operator; it is not sent again."""
+    pipeline = parse_pipeline(f"""
+id: crash-then-move
+title: Crash, then move
+stages:
+  - id: new
+    title: New
+    rules:
+      - {RULES["sms"]}
+  - {{id: paid, title: Paid, final: success, triggers: [{{type: payment}}]}}
+""")
+    await seed(deps.engine, pipeline)
+    task_queue = "crash-test-then-move"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "worker.py"), cwd=ROOT,
+        env=_worker_environment(dev_env, deps, task_queue, tmp_path),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    providers_server.on_delivery = lambda: os.kill(process.pid, signal.SIGKILL)
+    orders = OrderClient(dev_env.client, task_queue=task_queue)
+    try:
+        order = new_order(pipeline.id)
+        await orders.create_order(order)
+        assert await asyncio.wait_for(process.wait(), 30) == -signal.SIGKILL
+    finally:
+        if process.returncode is None:
+            process.kill()
+    providers_server.on_delivery = None
+    await orders.send_event(order.order_id, event("payment", amount=10, currency="EUR"))
+
+    async with running_engine(dev_env, deps, task_queue=task_queue):
+        row = await eventually(lambda: _settled(deps, order.order_id), timeout=60)
+        view = await eventually(lambda: _counted(orders, order.order_id), timeout=30)
+    assert (row.status, row.note) == ("unconfirmed", "the worker stopped while handing it over")
+    assert len(providers_server.requests) == 1
+    assert view.stage == "paid"
+    assert any(e.kind == "message_unconfirmed" for e in view.timeline)
+
+
+async def _counted(orders: OrderClient, order_id: str):
+    view = await orders.state(order_id)
+    return view if view.unconfirmed_messages == 1 else None

@@ -12,26 +12,13 @@ from typing import Any
 from temporalio.api.enums.v1 import WorkflowTaskFailedCause
 from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError
-from temporalio.worker import (
-    Interceptor,
-    Replayer,
-    StartLocalActivityInput,
-    UnsandboxedWorkflowRunner,
-    WorkflowInboundInterceptor,
-    WorkflowInterceptorClassInput,
-    WorkflowOutboundInterceptor,
-)
-from temporalio.workflow import ActivityHandle
 
-from automation.converter import data_converter
 from automation.order import workflow_id
 from automation.pipeline import parse_pipeline
 from order_client import Overloaded
-from store.database import session
-from store.orders import read_timeline
 from tests.conftest import Engine, running_engine, seed
 from tests.helpers import event, eventually, new_order, ready_view, started_order
-from workflows.order import OrderWorkflow
+from tests.history_check import differences, received, stored_timeline
 
 PIPELINE = parse_pipeline(
     """
@@ -54,59 +41,12 @@ stages:
 KINDS = ["email_received", "call_incoming", "callback_requested", "visit"]
 
 
-class _Timelines(Interceptor):
-    """Collects, while histories replay, the timeline entries each order's workflow stores."""
-
-    def __init__(self) -> None:
-        self.entries: dict[int, dict[str, Any]] = {}
-
-    def workflow_interceptor_class(self, input: WorkflowInterceptorClassInput) -> type[WorkflowInboundInterceptor]:
-        collected = self.entries
-
-        class Outbound(WorkflowOutboundInterceptor):
-            def start_local_activity(self, input: StartLocalActivityInput) -> ActivityHandle[Any]:
-                if input.activity == "save_order":
-                    for entry in input.args[0].entries:
-                        collected[entry.seq] = entry.model_dump(mode="json")
-                return super().start_local_activity(input)
-
-        class Inbound(WorkflowInboundInterceptor):
-            def init(self, outbound: WorkflowOutboundInterceptor) -> None:
-                super().init(Outbound(outbound))
-
-        return Inbound
-
-
-async def _replayed_timeline(client: Client, order_id: str) -> list[dict[str, Any]]:
-    """The order's timeline as its histories (every run) make it."""
-    timelines = _Timelines()
-    replayer = Replayer(
-        workflows=[OrderWorkflow],
-        data_converter=data_converter,
-        interceptors=[timelines],
-        workflow_runner=UnsandboxedWorkflowRunner(),
-    )
-    runs = [e async for e in client.list_workflows(f"WorkflowId = '{workflow_id(order_id)}'")]
-    for run in sorted(runs, key=lambda execution: execution.start_time):
-        history = await client.get_workflow_handle(run.id, run_id=run.run_id).fetch_history()
-        result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
-        assert result.replay_failure is None, result.replay_failure
-    return [timelines.entries[seq] for seq in sorted(timelines.entries)]
-
-
-async def _stored_timeline(engine: Engine, order_id: str) -> list[dict[str, Any]]:
-    async with session(engine.deps.engine) as db:
-        rows = await read_timeline(db, order_id)
-    fields = ("seq", "kind", "stage", "message", "data")
-    return [{name: getattr(row, name) for name in fields} | {"at": row.at.isoformat()} for row in rows]
-
-
 async def _settled(engine: Engine, order_id: str) -> bool:
     """Every event handled, every rule done, every entry stored."""
     view = await ready_view(engine.orders, order_id)
     if view is None or view.pending_events or any(rule.status == "running" for rule in view.rules):
         return False
-    stored = await _stored_timeline(engine, order_id)
+    stored = await stored_timeline(engine.deps.engine, order_id)
     return bool(stored) and stored[-1]["seq"] == max(entry.seq for entry in view.timeline)
 
 
@@ -135,18 +75,9 @@ async def _burst(engine: Engine, order_ids: list[str], per_order: int) -> list[s
 
 async def _compare(engine: Engine, order_id: str) -> list[dict[str, Any]]:
     await eventually(lambda: _settled(engine, order_id), timeout=90)
-    replayed = await _replayed_timeline(engine.client, order_id)
-    stored = [{**entry, "at": entry["at"].replace("+00:00", "Z")} for entry in await _stored_timeline(engine, order_id)]
-    replayed = [{**entry, "at": entry["at"].replace("+00:00", "Z")} for entry in replayed]
-    assert [e["seq"] for e in stored] == list(range(1, len(stored) + 1))
-    for mine, truth in zip(stored, replayed, strict=False):
-        assert mine == truth, f"entry {mine['seq']} differs from history"
-    assert len(stored) == len(replayed)
+    stored, found = await differences(engine.client, engine.deps.engine, order_id)
+    assert found == []
     return stored
-
-
-def _received(timeline: list[dict[str, Any]]) -> list[str]:
-    return [e["data"]["event"]["event_id"] for e in timeline if e["kind"] in ("event_received", "event_duplicate")]
 
 
 async def test_hundreds_of_concurrent_events_to_one_order_are_stored_as_history_has_them(dev_env, deps, caplog):
@@ -156,7 +87,7 @@ async def test_hundreds_of_concurrent_events_to_one_order_are_stored_as_history_
         order = await started_order(engine.orders, "busy")
         accepted = await _burst(engine, [order.order_id], 200)
         timeline = await _compare(engine, order.order_id)
-    from_outside = [i for i in _received(timeline) if not i.startswith(order.order_id)]
+    from_outside = [i for i in received(timeline) if not i.startswith(order.order_id)]
     assert sorted(from_outside) == sorted(accepted)  # every accepted event, once
     assert len(accepted) > 100
     # The server did discard workflow tasks meanwhile (their store writes were put right),
@@ -173,12 +104,10 @@ async def test_concurrent_events_to_many_orders_are_stored_as_history_has_them(d
         for order in orders:
             await engine.orders.create_order(order)
         accepted = await _burst(engine, [o.order_id for o in orders], 30)
-        received = []
+        taken = []
         for order in orders:
-            received += [
-                i for i in _received(await _compare(engine, order.order_id)) if not i.startswith(order.order_id)
-            ]
-    assert sorted(received) == sorted(accepted)
+            taken += [i for i in received(await _compare(engine, order.order_id)) if not i.startswith(order.order_id)]
+    assert sorted(taken) == sorted(accepted)
 
 
 async def _task_failures_and_hand_overs(client: Client, order_id: str) -> tuple[list[int], list[int]]:
@@ -217,7 +146,7 @@ async def test_a_burst_through_many_hand_overs_stays_small_and_loses_nothing(sma
         sent = await _paced(engine, order.order_id, 400, per_second=2000 / 15)
         timeline = await _compare(engine, order.order_id)
         causes, sizes = await _task_failures_and_hand_overs(engine.client, order.order_id)
-    assert sorted(i for i in _received(timeline) if not i.startswith(order.order_id)) == sorted(
+    assert sorted(i for i in received(timeline) if not i.startswith(order.order_id)) == sorted(
         str(item["event_id"]) for item in sent
     )
     assert sizes and max(sizes) < 64 * 1024, sizes  # the timeline was stored first: little to hand over

@@ -404,7 +404,8 @@ class OrderWorkflow:
             return self._outcome(event_id, "refused", str(err))
         seen = seen_key(event.event_id) if self._limited else event.event_id
         if seen in state.seen_event_ids or event.event_id in state.seen_event_ids:
-            self.record("event_duplicate", f"event {event.event_id} seen before: ignored")
+            self.record("event_duplicate", f"event {event.event_id} seen before: ignored",
+                        event={"event_id": event.event_id, "type": event.type})  # fmt: skip
             return self._outcome(event.event_id, "duplicate", "seen before: ignored")
         state.seen_event_ids = [*state.seen_event_ids[-(limits.SEEN_EVENT_IDS - 1) :], seen]
         title = EVENT_TYPES[event.type].title

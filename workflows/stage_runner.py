@@ -13,9 +13,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, FailureError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.messages import SETTLE_PATIENCE
     from activities.registry import RULE_TYPES
     from activities.rules.wait import WaitParams
     from automation.children import ChildInput
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from workflows.order import OrderWorkflow
 
 Step = Literal["next", "stop"]
+SETTLE_PATCH = "settle-stopped-messages"
 
 
 def _cause(err: BaseException) -> str:
@@ -69,6 +72,9 @@ class StageRunner:
     async def stop(self) -> None:
         """Leaving the stage: abandons timers and waits, cancels running activities, and
         says in the timeline which rules stopped."""
+        for index in sorted(self._running):
+            if RULE_TYPES[self._stage.rules[index].type].sends_messages and workflow.patched(SETTLE_PATCH):
+                self._order.keep(asyncio.ensure_future(self._settle(index)))
         for branch in self._visit.branches:
             for position, index in enumerate(branch.rules[branch.position :]):
                 how = "not run" if position else "cancelled while running" if index in self._running else "stopped"
@@ -76,6 +82,27 @@ class StageRunner:
                 self._visit.outcomes[index] = "stopped"
         self.abandon()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _settle(self, index: int) -> None:
+        """A message rule stopped while it ran: its message is settled once no attempt holds
+        it (a worker that died holding it gets no retry now); one that may have gone out is
+        counted unconfirmed, for an operator."""
+        status: str | None = await workflow.execute_activity(
+            "settle_stopped_message",
+            self._run_key(index),
+            result_type=str,
+            start_to_close_timeout=SETTLE_PATIENCE * 2,
+            heartbeat_timeout=timedelta(seconds=10),
+            retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
+            summary=f"{self._visit.stage}: settle the message of {self._label(index)}",
+        )
+        if status == "unconfirmed":
+            self._order.state.unconfirmed_messages += 1
+            self._order.record("message_unconfirmed", f"{self._label(index)}: its message may have gone out "
+                               "as the worker stopped; not sent again (an operator may resend it)")  # fmt: skip
+
+    def _run_key(self, index: int) -> str:
+        return f"{self._order.state.order.order_id}/{self._visit.visit}/{index}"
 
     def abandon(self) -> None:
         """Cancels everything at once, without waiting: for the hand-over to a new run,
@@ -215,7 +242,7 @@ class StageRunner:
         order_id = self._order.state.order.order_id
         rule_input = RuleInput(
             order_id=order_id,
-            run_key=f"{order_id}/{self._visit.visit}/{index}",
+            run_key=self._run_key(index),
             stage=self._visit.stage,
             rule_index=index,
             rule_type=rule.type,

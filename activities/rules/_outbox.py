@@ -11,12 +11,18 @@ says how far it got:
 * ``handing_over``: committed at the provider's point of no return (before SMTP's DATA,
   before an HTTP request's body leaves, ``providers/delivery.py``);
 * ``sent``: taken (with the provider's id); ``refused``: refused for good, not retried;
-  ``failed``: the last attempt failed too;
+  ``failed``: the last attempt failed too; ``stopped``: its rule stopped (the order left
+  the stage) before the message was handed over: not sent (a retry of the same run, after
+  a time-out, still may);
 * ``unconfirmed``: the connection broke after the message was handed over, or an attempt
   found ``handing_over`` (a worker died just then) and the provider cannot be asked (where
   it can, the engine asks it: had it, ``sent``; had it not, sent again). It may have gone
   out, so it is not sent again: it is listed for an operator (``starter.py messages``,
   ``GET /messages``), who may resend it (``starter.py resend``), never the engine itself.
+
+A rule stopped while a dead worker held its row gets no retry to finish it: the order then
+runs ``settle_stopped_message``, which waits out any attempt still alive and settles the
+row (``pending`` or ``sending``: stopped; ``handing_over``: unconfirmed).
 """
 
 from __future__ import annotations
@@ -38,7 +44,9 @@ from store.database import session
 from store.tables import SentMessage
 
 PENDING, SENDING, HANDING_OVER, SENT = "pending", "sending", "handing_over", "sent"
-REFUSED, FAILED, UNCONFIRMED = "refused", "failed", "unconfirmed"
+REFUSED, FAILED, UNCONFIRMED, STOPPED = "refused", "failed", "unconfirmed", "stopped"
+IN_HAND = (SENDING, HANDING_OVER)
+"""An attempt holds the row: only it (or one that takes it over) moves it on."""
 
 Send = Callable[[SentMessage], Awaitable[str]]
 """Sends the row's message; returns the provider's id for it."""
@@ -119,7 +127,7 @@ class Outbox:
             await self._mark(row, status, note=err.message)
             raise
         except asyncio.CancelledError:  # the order left the stage, or a time-out
-            status, note = (UNCONFIRMED, "cancelled while handing it over") if handed_over else (PENDING, "")
+            status, note = (UNCONFIRMED, "cancelled while handing it over") if handed_over else (STOPPED, "")
             await asyncio.shield(self._mark(row, status, note=note))
             raise
         except Exception as err:
@@ -132,11 +140,11 @@ class Outbox:
         return row
 
     async def _claim(self, row: SentMessage) -> bool:
-        """Marks the row ``sending`` by this attempt: from ``pending`` or ``failed``, or from
+        """Marks the row ``sending`` by this attempt: from ``pending``, ``failed`` or ``stopped``, or from
         an earlier attempt's ``sending`` (that attempt died, or timed out: it can no longer
         hand it over). A compare-and-set, so that no two attempts hand it over."""
         taken_over = (col(SentMessage.status) == SENDING) & (col(SentMessage.claim) < self.claim)
-        claimable = col(SentMessage.status).in_([PENDING, FAILED]) | taken_over
+        claimable = col(SentMessage.status).in_([PENDING, FAILED, STOPPED]) | taken_over
         async with session(self.engine) as db:
             claimed = await db.exec(
                 update(SentMessage)
@@ -203,6 +211,27 @@ class Outbox:
         for before in (HANDING_OVER, SENDING):
             if await self._move(row, before, status, **values):
                 return
+
+    async def settle(self, run_key: str, patience: float, beat: Callable[[], None]) -> str | None:
+        """The row of a rule that was stopped, settled: waits up to ``patience`` seconds for
+        an attempt still alive to let it go (it hears of the stop at its next heartbeat),
+        then settles what no attempt will now finish: ``handing_over`` is unconfirmed,
+        ``sending`` or ``pending`` is stopped. Answers its status (None: no row)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + patience
+        while True:
+            async with session(self.engine) as db:
+                row = (await db.exec(select(SentMessage).where(SentMessage.run_key == run_key))).first()
+            if row is None or row.status not in (PENDING, *IN_HAND):
+                return None if row is None else row.status
+            if loop.time() >= deadline:
+                break
+            beat()
+            await asyncio.sleep(0.5)
+        after, note = (UNCONFIRMED, "the worker stopped while handing it over") if row.status == HANDING_OVER else (
+            STOPPED, "its rule stopped before it was handed over")  # fmt: skip
+        await self._move(row, row.status, after, anyone=True, note=f"{note}; before: {row.note}" if row.note else note)
+        return (await self._current(row)).status
 
 
 def unconfirmed(row: SentMessage, what: str) -> RuleResult | None:

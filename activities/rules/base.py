@@ -143,6 +143,9 @@ class RuleType(Generic[P]):
     """The worker heartbeats while the rule runs, so that a cancelled rule (its order left
     the stage) stops, and a dead worker's rule is retried, within this time."""
     retry: RetryPolicy = field(default_factory=lambda: DEFAULT_RETRY)
+    sends_messages: bool = False
+    """True where its message goes through the outbox (``_outbox.py``): stopped while it
+    runs, the order settles its row (``settle_stopped_message``)."""
     holds_branch: bool = False
     """True for Wait: the workflow holds the branch until customer activity or the
     deadline, and only then runs the activity."""

@@ -47,4 +47,5 @@ RULE = RuleType(
     description="e-mails an employee (the responsible by default) over SMTP; does nothing if they have no address",
     params=EmployeeEmailParams,
     run=employee_email,
+    sends_messages=True,
 )

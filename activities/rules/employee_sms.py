@@ -32,4 +32,5 @@ RULE = RuleType(
     description="texts an employee (the responsible by default) through the SMS provider",
     params=EmployeeSmsParams,
     run=employee_sms,
+    sends_messages=True,
 )

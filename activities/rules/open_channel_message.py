@@ -38,4 +38,5 @@ RULE = RuleType(
     description="writes in the channel the customer last wrote in (whisper: employees only); nothing without one",
     params=OpenChannelMessageParams,
     run=open_channel_message,
+    sends_messages=True,
 )

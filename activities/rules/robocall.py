@@ -73,4 +73,5 @@ RULE = RuleType(
     description="calls the customer from an outgoing line and reads a text or plays an .mp3; nothing without a phone",
     params=RobocallParams,
     run=robocall,
+    sends_messages=True,
 )

@@ -108,4 +108,5 @@ RULE = RuleType(
     description="e-mails the customer (address of a type, or the first) from a mailbox; nothing without one",
     params=SendEmailParams,
     run=send_email,
+    sends_messages=True,
 )

@@ -30,4 +30,5 @@ RULE = RuleType(
     description="texts the customer (phone of a type, or the first) through the SMS provider; nothing without one",
     params=SendSmsParams,
     run=send_sms,
+    sends_messages=True,
 )
