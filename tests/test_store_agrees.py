@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+from collections import Counter
 from typing import Any
 
 from temporalio.api.enums.v1 import WorkflowTaskFailedCause
@@ -135,6 +137,10 @@ async def _paced(engine: Engine, order_id: str, count: int, per_second: float) -
     return sent
 
 
+BURST_EVENTS = int(os.environ.get("BURST_EVENTS", "400"))
+"""The issue's whole burst: ``BURST_EVENTS=2000 pytest -s tests/test_store_agrees.py -k burst``."""
+
+
 async def test_a_burst_through_many_hand_overs_stays_small_and_loses_nothing(small_history_env, deps):
     """The burst that once made the server discard half the workflow tasks (2,000 events in
     15 s, here 400 at that pace), on a server that suggests continue-as-new every 40 events:
@@ -143,11 +149,13 @@ async def test_a_burst_through_many_hand_overs_stays_small_and_loses_nothing(sma
     await seed(deps.engine, PIPELINE)
     async with running_engine(small_history_env, deps) as engine:
         order = await started_order(engine.orders, "busy")
-        sent = await _paced(engine, order.order_id, 400, per_second=2000 / 15)
+        sent = await _paced(engine, order.order_id, BURST_EVENTS, per_second=2000 / 15)
         timeline = await _compare(engine, order.order_id)
         causes, sizes = await _task_failures_and_hand_overs(engine.client, order.order_id)
     assert sorted(i for i in received(timeline) if not i.startswith(order.order_id)) == sorted(
         str(item["event_id"]) for item in sent
     )
+    print(f"\nburst of {len(sent)} events at {2000 / 15:.0f}/s: {len(sizes)} hand-overs, the biggest "
+          f"{max(sizes, default=0):,} bytes; workflow tasks failed: {Counter(causes)}")  # fmt: skip
     assert sizes and max(sizes) < 64 * 1024, sizes  # the timeline was stored first: little to hand over
     assert set(causes) <= {WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND}, causes
