@@ -20,6 +20,7 @@ from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
 from activities.rules.base import Deps
+from automation.order import NewOrder
 from automation.pipeline import parse_pipeline
 from order_client import OrderClient
 from store.database import session
@@ -65,6 +66,34 @@ def _worker_environment(env: WorkflowEnvironment, deps: Deps, task_queue: str, d
     return {**os.environ, **values}
 
 
+class _DoomedWorker:
+    """``worker.py`` as its own process, for a test's hook to kill (SIGKILL) mid-send."""
+
+    def __init__(self, process: asyncio.subprocess.Process, orders: OrderClient) -> None:
+        self.process, self.orders = process, orders
+
+    @classmethod
+    async def start(cls, env: WorkflowEnvironment, deps: Deps, task_queue: str, data_dir: Path) -> _DoomedWorker:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, str(ROOT / "worker.py"), cwd=ROOT,
+            env=_worker_environment(env, deps, task_queue, data_dir),
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        return cls(process, OrderClient(env.client, task_queue=task_queue))
+
+    def kill(self) -> None:
+        os.kill(self.process.pid, signal.SIGKILL)
+
+    async def dies_working(self, order: NewOrder) -> None:
+        """Creates ``order`` for this worker to work, until a hook has killed it."""
+        try:
+            await self.orders.create_order(order)
+            assert await asyncio.wait_for(self.process.wait(), 30) == -signal.SIGKILL
+        finally:
+            if self.process.returncode is None:
+                self.process.kill()
+
+
 @pytest.mark.parametrize("channel", ["sms", "email"])
 async def test_a_worker_killed_after_sending_does_not_send_again(
     channel: str, dev_env: WorkflowEnvironment, deps: Deps, providers_server: ProvidersServer, smtp: Mailbox,
@@ -73,26 +102,15 @@ async def test_a_worker_killed_after_sending_does_not_send_again(
     pipeline = _pipeline(channel)
     await seed(deps.engine, pipeline)
     task_queue = f"crash-test-{channel}"
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, str(ROOT / "worker.py"), cwd=ROOT,
-        env=_worker_environment(dev_env, deps, task_queue, tmp_path),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-
-    def kill() -> None:
-        os.kill(process.pid, signal.SIGKILL)
+    worker = await _DoomedWorker.start(dev_env, deps, task_queue, tmp_path)
 
     def taken() -> list[object]:
         return list(providers_server.requests) if channel == "sms" else list(smtp.messages)
 
+    kill = worker.kill
     providers_server.on_delivery, smtp.on_message = (kill, None) if channel == "sms" else (None, kill)
-    try:
-        order = new_order(pipeline.id)
-        await OrderClient(dev_env.client, task_queue=task_queue).create_order(order)  # the subprocess works it
-        assert await asyncio.wait_for(process.wait(), 30) == -signal.SIGKILL
-    finally:
-        if process.returncode is None:
-            process.kill()
+    order = new_order(pipeline.id)
+    await worker.dies_working(order)
     assert len(taken()) == 1
     providers_server.on_delivery = smtp.on_message = None
 
@@ -126,19 +144,10 @@ async def test_a_worker_killed_before_handing_the_message_over_leaves_it_to_the_
     pipeline = _pipeline("email")
     await seed(deps.engine, pipeline)
     task_queue = "crash-test-greeting"
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, str(ROOT / "worker.py"), cwd=ROOT,
-        env=_worker_environment(dev_env, deps, task_queue, tmp_path),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    smtp.on_greeting = lambda: os.kill(process.pid, signal.SIGKILL)
-    try:
-        order = new_order(pipeline.id)
-        await OrderClient(dev_env.client, task_queue=task_queue).create_order(order)
-        assert await asyncio.wait_for(process.wait(), 30) == -signal.SIGKILL
-    finally:
-        if process.returncode is None:
-            process.kill()
+    worker = await _DoomedWorker.start(dev_env, deps, task_queue, tmp_path)
+    smtp.on_greeting = worker.kill
+    order = new_order(pipeline.id)
+    await worker.dies_working(order)
     smtp.on_greeting = None
     assert smtp.messages == []
 
@@ -167,20 +176,11 @@ stages:
 """)
     await seed(deps.engine, pipeline)
     task_queue = "crash-test-then-move"
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, str(ROOT / "worker.py"), cwd=ROOT,
-        env=_worker_environment(dev_env, deps, task_queue, tmp_path),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    providers_server.on_delivery = lambda: os.kill(process.pid, signal.SIGKILL)
+    worker = await _DoomedWorker.start(dev_env, deps, task_queue, tmp_path)
+    providers_server.on_delivery = worker.kill
+    order = new_order(pipeline.id)
+    await worker.dies_working(order)
     orders = OrderClient(dev_env.client, task_queue=task_queue)
-    try:
-        order = new_order(pipeline.id)
-        await orders.create_order(order)
-        assert await asyncio.wait_for(process.wait(), 30) == -signal.SIGKILL
-    finally:
-        if process.returncode is None:
-            process.kill()
     providers_server.on_delivery = None
     await orders.send_event(order.order_id, event("payment", amount=10, currency="EUR"))
 
