@@ -16,7 +16,7 @@ from pathlib import Path
 from temporalio.envconfig import ClientConfig
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.rules.base import Deps
+from activities.rules.base import WorkerResources
 from api.app import create_app
 from api.server import serving
 from automation.order import ContactPoint, CustomerInfo, NewOrder, ShipmentInfo
@@ -132,7 +132,7 @@ async def main() -> None:
             app = provider_sandbox(settings.data_dir / "providers")
             url = await stack.enter_async_context(serving(app, "127.0.0.1", SANDBOX_PORT))
             settings = settings.model_copy(update=sandbox_settings(url))
-        deps: Deps = build_deps(settings)
+        deps: WorkerResources = build_deps(settings)
         await migrate(deps.engine)
         await load_pipeline_file(EXAMPLE_PIPELINE)
         await load_directory(EXAMPLE_DIRECTORY)

@@ -24,13 +24,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from activities.registry import catalog_markdown
 from automation.errors import describe
 from automation.events import InvalidEvent, event_json_schema
 from automation.files import FileError
 from automation.limits import limits_markdown
 from automation.order import CustomerInfo, NewOrder
 from automation.pipeline import load_pipeline
+from automation.rule_kinds import catalog_markdown
 from config import Settings
 from order_client import OrderClient, connect
 from store.database import make_engine, session

@@ -17,7 +17,7 @@ from activities.follow_up import FollowUpActivities
 from activities.messages import MessageActivities
 from activities.orders import OrderActivities
 from activities.rule_activities import rule_activities
-from activities.rules.base import Deps
+from activities.rules.base import WorkerResources
 from config import Settings, with_tracking_secret
 from order_client import connect
 from providers import Providers, http_client
@@ -28,7 +28,7 @@ from workflows.children import CHILD_WORKFLOW_CLASSES
 from workflows.order import OrderWorkflow
 
 
-def build_deps(settings: Settings) -> Deps:
+def build_deps(settings: Settings) -> WorkerResources:
     mailer = SmtpMailer(
         host=settings.smtp_host,
         port=settings.smtp_port,
@@ -39,14 +39,14 @@ def build_deps(settings: Settings) -> Deps:
         timeout=settings.smtp_timeout_seconds,
     )
     providers = Providers(http=http_client(settings.provider_timeout_seconds))
-    return Deps(engine=make_engine(settings.database), mailer=mailer, settings=settings, providers=providers)
+    return WorkerResources(engine=make_engine(settings.database), mailer=mailer, settings=settings, providers=providers)
 
 
 WORKFLOWS = [OrderWorkflow, *CHILD_WORKFLOW_CLASSES]
 
 
 def all_activities(
-    deps: Deps, replacements: Mapping[str, Callable[..., Any]] | None = None
+    deps: WorkerResources, replacements: Mapping[str, Callable[..., Any]] | None = None
 ) -> list[Callable[..., Any]]:
     """The store activities and every rule activity. ``replacements`` (tests) stand in for
     activities, by name (a rule's is its kind)."""
@@ -66,7 +66,7 @@ def all_activities(
 
 def build_worker(
     client: Client,
-    deps: Deps,
+    deps: WorkerResources,
     task_queue: str | None = None,
     replacements: Mapping[str, Callable[..., Any]] | None = None,
     **options: Any,

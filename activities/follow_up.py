@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 
+from automation.contracts import LEAVE_FOLLOW_UP_NOTE, FollowUpNote
 from store.database import insert_once, session
 from store.tables import LogLine
-
-
-class FollowUpNote(BaseModel):
-    order_id: str
-    run_key: str
-    note: str
 
 
 class FollowUpActivities:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    @activity.defn
+    @activity.defn(name=LEAVE_FOLLOW_UP_NOTE)
     async def leave_follow_up_note(self, input: FollowUpNote) -> None:
         async with session(self._engine) as db:
             key = f"{input.run_key}/follow-up"

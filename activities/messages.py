@@ -5,38 +5,20 @@ and how it went; the outbox sends it at most once more."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from email.message import EmailMessage
 
-from pydantic import BaseModel, Field
 from sqlmodel import select
 from temporalio import activity
 
 from activities.rules._outbox import PENDING, UNCONFIRMED, Outbox, Send
-from activities.rules.base import Deps, refuse
+from activities.rules.base import WorkerResources, refuse
 from activities.rules.send_email import customer_message
+from automation.contracts import RESEND_MESSAGE, SETTLE_PATIENCE, SETTLE_STOPPED_MESSAGE, ResendInput, ResendResult
 from store.database import session
 from store.tables import SentMessage
 
-SETTLE_PATIENCE = timedelta(seconds=10)
-"""The rule activities' heartbeat timeout: a live attempt has heard of its stop by then (it
-heartbeats at least every 8 s). Safe even if one has not: a row settled under an attempt
-cannot be handed over by it any more (the outbox's compare-and-set), and a message it was
-handing over stays unconfirmed, never sent again."""
 
-
-class ResendInput(BaseModel):
-    run_key: str = Field(description="the message's rule run")
-    by: str = Field(description="who decided to resend it")
-    key: str = Field(description="this resend's idempotency key for the provider")
-
-
-class ResendResult(BaseModel):
-    status: str = Field(description="the message's status after the resend: sent, or unconfirmed again")
-    summary: str
-
-
-def _plain(deps: Deps, row: SentMessage) -> EmailMessage:
+def _plain(deps: WorkerResources, row: SentMessage) -> EmailMessage:
     message = EmailMessage()
     message["From"], message["To"] = deps.settings.mail_from, row.recipient
     message["Subject"], message["Message-ID"] = row.subject, row.message_id
@@ -45,7 +27,7 @@ def _plain(deps: Deps, row: SentMessage) -> EmailMessage:
 
 
 class MessageActivities:
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: WorkerResources) -> None:
         self._deps = deps
 
     def _sender(self, row: SentMessage, key: str) -> Send:
@@ -72,13 +54,13 @@ class MessageActivities:
             raise refuse(f"message {row.run_key} went by {row.channel!r}, which cannot be resent")
         return senders[row.channel]
 
-    @activity.defn
+    @activity.defn(name=SETTLE_STOPPED_MESSAGE)
     async def settle_stopped_message(self, run_key: str) -> str | None:
         """The outbox row of a rule stopped while it ran, once settled: its status (None: no row)."""
         outbox = Outbox(self._deps.engine, activity.info().attempt, final_attempt=False)
         return await outbox.settle(run_key, SETTLE_PATIENCE.total_seconds(), activity.heartbeat)
 
-    @activity.defn
+    @activity.defn(name=RESEND_MESSAGE)
     async def resend_message(self, input: ResendInput) -> ResendResult:
         attempt = activity.info().attempt
         async with session(self._deps.engine) as db:

@@ -2,42 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from automation import limits
+from automation.contracts import LOAD_PIPELINE, SAVE_ORDER, SaveOrderInput
 from automation.models import json_size
-from automation.order import NewOrder
 from automation.pipeline import Pipeline
-from automation.state import TimelineEntry
 from store.database import session
 from store.orders import WrittenBy, get_pipeline, save_arrival, save_order, save_timeline
-
-
-class SaveOrderInput(BaseModel):
-    order: NewOrder
-    stage: str
-    responsible_id: str | None
-    fields: dict[str, Any]
-    variables: dict[str, Any]
-    entries: list[TimelineEntry]
-    save_customer: bool = False
-    run_number: int = 0
-    run_id: str = ""
-    history_length: int = 0
-    """Which run writes (its number and id), at which length of its history: a discarded
-    task's writes are put right (``store.orders.WrittenBy``)."""
 
 
 class OrderActivities:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    @activity.defn
+    @activity.defn(name=LOAD_PIPELINE)
     async def load_pipeline(self, pipeline_id: str) -> Pipeline:
         async with session(self._engine) as db:
             pipeline = await get_pipeline(db, pipeline_id)
@@ -57,7 +38,7 @@ class OrderActivities:
             )
         return pipeline
 
-    @activity.defn
+    @activity.defn(name=SAVE_ORDER)
     async def save_order(self, input: SaveOrderInput) -> None:
         """Idempotent, and put right by a later writer (``WrittenBy``): the row is
         overwritten, timeline entries are keyed by their number."""

@@ -1,4 +1,4 @@
-"""Turns each registered rule type into a Temporal activity named after its kind."""
+"""Turns each rule kind, with its implementation, into a Temporal activity named after it."""
 
 from __future__ import annotations
 
@@ -10,15 +10,16 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.registry import RULE_TYPES
-from activities.rules.base import Deps, RuleContext, RuleType, refuse
+from activities.registry import IMPLEMENTATIONS, RunRule
+from activities.rules.base import RuleContext, WorkerResources, refuse
 from automation.models import INSIDE
-from automation.rules import RuleInput, RuleResult
+from automation.rule_kinds import RULE_KINDS
+from automation.rules import RuleInput, RuleKind, RuleResult
 from store.database import session
 from store.directory import customer_values, employee_values
 
 
-async def _template_values(deps: Deps, input: RuleInput) -> dict[str, Any]:
+async def _template_values(deps: WorkerResources, input: RuleInput) -> dict[str, Any]:
     order = input.values.get("order", {})
     async with session(deps.engine) as db:
         customer = await customer_values(db, order.get("customer_id"))
@@ -39,13 +40,13 @@ def _fitting(result: RuleResult) -> RuleResult:
     return result
 
 
-def rule_activity(rule: RuleType[Any], deps: Deps) -> Callable[[RuleInput], Any]:
+def rule_activity(rule: RuleKind[Any], implementation: RunRule, deps: WorkerResources) -> Callable[[RuleInput], Any]:
     async def run(input: RuleInput) -> RuleResult:
         try:
             return await run_once(input)
         except ApplicationError as err:
             if err.type == "RuleRefused":  # one line for ops; the order's timeline says it too
-                activity.logger.info("order %s: %s refused: %s", input.order_id, rule.kind, err.message)
+                activity.logger.info("order %s: %s refused: %s", input.order_id, rule.name, err.message)
             raise
 
     async def run_once(input: RuleInput) -> RuleResult:
@@ -54,17 +55,17 @@ def rule_activity(rule: RuleType[Any], deps: Deps) -> Callable[[RuleInput], Any]
         final = 0 < attempts <= activity.info().attempt
         context = RuleContext(input=input, deps=deps, values=await _template_values(deps, input), final_attempt=final)
         if rule.heartbeat is None:
-            return _fitting(await rule.run(context, params))
+            return _fitting(await implementation(context, params))
         beating = asyncio.create_task(_heartbeat(rule.heartbeat / 4))
         try:
-            return _fitting(await rule.run(context, params))
+            return _fitting(await implementation(context, params))
         finally:
             beating.cancel()
 
-    run.__name__ = run.__qualname__ = rule.kind
-    return activity.defn(name=rule.kind)(run)
+    run.__name__ = run.__qualname__ = rule.name
+    return activity.defn(name=rule.name)(run)
 
 
-def rule_activities(deps: Deps) -> dict[str, Callable[[RuleInput], Any]]:
-    """Every rule type's activity, by kind (which is also the activity's name)."""
-    return {kind: rule_activity(rule, deps) for kind, rule in RULE_TYPES.items()}
+def rule_activities(deps: WorkerResources) -> dict[str, Callable[[RuleInput], Any]]:
+    """Every rule kind's activity, by name (which is also the activity's name)."""
+    return {name: rule_activity(kind, IMPLEMENTATIONS[name], deps) for name, kind in RULE_KINDS.items()}

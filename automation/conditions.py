@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from automation.models import EdgeStrict, Within
+from automation.models import StrictFromOutside, Within
 
 Operator = Literal[
     "=", "!=", ">", ">=", "<", "<=", "in", "not in",
@@ -24,7 +24,7 @@ _UNARY = {"empty", "not empty"}
 _LIST_VALUED = {"in", "not in", "between"}
 
 
-class Clause(EdgeStrict):
+class Clause(StrictFromOutside):
     field: Annotated[str, Within(200)] = Field(
         min_length=1,
         pattern=r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$",
@@ -49,7 +49,7 @@ class Clause(EdgeStrict):
         return self.field + f" {self.op}" + ("" if self.op in _UNARY else f" {self.value!r}")
 
 
-class Condition(EdgeStrict):
+class Condition(StrictFromOutside):
     """Holds when every clause of at least one group holds."""
 
     any: list[list[Clause]] = Field(min_length=1)

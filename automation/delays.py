@@ -16,7 +16,7 @@ from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, Vali
 
 from automation import limits
 from automation.conditions import as_datetime, resolve
-from automation.models import EdgeStrict, Within, is_inside
+from automation.models import StrictFromOutside, Within, is_inside
 
 _UNIT_SECONDS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _DURATION = re.compile(r"^(-)?((?:\d{1,12}[wdhms])+)$")
@@ -45,7 +45,7 @@ def _not_too_long(value: timedelta, info: ValidationInfo) -> timedelta:
 Duration = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_not_too_long)]
 
 
-class Delay(EdgeStrict):
+class Delay(StrictFromOutside):
     """Exactly one of ``after``, ``at``, ``time_of_day`` or ``field`` (with an optional ``offset``)."""
 
     after: Duration | None = Field(default=None, description="wait this long")

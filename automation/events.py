@@ -28,9 +28,9 @@ from automation import limits
 from automation.errors import describe
 from automation.models import (
     INSIDE,
-    EdgeStrict,
     Id,
     LooseId,
+    StrictFromOutside,
     Text,
     Url,
     Within,
@@ -46,7 +46,7 @@ class EventData(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class TriggerParams(EdgeStrict):
+class TriggerParams(StrictFromOutside):
     """What a trigger of one type further requires of an event's data."""
 
     def matches(self, data: EventData) -> bool:

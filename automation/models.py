@@ -39,7 +39,10 @@ def is_inside(info: ValidationInfo) -> bool:
     return bool((info.context or {}).get("inside"))
 
 
-class EdgeStrict(BaseModel):
+class StrictFromOutside(BaseModel):
+    """A model read strictly from outside (a misspelt field is an error) and tolerantly
+    ``INSIDE`` (a field a later version dropped is ignored)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     @classmethod

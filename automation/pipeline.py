@@ -21,15 +21,15 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from activities.registry import RULE_TYPES, rule_type
 from automation import limits
 from automation.conditions import Condition
 from automation.delays import Delay
 from automation.errors import describe
 from automation.events import EVENT_TYPES, TriggerParams, event_type
 from automation.files import FileError, parse_yaml, read_text
-from automation.models import EdgeStrict, Slug, Title, Within, check_plain_json, is_inside
-from automation.rules import RuleParams
+from automation.models import INSIDE, Slug, StrictFromOutside, Title, Within, check_plain_json, is_inside
+from automation.rule_kinds import RULE_KINDS, rule_kind
+from automation.rules import RuleKind, RuleParams
 
 
 def _constant(value: Any, info: ValidationInfo) -> Any:
@@ -45,7 +45,7 @@ Constant = Annotated[Any, AfterValidator(_constant)]
 ConstantName = Annotated[str, Within(limits.SLUG_CHARS, pattern=r"[A-Za-z_]\w*")]
 
 
-class TriggerSpec(EdgeStrict):
+class TriggerSpec(StrictFromOutside):
     """Moves the order to the stage it sits in when a matching event arrives."""
 
     type: str = Field(description="an event type of the catalog")
@@ -72,32 +72,64 @@ class TriggerSpec(EdgeStrict):
         return self.title or EVENT_TYPES[self.type].title
 
 
-class RuleSpec(EdgeStrict):
-    """An action that runs when the order enters the rule's stage."""
+class RuleUnavailable(ValueError):
+    """A running order's rule that this version of the engine cannot run: its kind is gone,
+    or its parameters no longer fit the kind's model. The rule fails; the order goes on."""
 
-    type: str = Field(description="a rule type of activities/registry.py")
+
+class RuleSpec(StrictFromOutside):
+    """An action that runs when the order enters the rule's stage.
+
+    Its ``params`` are plain data: checked against the kind's model when a pipeline file is
+    loaded, and kept as they were validated then. A running order's copy is never checked
+    again (``params_model`` checks it when the rule comes to run), so that a change to a
+    rule kind cannot make an order's state unreadable."""
+
+    type: str = Field(description="a rule type of automation/rule_kinds/")
     title: Title | None = None
     after_previous: bool = Field(default=False, description="run when the rule above finished")
     delay: Delay | None = None
     condition: Condition | None = Field(default=None, description="checked when the rule is due")
-    params: SerializeAsAny[RuleParams] = Field(default=None, validate_default=True)
+    params: dict[str, Any] = Field(default_factory=dict, validate_default=True)
 
     @field_validator("type")
     @classmethod
-    def _known_type(cls, name: str) -> str:
-        rule_type(name)
+    def _known_type(cls, name: str, info: ValidationInfo) -> str:
+        if not is_inside(info):
+            rule_kind(name)
         return name
 
     @field_validator("params", mode="before")
     @classmethod
-    def _typed_params(cls, value: Any, info: ValidationInfo) -> RuleParams:
-        name = info.data.get("type")
-        model: type[RuleParams] = RULE_TYPES[name].params if name in RULE_TYPES else RuleParams
-        return _as_model(model, value, info)
+    def _typed_params(cls, value: Any, info: ValidationInfo) -> Any:
+        if is_inside(info):
+            return value
+        kind = RULE_KINDS.get(info.data.get("type", ""))
+        model: type[RuleParams] = kind.params if kind is not None else RuleParams
+        return _as_model(model, value, info).model_dump(mode="json")
+
+    @property
+    def kind(self) -> RuleKind[Any] | None:
+        return RULE_KINDS.get(self.type)
 
     @property
     def label(self) -> str:
-        return self.title or RULE_TYPES[self.type].title
+        return self.title or (self.kind.title if self.kind else self.type)
+
+    def runnable(self) -> tuple[RuleKind[Any], RuleParams]:
+        """Its kind and its params as the kind's model, as this version of the engine runs
+        it; ``RuleUnavailable`` says why it cannot."""
+        kind = self.kind
+        if kind is None:
+            raise RuleUnavailable(f"this version of the engine has no rule type {self.type!r}")
+        try:
+            params: RuleParams = kind.params.model_validate(self.params, context=INSIDE)
+        except ValidationError as err:
+            raise RuleUnavailable(f"its parameters no longer fit {self.type}: " + "; ".join(describe(err))) from None
+        return kind, params
+
+    def params_model(self) -> RuleParams:
+        return self.runnable()[1]
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -109,7 +141,7 @@ def _as_model(model: type[M], value: Any, info: ValidationInfo) -> M:
     return model.model_validate({} if value is None else value, context=info.context)
 
 
-class Stage(EdgeStrict):
+class Stage(StrictFromOutside):
     id: Slug
     title: str = Field(min_length=1, max_length=limits.TITLE_CHARS)
     final: Literal["success", "failure"] | None = Field(
@@ -130,7 +162,7 @@ class Stage(EdgeStrict):
         return branches
 
 
-class Pipeline(EdgeStrict):
+class Pipeline(StrictFromOutside):
     id: Slug
     title: str = Field(min_length=1, max_length=limits.TITLE_CHARS)
     constants: Annotated[dict[ConstantName, Constant], Within(limits.CONSTANTS)] = Field(default_factory=dict)
@@ -138,12 +170,13 @@ class Pipeline(EdgeStrict):
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> Pipeline:
+        if is_inside(info):  # a running order's copy: checked when it was loaded
+            return self
         problems: list[InitErrorDetails] = []
-        if not is_inside(info):  # what orders carry: far below a Temporal payload
-            try:
-                check_plain_json(self.model_dump(mode="json"), "the pipeline", limits.PIPELINE_BYTES)
-            except ValueError as err:
-                raise PydanticCustomError("pipeline", str(err)) from None
+        try:  # what orders carry: far below a Temporal payload
+            check_plain_json(self.model_dump(mode="json"), "the pipeline", limits.PIPELINE_BYTES)
+        except ValueError as err:
+            raise PydanticCustomError("pipeline", str(err)) from None
 
         def problem(loc: tuple[str | int, ...], message: str, value: Any) -> None:
             error = PydanticCustomError("pipeline", message)
@@ -154,7 +187,12 @@ class Pipeline(EdgeStrict):
             if stage.id in ids[:i]:
                 problem(("stages", i, "id"), f"duplicate stage id {stage.id!r}", stage.id)
             for r, rule in enumerate(stage.rules):
-                for ref in rule.params.stage_references():
+                try:
+                    references = rule.params_model().stage_references()
+                except RuleUnavailable as err:  # only a pipeline built in code, bypassing the file's checks
+                    problem(("stages", i, "rules", r), str(err), rule.type)
+                    continue
+                for ref in references:
                     if ref not in ids:
                         problem(("stages", i, "rules", r, "params"), f"unknown stage {ref!r}", ref)
         finals = [stage.final for stage in self.stages]

@@ -1,25 +1,72 @@
-"""What the workflow and a rule activity exchange. The rule types themselves live in
-``activities/rules/``, one module each, listed in ``activities/registry.py``."""
+"""What a rule kind is (``RuleKind``: its name, typed parameters, activity options and
+effect on the order's workflow), and what the workflow and a rule's activity exchange.
+
+The kinds themselves are listed in ``automation/rule_kinds/``; their implementations (the
+activities) live in ``activities/rules/``, one module per kind, looked up by name."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
+from temporalio.common import RetryPolicy
 
 from automation import limits
-from automation.models import EdgeStrict, json_size
+from automation.effects import Effect, HoldForCustomer, ResultEffect
+from automation.models import StrictFromOutside, json_size
 
 if TYPE_CHECKING:
     from automation.state import OrderState
 
 
-class RuleParams(EdgeStrict):
+RESPONSIBLE = "responsible"
+"""Where a rule names an employee, this word means the order's responsible person."""
+
+
+class RuleParams(StrictFromOutside):
     """Typed parameters of one rule type; strict in a pipeline file, so a typo is refused."""
 
     def stage_references(self) -> list[str]:
         """Stage ids these parameters name, checked against the pipeline at load."""
         return []
+
+    def effect_before_action(self) -> HoldForCustomer | None:
+        """What the workflow does before the rule's activity runs (Wait: holds the chain)."""
+        return None
+
+
+P = TypeVar("P", bound=RuleParams)
+
+DEFAULT_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(minutes=1),
+    maximum_attempts=8,
+    non_retryable_error_types=["RuleRefused"],
+)
+
+
+@dataclass(frozen=True)
+class RuleKind(Generic[P]):
+    """A rule type as the core knows it: enough to validate a pipeline, schedule the rule's
+    activity (named ``name``) and apply what it does to the order's workflow."""
+
+    name: str
+    title: str
+    description: str
+    params: type[P]
+    start_to_close: timedelta = timedelta(seconds=30)
+    heartbeat: timedelta | None = timedelta(seconds=10)
+    """The worker heartbeats while the rule runs, so that a cancelled rule (its order left
+    the stage) stops, and a dead worker's rule is retried, within this time."""
+    retry: RetryPolicy = field(default_factory=lambda: DEFAULT_RETRY)
+    sends_messages: bool = False
+    """True where its message goes through the outbox: stopped while it runs, the order
+    settles its row (the ``settle_stopped_message`` activity)."""
+    effect: type[Effect] | None = None
+    """What it may do to the order's workflow (``automation/effects.py``); a result with
+    another effect fails the rule."""
 
 
 class RuleInput(BaseModel):
@@ -44,13 +91,6 @@ class RaisedEvent(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
-class ChildWorkflowRequest(BaseModel):
-    """A workflow the order starts as its child (the Start workflow rule)."""
-
-    workflow: str = Field(description="a name from workflows/children.py")
-    input: dict[str, Any] = Field(default_factory=dict)
-
-
 class RuleResult(BaseModel):
     """What a rule did, and what it hands back to the order."""
 
@@ -58,11 +98,26 @@ class RuleResult(BaseModel):
     effective: bool = Field(default=True, description="False: ran, but had nothing to act on")
     variables: dict[str, Any] = Field(default_factory=dict, description="for the rules after it")
     order_changes: dict[str, Any] = Field(default_factory=dict, description="order fields it set")
-    move_to: str | None = Field(default=None, description="stage to move the order to")
     events: list[RaisedEvent] = Field(default_factory=list, description="events it caused")
-    end_order: bool = Field(default=False, description="the order was deleted: its workflow ends")
-    child_workflow: ChildWorkflowRequest | None = Field(default=None, description="for the workflow to start")
+    effect: ResultEffect | None = Field(default=None, description="what it does to the order's workflow")
     unconfirmed: int = Field(default=0, description="messages it may or may not have sent (for an operator)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _effect_of_older_results(cls, data: Any) -> Any:
+        """Results recorded before effects were one field (in histories and in the store's
+        rule runs) said them in three: move_to, end_order and child_workflow."""
+        if not isinstance(data, dict) or not {"move_to", "end_order", "child_workflow"} & set(data):
+            return data
+        data = dict(data)
+        move_to, end, child = data.pop("move_to", None), data.pop("end_order", False), data.pop("child_workflow", None)
+        if end:
+            data["effect"] = {"kind": "end_order"}
+        elif child:
+            data["effect"] = {"kind": "start_child_workflow", **child}
+        elif move_to is not None:
+            data["effect"] = {"kind": "move_order", "stage": move_to}
+        return data
 
     def problems(self) -> list[str]:
         """What makes this result too big for an order to take (none when it fits)."""

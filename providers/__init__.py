@@ -4,17 +4,15 @@ open-channel messages over HTTP APIs (``sms.py``, ``telephony.py``, ``chat.py``)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
 import httpx
 
+from automation.rule_kinds._parts import SmsProviderName
 from config import Settings
 from providers.chat import OpenChannels
 from providers.sms import TwilioSms
 from providers.telephony import TwilioVoice
 from providers.twilio import TwilioAccount
-
-SmsProviderName = Literal["twilio"]
 
 
 def http_client(timeout: float = 15.0) -> httpx.AsyncClient:

@@ -9,9 +9,6 @@ import httpx
 
 from providers.twilio import TwilioAccount
 
-MAX_LENGTH = 200
-"""The longest SMS text a rule sends (after templating)."""
-
 
 @dataclass(frozen=True)
 class TwilioSms:

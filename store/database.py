@@ -26,7 +26,15 @@ def async_url(url: str) -> str:
 
 
 def make_engine(url: str) -> AsyncEngine:
-    engine = create_async_engine(async_url(url), pool_pre_ping=True)
+    url = async_url(url)
+    if url.startswith("sqlite"):
+        # SQLite takes one writer at a time: one connection, handed out in turn. With several,
+        # writers wait in SQLite's busy loop, which is not fair: under a burst a store write
+        # could wait past its attempt's timeout, and a cancelled one leaves its query running
+        # in aiosqlite's thread, holding its connection, so that the next attempts wait too.
+        engine = create_async_engine(url, pool_pre_ping=True, pool_size=1, max_overflow=0)
+    else:
+        engine = create_async_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         # Many activities write at once: wait for the lock instead of failing at once.
         @event.listens_for(engine.sync_engine, "connect")

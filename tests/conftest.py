@@ -26,7 +26,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.rules.base import Deps
+from activities.rules.base import WorkerResources
 from automation import search
 from automation.converter import data_converter
 from automation.pipeline import Pipeline, load_pipeline
@@ -253,7 +253,7 @@ def api_port() -> int:
 
 
 @pytest.fixture
-def deps(db_engine: AsyncEngine, smtp: Mailbox, api_port: int, providers_server: ProvidersServer) -> Deps:
+def deps(db_engine: AsyncEngine, smtp: Mailbox, api_port: int, providers_server: ProvidersServer) -> WorkerResources:
     settings = Settings(
         smtp_host="127.0.0.1",
         smtp_port=smtp.port,
@@ -261,7 +261,7 @@ def deps(db_engine: AsyncEngine, smtp: Mailbox, api_port: int, providers_server:
         public_url=f"http://127.0.0.1:{api_port}",
         **providers_server.settings(),
     )
-    return Deps(engine=db_engine, mailer=SmtpMailer(host="127.0.0.1", port=smtp.port), settings=settings)
+    return WorkerResources(engine=db_engine, mailer=SmtpMailer(host="127.0.0.1", port=smtp.port), settings=settings)
 
 
 @dataclass
@@ -270,13 +270,13 @@ class Engine:
 
     client: Client
     orders: OrderClient
-    deps: Deps
+    deps: WorkerResources
     task_queue: str
 
 
 @asynccontextmanager
 async def running_engine(
-    env: WorkflowEnvironment, deps: Deps, task_queue: str | None = None, **worker_options: Any
+    env: WorkflowEnvironment, deps: WorkerResources, task_queue: str | None = None, **worker_options: Any
 ) -> AsyncIterator[Engine]:
     """A worker on a fresh task queue (or the one given, to restart a worker)."""
     task_queue = task_queue or f"test-{uuid.uuid4()}"

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 from starlette.requests import ClientDisconnect
@@ -99,7 +99,7 @@ class ProvidersServer:
     def of(self, kind: Kind) -> list[dict[str, Any]]:
         return [r.fields for r in self.delivered if r.kind == kind]
 
-    async def handle(self, kind: Kind, request: Request, target_field: str) -> JSONResponse:
+    async def handle(self, kind: Kind, request: Request, target_field: str) -> Response:
         try:
             fields, token, authorized = await _read(kind, request)
         except ClientDisconnect:  # the sender died mid-request (a killed worker): nothing arrived
@@ -128,7 +128,7 @@ class ProvidersServer:
             return _error(400, 21211, f"The 'To' number {target} is not a valid phone number.")
         return self._deliver(received, token)
 
-    def _deliver(self, received: Received, token: str | None) -> JSONResponse:
+    def _deliver(self, received: Received, token: str | None) -> Response:
         prefix = {"sms": "SM", "call": "CA", "chat": "msg-"}[received.kind]
         received.id = prefix + uuid.uuid4().hex
         answer = {"id": received.id} if received.kind == "chat" else {"sid": received.id, "status": "queued"}
@@ -146,15 +146,15 @@ class ProvidersServer:
         app = FastAPI()
 
         @app.post("/2010-04-01/Accounts/{account}/Messages.json")
-        async def messages(account: str, request: Request) -> JSONResponse:
+        async def messages(account: str, request: Request) -> Response:
             return await self.handle("sms", request, "To")
 
         @app.post("/2010-04-01/Accounts/{account}/Calls.json")
-        async def calls(account: str, request: Request) -> JSONResponse:
+        async def calls(account: str, request: Request) -> Response:
             return await self.handle("call", request, "To")
 
         @app.post("/channels/{channel_id}/messages")
-        async def chat(channel_id: str, request: Request) -> JSONResponse:
+        async def chat(channel_id: str, request: Request) -> Response:
             return await self.handle("chat", request, "channel_id")
 
         @app.get("/channels/{channel_id}/messages")

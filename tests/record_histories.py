@@ -15,10 +15,11 @@ import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from activities.rules.base import Deps
+from activities.rules.base import WorkerResources
 from api.server import serving
 from automation import search
 from automation.converter import data_converter
@@ -151,12 +152,12 @@ async def record(env: WorkflowEnvironment, scenarios: dict[str, Scenario], folde
     with mail_catcher(folder / "mail", smtp_port):
         async with serving(providers, "127.0.0.1", free_port()) as url:
             settings = Settings(smtp_port=smtp_port, **sandbox_settings(url))
-            deps = Deps(engine=engine, mailer=SmtpMailer("127.0.0.1", smtp_port), settings=settings)
+            deps = WorkerResources(engine=engine, mailer=SmtpMailer("127.0.0.1", smtp_port), settings=settings)
             await _run(env, deps, scenarios)
     await engine.dispose()
 
 
-async def _run(env: WorkflowEnvironment, deps: Deps, scenarios: dict[str, Scenario]) -> None:
+async def _run(env: WorkflowEnvironment, deps: WorkerResources, scenarios: dict[str, Scenario]) -> None:
     async with running_engine(env, deps) as running:
         for name, scenario in scenarios.items():
             order = new_order()
@@ -173,19 +174,19 @@ async def _save_runs(orders: OrderClient, order_id: str, name: str) -> None:
         print(f"recorded {path.name} ({len(history.events)} events)")
 
 
-PLAIN = {
+PLAIN: dict[str, Scenario] = {
     "lifecycle": lifecycle,
     "refusals": refusals,
     "ping-pong": ping_pong,
     "change-status": change_status,
     "fail-child-delete": fail_child_delete,
 }
-SMALL_HISTORY = {"hand-over": hand_over}
+SMALL_HISTORY: dict[str, Scenario] = {"hand-over": hand_over}
 
 
 async def main(names: list[str]) -> None:
     HISTORIES.mkdir(exist_ok=True)
-    common = {"data_converter": data_converter, "search_attributes": search.ALL}
+    common: dict[str, Any] = {"data_converter": data_converter, "search_attributes": search.ALL}
     small = ["--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=40"]
     for scenarios, extra in ((PLAIN, []), (SMALL_HISTORY, small)):
         chosen = {name: run for name, run in scenarios.items() if not names or name in names}

@@ -5,21 +5,21 @@ that falls behind makes the order wait (nothing dropped) rather than pile up its
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
-from temporalio.testing import ActivityEnvironment
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
-from activities.orders import OrderActivities, SaveOrderInput
-from activities.registry import rule_type
+from activities.orders import OrderActivities
 from activities.rule_activities import rule_activity
-from activities.rules.base import Deps
+from activities.rules.base import WorkerResources
 from automation import limits
+from automation.contracts import SaveOrderInput
 from automation.order import NewOrder
+from automation.rule_kinds import rule_kind
 from automation.rules import RaisedEvent, RuleInput, RuleResult, result_problem
 from automation.state import OrderState, StageVisit
 from store.database import session
@@ -41,7 +41,7 @@ def _state(**parts: Any) -> OrderState:
     )  # fmt: skip
 
 
-def test_a_result_that_would_outgrow_the_order_variables_or_fields_is_refused():
+def test_a_result_that_would_outgrow_the_order_variables_or_fields_is_refused() -> None:
     half = "x" * (limits.VARIABLES_BYTES // 2)
     state = _state(variables={"a": half})
     assert result_problem(state, RuleResult(summary="ok", variables={"b": "x" * 100})) is None
@@ -52,7 +52,7 @@ def test_a_result_that_would_outgrow_the_order_variables_or_fields_is_refused():
     assert fields is not None and "the order's fields would be" in fields
 
 
-def test_a_result_too_big_by_itself_is_a_problem():
+def test_a_result_too_big_by_itself_is_a_problem() -> None:
     events = [RaisedEvent(type="visit") for _ in range(limits.RULE_EVENTS)]
     assert RuleResult(summary="ok", events=events).problems() == []
     assert RuleResult(summary="ok", events=[*events, RaisedEvent(type="visit")]).problems() == [
@@ -65,7 +65,9 @@ def test_a_result_too_big_by_itself_is_a_problem():
     ]
 
 
-async def test_a_store_that_falls_behind_makes_the_order_wait_and_nothing_is_dropped(dev_env, deps):
+async def test_a_store_that_falls_behind_makes_the_order_wait_and_nothing_is_dropped(
+    dev_env: WorkflowEnvironment, deps: WorkerResources
+) -> None:
     """The store takes nothing until released: the order holds at most its backlog of
     unstored timeline, leaves the rest of the events waiting in Temporal, then catches up."""
     release = asyncio.Event()
@@ -106,11 +108,11 @@ async def test_a_store_that_falls_behind_makes_the_order_wait_and_nothing_is_dro
     assert received[:-1] == [item["event_id"] for item in sent]  # every one, once, in order
 
 
-async def test_a_rule_whose_result_is_too_big_fails_in_its_activity(deps: Deps):
+async def test_a_rule_whose_result_is_too_big_fails_in_its_activity(deps: WorkerResources) -> None:
     async def huge(ctx: Any, params: Any) -> RuleResult:
         return RuleResult(summary="read a lot", variables={"x": "x" * limits.VARIABLES_BYTES})
 
-    run = rule_activity(dataclasses.replace(rule_type("write_to_log"), run=huge), deps)
+    run = rule_activity(rule_kind("write_to_log"), huge, deps)
     rule_input = RuleInput(order_id="o", run_key="o/0/0", stage="new", rule_index=0, rule_type="write_to_log",
                            params={"message": "m"}, values={"order": {"id": "o"}})  # fmt: skip
     with pytest.raises(ApplicationError) as refused:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlmodel import select
+from temporalio.client import WorkflowExecutionDescription
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from activities.rules.base import Deps
+from activities.rules.base import WorkerResources
 from automation.pipeline import parse_pipeline
 from store.database import session
 from store.tables import LogLine
@@ -28,7 +29,9 @@ stages:
 """)
 
 
-async def test_the_follow_up_child_leaves_its_note_two_hours_later(time_env: WorkflowEnvironment, deps: Deps):
+async def test_the_follow_up_child_leaves_its_note_two_hours_later(
+    time_env: WorkflowEnvironment, deps: WorkerResources
+) -> None:
     await seed(deps.engine, PIPELINE)
     async with running_engine(time_env, deps) as engine:
         order = new_order("children")
@@ -36,7 +39,7 @@ async def test_the_follow_up_child_leaves_its_note_two_hours_later(time_env: Wor
 
         child_id = f"order-{order.order_id}-follow_up-{order.order_id}-0-0"
 
-        async def child_started():
+        async def child_started() -> WorkflowExecutionDescription | None:
             try:
                 return await time_env.client.get_workflow_handle(child_id).describe()
             except RPCError as err:
@@ -52,6 +55,6 @@ async def test_the_follow_up_child_leaves_its_note_two_hours_later(time_env: Wor
         assert child.workflow_type == "follow_up"
 
 
-async def _notes(deps: Deps, order_id: str) -> list[str]:
+async def _notes(deps: WorkerResources, order_id: str) -> list[str]:
     async with session(deps.engine) as db:
         return list(await db.exec(select(LogLine.message).where(LogLine.order_id == order_id)))

@@ -24,7 +24,7 @@ def _starter(*args: str, stdout: int | None = subprocess.PIPE, prelude: str = ""
     )
 
 
-def test_output_into_a_pipe_the_reader_closed_is_no_traceback():
+def test_output_into_a_pipe_the_reader_closed_is_no_traceback() -> None:
     reader, writer = os.pipe()
     os.close(reader)  # like `| head` that has read what it wanted
     try:
@@ -34,7 +34,7 @@ def test_output_into_a_pipe_the_reader_closed_is_no_traceback():
     assert (done.returncode, done.stderr) == (0, "")
 
 
-def test_the_cli_ends_without_the_interpreter_teardown_that_can_abort():
+def test_the_cli_ends_without_the_interpreter_teardown_that_can_abort() -> None:
     """The teardown is where Temporal's threads made it abort (exit 134): it is skipped."""
     teardown = "import atexit, sys; atexit.register(lambda: print('teardown ran', file=sys.stderr)); "
     done = _starter("rule-catalog", prelude=teardown)
@@ -42,7 +42,7 @@ def test_the_cli_ends_without_the_interpreter_teardown_that_can_abort():
     assert "teardown ran" not in done.stderr
 
 
-def test_a_refused_file_exits_1_saying_why(tmp_path: Path):
+def test_a_refused_file_exits_1_saying_why(tmp_path: Path) -> None:
     done = _starter("validate", str(tmp_path / "nope.yaml"))
     assert (done.returncode, done.stderr) == (
         1,
@@ -50,7 +50,7 @@ def test_a_refused_file_exits_1_saying_why(tmp_path: Path):
     )
 
 
-def test_the_banner_calls_uv_the_way_that_works_here(monkeypatch: pytest.MonkeyPatch):
+def test_the_banner_calls_uv_the_way_that_works_here(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
     assert uv_command() == ".tools/bin/uv"
     text = banner(Settings(), "demo-1", "data/mail", None, "http://localhost:8233")

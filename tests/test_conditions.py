@@ -45,11 +45,11 @@ ORDER = {
         ({"field": "order.total", "op": "not empty"}, True),
     ],
 )
-def test_clause(clause: dict[str, Any], holds: bool):
+def test_clause(clause: dict[str, Any], holds: bool) -> None:
     assert Condition.model_validate(clause).holds(ORDER) is holds
 
 
-def test_groups_are_or_of_and():
+def test_groups_are_or_of_and() -> None:
     condition = Condition.model_validate(
         {
             "any": [
@@ -63,7 +63,7 @@ def test_groups_are_or_of_and():
     assert not condition.holds({"order": {"currency": "USD", "total": 2000, "paid": False}})
 
 
-def test_a_list_is_one_and_group():
+def test_a_list_is_one_and_group() -> None:
     condition = Condition.model_validate(
         [{"field": "order.total", "op": ">", "value": 100}, {"field": "order.paid", "op": "=", "value": True}]
     )

@@ -8,18 +8,19 @@ import asyncio
 from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
-from activities.rules.base import Deps
+from activities.rules.base import WorkerResources
 from automation.pipeline import Pipeline
+from automation.state import OrderView
 from store.database import session
 from store.orders import read_timeline
 from store.tables import Comment, Notification
-from tests.conftest import Mailbox, running_engine, seed
+from tests.conftest import Engine, Mailbox, running_engine, seed
 from tests.helpers import WAIT, event, eventually, new_order, payment, ready_view, responsible_is
 
 
 async def test_stage_variables_waits_and_events_survive_continue_as_new(
-    small_history_env: WorkflowEnvironment, deps: Deps, smtp: Mailbox, example_pipeline: Pipeline
-):
+    small_history_env: WorkflowEnvironment, deps: WorkerResources, smtp: Mailbox, example_pipeline: Pipeline
+) -> None:
     await seed(deps.engine, example_pipeline)
     async with running_engine(small_history_env, deps) as engine:
         order = new_order()
@@ -64,17 +65,17 @@ async def test_stage_variables_waits_and_events_survive_continue_as_new(
     assert len([m for m in smtp.messages if "payment received" in m["Subject"]]) == 1
 
 
-async def _numbered(engine, order_id):
+async def _numbered(engine: Engine, order_id: str) -> bool:
     view = await ready_view(engine.orders, order_id)
     return view is not None and "order_number" in view.variables
 
 
-async def _waiting(engine, order_id):
+async def _waiting(engine: Engine, order_id: str) -> OrderView | None:
     view = await engine.orders.state(order_id)
     statuses = {r.title: r.status for r in view.rules}
     return view if (statuses[WAIT], statuses["Payment receipt"]) == ("waiting", "done") else None
 
 
-async def _notifications(deps: Deps, order_id: str) -> list[str]:
+async def _notifications(deps: WorkerResources, order_id: str) -> list[str]:
     async with session(deps.engine) as db:
         return list(await db.exec(select(Notification.text).where(Notification.order_id == order_id)))

@@ -19,13 +19,14 @@ import pytest
 from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
-from activities.rules.base import Deps
+from activities.rules.base import WorkerResources
 from automation.order import NewOrder
-from automation.pipeline import parse_pipeline
+from automation.pipeline import Pipeline, parse_pipeline
+from automation.state import OrderView
 from order_client import OrderClient
 from store.database import session
 from store.orders import read_timeline
-from store.tables import SentMessage
+from store.tables import SentMessage, TimelineRecord
 from tests.conftest import ROOT, Mailbox, running_engine, seed
 from tests.helpers import event, eventually, new_order
 from tests.providers_server import ProvidersServer
@@ -36,7 +37,7 @@ RULES = {
 }
 
 
-def _pipeline(channel: str):
+def _pipeline(channel: str) -> Pipeline:
     return parse_pipeline(f"""
 id: crash-{channel}
 title: Crash
@@ -49,7 +50,9 @@ stages:
 """)
 
 
-def _worker_environment(env: WorkflowEnvironment, deps: Deps, task_queue: str, data_dir: Path) -> dict[str, str]:
+def _worker_environment(
+    env: WorkflowEnvironment, deps: WorkerResources, task_queue: str, data_dir: Path
+) -> dict[str, str]:
     settings = deps.settings
     values = {
         "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
@@ -73,7 +76,9 @@ class _DoomedWorker:
         self.process, self.orders = process, orders
 
     @classmethod
-    async def start(cls, env: WorkflowEnvironment, deps: Deps, task_queue: str, data_dir: Path) -> _DoomedWorker:
+    async def start(
+        cls, env: WorkflowEnvironment, deps: WorkerResources, task_queue: str, data_dir: Path
+    ) -> _DoomedWorker:
         process = await asyncio.create_subprocess_exec(
             sys.executable, str(ROOT / "worker.py"), cwd=ROOT,
             env=_worker_environment(env, deps, task_queue, data_dir),
@@ -96,9 +101,9 @@ class _DoomedWorker:
 
 @pytest.mark.parametrize("channel", ["sms", "email"])
 async def test_a_worker_killed_after_sending_does_not_send_again(
-    channel: str, dev_env: WorkflowEnvironment, deps: Deps, providers_server: ProvidersServer, smtp: Mailbox,
+    channel: str, dev_env: WorkflowEnvironment, deps: WorkerResources, providers_server: ProvidersServer, smtp: Mailbox,
     tmp_path: Path,
-):  # fmt: skip
+) -> None:  # fmt: skip
     pipeline = _pipeline(channel)
     await seed(deps.engine, pipeline)
     task_queue = f"crash-test-{channel}"
@@ -124,21 +129,21 @@ async def test_a_worker_killed_after_sending_does_not_send_again(
     assert any(f"{what} to " in m and "unconfirmed (the worker stopped while handing it over)" in m for m in messages)
 
 
-async def _settled(deps: Deps, order_id: str) -> SentMessage | None:
+async def _settled(deps: WorkerResources, order_id: str) -> SentMessage | None:
     async with session(deps.engine) as db:
         row = (await db.exec(select(SentMessage).where(SentMessage.order_id == order_id))).first()
     return row if row is not None and row.status not in ("pending", "sending", "handing_over") else None
 
 
-async def _finished(deps: Deps, order_id: str):
+async def _finished(deps: WorkerResources, order_id: str) -> list[TimelineRecord] | None:
     async with session(deps.engine) as db:
         entries = await read_timeline(db, order_id)
     return entries if any(e.kind == "rule_finished" for e in entries) else None
 
 
 async def test_a_worker_killed_before_handing_the_message_over_leaves_it_to_the_retry(
-    dev_env: WorkflowEnvironment, deps: Deps, smtp: Mailbox, tmp_path: Path
-):
+    dev_env: WorkflowEnvironment, deps: WorkerResources, smtp: Mailbox, tmp_path: Path
+) -> None:
     """Killed while the SMTP session is at its greeting: nothing went out, so the
     replacement worker sends the e-mail, exactly once."""
     pipeline = _pipeline("email")
@@ -159,8 +164,8 @@ async def test_a_worker_killed_before_handing_the_message_over_leaves_it_to_the_
 
 
 async def test_a_message_held_by_a_dead_worker_is_settled_when_its_rule_stops(
-    dev_env: WorkflowEnvironment, deps: Deps, providers_server: ProvidersServer, tmp_path: Path
-):
+    dev_env: WorkflowEnvironment, deps: WorkerResources, providers_server: ProvidersServer, tmp_path: Path
+) -> None:
     """Killed while the SMS provider takes the message, and the order paid (it leaves the
     stage) before any retry: no attempt will finish the message, so the order settles it,
     unconfirmed, counted and listed for an operator; it is not sent again."""
@@ -193,6 +198,6 @@ stages:
     assert any(e.kind == "message_unconfirmed" for e in view.timeline)
 
 
-async def _counted(orders: OrderClient, order_id: str):
+async def _counted(orders: OrderClient, order_id: str) -> OrderView | None:
     view = await orders.state(order_id)
     return view if view.unconfirmed_messages == 1 else None

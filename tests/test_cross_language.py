@@ -9,9 +9,10 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from activities.rules.base import Deps
+from activities.rules.base import WorkerResources
 from automation.events import event_json_schema
-from tests.conftest import _binary, running_engine, seed
+from automation.state import OrderView
+from tests.conftest import Engine, _binary, running_engine, seed
 from tests.helpers import eventually, new_order, ready_view
 from tests.test_engine import PIPELINE
 
@@ -29,7 +30,9 @@ async def _temporal(env: WorkflowEnvironment, *args: str) -> str:
     return out.decode()
 
 
-async def test_the_temporal_cli_signals_and_updates_an_order_with_plain_json(dev_env: WorkflowEnvironment, deps: Deps):
+async def test_the_temporal_cli_signals_and_updates_an_order_with_plain_json(
+    dev_env: WorkflowEnvironment, deps: WorkerResources
+) -> None:
     await seed(deps.engine, PIPELINE)
     async with running_engine(dev_env, deps) as engine:
         order = new_order("test")
@@ -55,10 +58,10 @@ async def test_the_temporal_cli_signals_and_updates_an_order_with_plain_json(dev
         assert json.loads(state)["queryResult"][0]["stage"] == "slow"
 
 
-async def _at(engine, order_id, stage):
+async def _at(engine: Engine, order_id: str, stage: str) -> OrderView | None:
     view = await ready_view(engine.orders, order_id)
     return view if view is not None and view.stage == stage else None
 
 
-def test_the_documented_event_schema_is_current():
+def test_the_documented_event_schema_is_current() -> None:
     assert json.loads(SCHEMA.read_text()) == event_json_schema(), "regenerate: uv run python starter.py event-schema"

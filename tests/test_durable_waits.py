@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlmodel import col, select
 from temporalio.testing import WorkflowEnvironment
 
-from activities.rules.base import Deps
+from activities.rules.base import WorkerResources
 from automation.pipeline import Pipeline, parse_pipeline
 from store.database import session
 from store.tables import LogLine, Notification
@@ -16,7 +16,7 @@ from tests.conftest import running_engine, seed
 from tests.helpers import WAIT, event, eventually, new_order, payment, responsible_is, rule_status
 
 
-async def _notifications(deps: Deps, order_id: str) -> list[str]:
+async def _notifications(deps: WorkerResources, order_id: str) -> list[str]:
     async with session(deps.engine) as db:
         return list(await db.exec(select(Notification.text).where(Notification.order_id == order_id)))
 
@@ -26,8 +26,8 @@ async def _is(status: Awaitable[str | None], wanted: str) -> bool:
 
 
 async def test_a_three_day_wait_ends_at_its_deadline_and_lets_its_chain_run(
-    time_env: WorkflowEnvironment, deps: Deps, example_pipeline: Pipeline
-):
+    time_env: WorkflowEnvironment, deps: WorkerResources, example_pipeline: Pipeline
+) -> None:
     await seed(deps.engine, example_pipeline)
     async with running_engine(time_env, deps) as engine:
         order = new_order()
@@ -48,8 +48,8 @@ async def test_a_three_day_wait_ends_at_its_deadline_and_lets_its_chain_run(
 
 
 async def test_a_delayed_rule_runs_after_its_delay_when_its_condition_holds(
-    time_env: WorkflowEnvironment, deps: Deps, example_pipeline: Pipeline
-):
+    time_env: WorkflowEnvironment, deps: WorkerResources, example_pipeline: Pipeline
+) -> None:
     await seed(deps.engine, example_pipeline)
     async with running_engine(time_env, deps) as engine:
         unpaid, paid = new_order(), new_order(paid=True)
@@ -85,13 +85,15 @@ stages:
 )
 
 
-async def _log(deps: Deps, order_id: str) -> list[str]:
+async def _log(deps: WorkerResources, order_id: str) -> list[str]:
     async with session(deps.engine) as db:
         rows = await db.exec(select(LogLine.message).where(LogLine.order_id == order_id).order_by(col(LogLine.id)))
         return list(rows)
 
 
-async def test_the_rules_chained_after_a_wait_read_how_it_ended(time_env: WorkflowEnvironment, deps: Deps):
+async def test_the_rules_chained_after_a_wait_read_how_it_ended(
+    time_env: WorkflowEnvironment, deps: WorkerResources
+) -> None:
     await seed(deps.engine, AFTER_A_WAIT)
     async with running_engine(time_env, deps) as engine:
         answered, silent = new_order("after-wait"), new_order("after-wait")
@@ -106,6 +108,6 @@ async def test_the_rules_chained_after_a_wait_read_how_it_ended(time_env: Workfl
     assert silent_log == ["after the wait: no customer activity before the deadline", "and later: timeout"]
 
 
-async def _two(deps: Deps, order_id: str) -> list[str] | None:
+async def _two(deps: WorkerResources, order_id: str) -> list[str] | None:
     lines = await _log(deps, order_id)
     return lines if len(lines) == 2 else None

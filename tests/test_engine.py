@@ -5,21 +5,26 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
+from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlmodel import func, select
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
+from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.registry import rule_type
 from activities.rule_activities import rule_activity
-from activities.rules.base import RuleContext
+from activities.rules.base import RuleContext, WorkerResources
 from automation.events import InvalidEvent
 from automation.pipeline import parse_pipeline
+from automation.rule_kinds import rule_kind
 from automation.rules import RuleParams, RuleResult
+from automation.state import OrderView, TimelineKind
+from order_client import OrderSummary
 from store.database import session
 from store.orders import read_timeline
 from store.tables import Comment, Notification, Order
@@ -115,7 +120,7 @@ async def _comments(engine: Engine, order_id: str) -> list[str]:
         return list(await db.exec(select(Comment.text).where(Comment.order_id == order_id)))
 
 
-async def _start(engine: Engine, stage_event: dict | None = None) -> str:
+async def _start(engine: Engine, stage_event: dict[str, Any] | None = None) -> str:
     order = new_order("test")
     await engine.orders.create_order(order)
     if stage_event is not None:
@@ -125,13 +130,13 @@ async def _start(engine: Engine, stage_event: dict | None = None) -> str:
 
 
 @pytest.fixture
-async def engine(dev_env, deps):
+async def engine(dev_env: WorkflowEnvironment, deps: WorkerResources) -> AsyncIterator[Engine]:
     await seed(deps.engine, PIPELINE)
     async with running_engine(dev_env, deps) as running:
         yield running
 
 
-async def test_a_trigger_on_an_earlier_stage_is_refused_unless_it_allows_moving_back(engine: Engine):
+async def test_a_trigger_on_an_earlier_stage_is_refused_unless_it_allows_moving_back(engine: Engine) -> None:
     order_id = await _start(engine, payment())
     slow = await engine.orders.apply_event(order_id, event("webhook", code="slow"), "temporal")
     assert (slow.stage, slow.moved_from) == ("slow", "waiting")
@@ -148,7 +153,7 @@ async def test_a_trigger_on_an_earlier_stage_is_refused_unless_it_allows_moving_
     assert (allowed.stage, allowed.moved_from) == ("new", "slow")
 
 
-async def test_an_event_no_trigger_takes_says_why_in_the_timeline(engine: Engine):
+async def test_an_event_no_trigger_takes_says_why_in_the_timeline(engine: Engine) -> None:
     order_id = await _start(engine)
     outcome = await engine.orders.apply_event(order_id, event("webhook", code="nope"), "temporal")
     assert (outcome.stage, outcome.message) == ("new", "no stage change")
@@ -163,20 +168,20 @@ async def test_an_event_no_trigger_takes_says_why_in_the_timeline(engine: Engine
     ) in messages
 
 
-async def test_a_match_on_the_current_stage_changes_nothing(engine: Engine):
+async def test_a_match_on_the_current_stage_changes_nothing(engine: Engine) -> None:
     order_id = await _start(engine)
     outcome = await engine.orders.apply_event(order_id, event("chat_message", channel_id="c", text="hello"))
     assert (outcome.stage, outcome.moved_from, outcome.message) == ("new", None, "already at this stage")
 
 
-async def test_leaving_the_stage_abandons_the_wait_and_its_chain(engine: Engine):
+async def test_leaving_the_stage_abandons_the_wait_and_its_chain(engine: Engine) -> None:
     order_id = await _start(engine, payment())
     view = await engine.orders.state(order_id)
     assert [r.status for r in view.rules] == ["waiting", "pending", "pending"]
 
     await engine.orders.apply_event(order_id, event("webhook", code="slow"), "temporal")
     await engine.orders.send_event(order_id, event("email_received"))  # would have ended the wait
-    view = await eventually(lambda: _stored_stage(engine, order_id, "slow"))
+    await eventually(lambda: _stored_stage(engine, order_id, "slow"))
 
     timeline = (await engine.orders.state(order_id)).timeline
     messages = [e.message for e in timeline]
@@ -195,7 +200,9 @@ async def _stored_stage(engine: Engine, order_id: str, stage: str) -> Order | No
     return order if order is not None and order.stage == stage else None
 
 
-async def test_leaving_the_stage_cancels_a_running_activity(dev_env, deps):
+async def test_leaving_the_stage_cancels_a_running_activity(
+    dev_env: WorkflowEnvironment, deps: WorkerResources
+) -> None:
     """A rule that takes long is cancelled when the order moves on: the worker heartbeats
     for every rule, and the heartbeat brings the cancellation."""
     await seed(deps.engine, PIPELINE)
@@ -210,11 +217,11 @@ async def test_leaving_the_stage_cancels_a_running_activity(dev_env, deps):
             raise
         return RuleResult(summary="never")
 
-    log = rule_type("write_to_log")
-    slow = dataclasses.replace(log, run=slow_log, heartbeat=timedelta(seconds=1))
-    options = {"replacements": {"write_to_log": rule_activity(slow, deps)},
-               "max_heartbeat_throttle_interval": timedelta(seconds=0.2),
-               "default_heartbeat_throttle_interval": timedelta(seconds=0.2)}  # fmt: skip
+    log = rule_kind("write_to_log")
+    slow = dataclasses.replace(log, heartbeat=timedelta(seconds=1))
+    options: dict[str, Any] = {"replacements": {"write_to_log": rule_activity(slow, slow_log, deps)},
+                               "max_heartbeat_throttle_interval": timedelta(seconds=0.2),
+                               "default_heartbeat_throttle_interval": timedelta(seconds=0.2)}  # fmt: skip
     async with running_engine(dev_env, deps, **options) as engine:
         order_id = await _start(engine, event("webhook", code="slow"))
         await asyncio.wait_for(started.wait(), 10)
@@ -223,7 +230,9 @@ async def test_leaving_the_stage_cancels_a_running_activity(dev_env, deps):
         await asyncio.wait_for(cancelled.wait(), 10)
 
 
-async def test_a_rule_finishing_in_the_workflow_task_that_moves_the_order_ends_its_chain(dev_env, deps):
+async def test_a_rule_finishing_in_the_workflow_task_that_moves_the_order_ends_its_chain(
+    dev_env: WorkflowEnvironment, deps: WorkerResources
+) -> None:
     """The stage change and the rule's result reach the workflow in one workflow task (no
     workflow worker runs while both happen): the order moves on, the rule is recorded as
     finished, and the rule chained after it does not run in the stage the order has left."""
@@ -235,7 +244,7 @@ async def test_a_rule_finishing_in_the_workflow_task_that_moves_the_order_ends_i
         await release.wait()
         return RuleResult(summary="logged")
 
-    held = rule_activity(dataclasses.replace(rule_type("write_to_log"), run=held_log), deps)
+    held = rule_activity(rule_kind("write_to_log"), held_log, deps)
     task_queue = f"test-{uuid.uuid4()}"
     async with Worker(dev_env.client, task_queue=task_queue, activities=all_activities(deps, {"write_to_log": held})):
         async with running_engine(dev_env, deps, task_queue=task_queue, no_remote_activities=True) as first:
@@ -253,11 +262,11 @@ async def test_a_rule_finishing_in_the_workflow_task_that_moves_the_order_ends_i
     assert await _comments(second, order_id) == []
 
 
-async def _no_activity_pending(workflow) -> bool:
+async def _no_activity_pending(workflow: WorkflowHandle[Any, Any]) -> bool:
     return not (await workflow.describe()).raw_description.pending_activities
 
 
-async def test_change_status_ends_every_branch_of_its_stage(engine: Engine):
+async def test_change_status_ends_every_branch_of_its_stage(engine: Engine) -> None:
     order_id = await _start(engine, event("webhook", code="close"))
 
     await eventually(lambda: _stored_stage(engine, order_id, "done"))
@@ -269,7 +278,7 @@ async def test_change_status_ends_every_branch_of_its_stage(engine: Engine):
     assert await _comments(engine, order_id) == []
 
 
-async def test_a_failing_rule_is_recorded_and_stops_only_its_own_chain(engine: Engine):
+async def test_a_failing_rule_is_recorded_and_stops_only_its_own_chain(engine: Engine) -> None:
     order_id = await _start(engine, event("webhook", code="fail"))
 
     await eventually(lambda: _comments(engine, order_id))
@@ -282,7 +291,7 @@ async def test_a_failing_rule_is_recorded_and_stops_only_its_own_chain(engine: E
     assert (await engine.orders.apply_event(order_id, event("order_cancelled"))).stage == "cancelled"
 
 
-async def test_a_repeated_event_is_applied_once(engine: Engine):
+async def test_a_repeated_event_is_applied_once(engine: Engine) -> None:
     order_id = await _start(engine)
     pay = payment()
 
@@ -296,12 +305,12 @@ async def test_a_repeated_event_is_applied_once(engine: Engine):
     assert [e.kind for e in view.timeline].count("stage_changed") == 1
 
 
-async def _timeline_has(engine: Engine, order_id: str, kind: str, count: int):
+async def _timeline_has(engine: Engine, order_id: str, kind: TimelineKind, count: int) -> OrderView | None:
     view = await engine.orders.state(order_id)
     return view if [e.kind for e in view.timeline].count(kind) >= count else None
 
 
-async def test_a_malformed_event_is_refused_with_its_message_and_changes_nothing(engine: Engine):
+async def test_a_malformed_event_is_refused_with_its_message_and_changes_nothing(engine: Engine) -> None:
     order_id = await _start(engine)
     before = await engine.orders.state(order_id)
     bad_payment = {**payment(), "data": {"amount": "lots", "currency": "EUR"}}
@@ -323,7 +332,7 @@ async def test_a_malformed_event_is_refused_with_its_message_and_changes_nothing
     assert after == before
 
 
-async def test_a_malformed_signal_from_another_language_is_recorded_as_refused(engine: Engine):
+async def test_a_malformed_signal_from_another_language_is_recorded_as_refused(engine: Engine) -> None:
     order_id = await _start(engine)
     await engine.orders.handle(order_id).signal("event", {"event_id": "x-1", "type": "payment", "data": {}})
     view = await eventually(lambda: _timeline_has(engine, order_id, "event_refused", 1))
@@ -333,11 +342,11 @@ async def test_a_malformed_signal_from_another_language_is_recorded_as_refused(e
     assert view.stage == "new"
 
 
-async def test_orders_are_listed_by_stage_through_search_attributes(engine: Engine):
+async def test_orders_are_listed_by_stage_through_search_attributes(engine: Engine) -> None:
     paid = await _start(engine, payment())
     fresh = await _start(engine)
 
-    async def listed():
+    async def listed() -> list[OrderSummary] | None:
         found = await engine.orders.list_orders(stage="waiting", pipeline_id="test")
         return found if paid in [o.order_id for o in found] else None
 
@@ -346,7 +355,7 @@ async def test_orders_are_listed_by_stage_through_search_attributes(engine: Engi
     assert {o.pipeline_id for o in found} == {"test"}
 
 
-async def test_an_event_for_an_order_without_workflow_starts_it(engine: Engine):
+async def test_an_event_for_an_order_without_workflow_starts_it(engine: Engine) -> None:
     order = new_order("test")
     outcome = await engine.orders.apply_event(order, payment())
     assert (outcome.stage, outcome.moved_from) == ("waiting", "new")
@@ -360,7 +369,7 @@ async def test_an_event_for_an_order_without_workflow_starts_it(engine: Engine):
     assert count == 2
 
 
-async def test_a_signal_that_is_not_even_an_object_is_refused_visibly(engine: Engine):
+async def test_a_signal_that_is_not_even_an_object_is_refused_visibly(engine: Engine) -> None:
     order_id = await _start(engine)
     await engine.orders.handle(order_id).signal("event", ["not", "an", "event"])
     view = await eventually(lambda: _timeline_has(engine, order_id, "event_refused", 1))
@@ -369,14 +378,14 @@ async def test_a_signal_that_is_not_even_an_object_is_refused_visibly(engine: En
     assert view.stage == "new"
 
 
-async def test_a_responsible_changed_in_the_crm_becomes_the_orders_responsible(engine: Engine):
+async def test_a_responsible_changed_in_the_crm_becomes_the_orders_responsible(engine: Engine) -> None:
     order_id = await _start(engine)
     changed = event("responsible_changed", previous_id="emp-sales", responsible_id="emp-warehouse")
     await engine.orders.apply_event(order_id, changed)
 
     assert (await engine.orders.state(order_id)).responsible_id == "emp-warehouse"
 
-    async def listed():
+    async def listed() -> list[OrderSummary]:
         found = await engine.orders.list_orders(pipeline_id="test", outcome="open")
         return [o for o in found if o.order_id == order_id and o.responsible_id == "emp-warehouse"]
 
@@ -390,7 +399,7 @@ async def _stored_responsible(engine: Engine, order_id: str, employee_id: str) -
     return order is not None and order.responsible_id == employee_id
 
 
-async def test_a_deleted_order_ends_its_workflow_and_its_row_but_not_its_timeline(engine: Engine):
+async def test_a_deleted_order_ends_its_workflow_and_its_row_but_not_its_timeline(engine: Engine) -> None:
     order_id = await _start(engine, event("webhook", code="delete"))
     await engine.orders.handle(order_id).result()  # the workflow completes
 

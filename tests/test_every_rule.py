@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from temporalio.testing import WorkflowEnvironment
 
-from activities.registry import RULE_TYPES
-from activities.rules.base import Deps
+from activities.rules.base import WorkerResources
 from automation.pipeline import Pipeline
+from automation.rule_kinds import RULE_KINDS
 from store.database import session
 from store.orders import read_timeline
 from store.tables import TimelineRecord
@@ -24,8 +24,8 @@ async def _at(engine: Engine, order_id: str, stage: str) -> bool:
 
 
 async def test_an_order_through_every_stage_runs_every_rule(
-    time_env: WorkflowEnvironment, deps: Deps, example_pipeline: Pipeline
-):
+    time_env: WorkflowEnvironment, deps: WorkerResources, example_pipeline: Pipeline
+) -> None:
     await seed(deps.engine, example_pipeline)
     async with running_engine(time_env, deps) as engine:
         order = new_order(total=600)  # a VIP order: the VIP list rule's condition holds
@@ -38,7 +38,11 @@ async def test_an_order_through_every_stage_runs_every_rule(
             (event("email_received"), "awaiting_payment"),
         ]:
             await engine.orders.apply_event(order_id, step)
-            await eventually(lambda stage=stage: _at(engine, order_id, stage))
+
+            async def arrived(stage: str = stage) -> bool:
+                return await _at(engine, order_id, stage)
+
+            await eventually(arrived)
         await time_env.sleep(timedelta(days=3, minutes=1))  # control, then the SMS to the responsible
         await engine.orders.apply_event(order_id, payment(600))
         await eventually(lambda: _at(engine, order_id, "paid"))
@@ -64,5 +68,5 @@ async def test_an_order_through_every_stage_runs_every_rule(
     without = {e.message for e in finished if "finished without effect" in e.message}
     # Change status is the one rule this path never reaches (the review e-mail completes the
     # order first; tests/test_engine.py runs it), and a paid order is not deleted.
-    assert set(RULE_TYPES) - with_effect == {"change_status", "delete_order"}
+    assert set(RULE_KINDS) - with_effect == {"change_status", "delete_order"}
     assert without == {"rule 3 (Forget unpaid orders): finished without effect, not deleted: the order is paid"}

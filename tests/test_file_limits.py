@@ -82,7 +82,7 @@ MALFORMED: dict[str, tuple[bytes, str]] = {
 
 
 @pytest.mark.parametrize("name", MALFORMED, ids=list(MALFORMED))
-def test_a_malformed_pipeline_file_is_one_line_per_problem(name: str, tmp_path: Path):
+def test_a_malformed_pipeline_file_is_one_line_per_problem(name: str, tmp_path: Path) -> None:
     content, expected = MALFORMED[name]
     path = tmp_path / "pipeline.yaml"
     path.write_bytes(content)
@@ -99,14 +99,14 @@ def test_a_malformed_pipeline_file_is_one_line_per_problem(name: str, tmp_path: 
     assert (seconds, peak) < (10, 200 * 1024 * 1024), (seconds, peak)
 
 
-def test_a_missing_file_is_a_problem_not_a_traceback(tmp_path: Path):
+def test_a_missing_file_is_a_problem_not_a_traceback(tmp_path: Path) -> None:
     with pytest.raises(FileError) as refused:
         load_pipeline(tmp_path / "nope.yaml")
     assert refused.value.problems == ["cannot be read: No such file or directory"]
 
 
 @pytest.mark.parametrize("name", ["not UTF-8", "billion laughs, 9 levels of 9", "an alias inside its own anchor"])
-def test_the_cli_prints_the_problem_and_no_traceback(name: str, tmp_path: Path):
+def test_the_cli_prints_the_problem_and_no_traceback(name: str, tmp_path: Path) -> None:
     path = tmp_path / "pipeline.yaml"
     path.write_bytes(MALFORMED[name][0])
     done = subprocess.run(
@@ -118,7 +118,7 @@ def test_the_cli_prints_the_problem_and_no_traceback(name: str, tmp_path: Path):
     assert (first, problem.startswith(f"  {MALFORMED[name][1]}")) == (f"{path}: invalid pipeline", True)
 
 
-def test_a_directory_file_is_read_with_the_same_limits(tmp_path: Path):
+def test_a_directory_file_is_read_with_the_same_limits(tmp_path: Path) -> None:
     path = tmp_path / "directory.yaml"
     path.write_text(f"employees:\n  - {{id: {'e' * 3000}, name: Sam}}\n" + _laughs(9, 9).replace("id:", "x:"))
     with pytest.raises(FileError) as refused:
@@ -155,7 +155,7 @@ stages:
 
 
 @pytest.mark.parametrize("name", ACCEPTED, ids=list(ACCEPTED))
-async def test_what_validate_accepts_load_pipeline_stores_and_reads_back(name: str, any_engine: AsyncEngine):
+async def test_what_validate_accepts_load_pipeline_stores_and_reads_back(name: str, any_engine: AsyncEngine) -> None:
     pipeline = parse_pipeline(ACCEPTED[name])
     async with session(any_engine) as db:
         await save_pipeline(db, pipeline)
@@ -187,7 +187,7 @@ def _values(count: int) -> str:
     ],
     ids=["YAML depth: 32", "YAML aliases: 100", "YAML values: 50,000", "number: 18 digits"],
 )
-def test_yaml_limits(build: Any, limit: int, problem: str):
+def test_yaml_limits(build: Any, limit: int, problem: str) -> None:
     parse_yaml(build(limit), "f.yaml", "invalid file")
     with pytest.raises(FileError) as refused:
         parse_yaml(build(limit + 1), "f.yaml", "invalid file")

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from sqlalchemy import update
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowQueryFailedError
 from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
 
+from activities.rules.base import WorkerResources
 from automation import limits, search
 from automation.order import workflow_id
 from store.database import session
@@ -25,7 +28,7 @@ PIPELINE = paid_pipeline("hostile")
 
 
 @pytest.fixture
-async def engine(dev_env, deps):
+async def engine(dev_env: WorkflowEnvironment, deps: WorkerResources) -> AsyncIterator[Engine]:
     await seed(deps.engine, PIPELINE)
     async with running_engine(dev_env, deps) as running:
         yield running
@@ -55,7 +58,7 @@ async def _query_refusal(engine: Engine, order_id: str) -> str:
     return str(refused.value)
 
 
-async def test_a_start_input_that_is_not_an_order_fails_at_once_saying_why(engine: Engine):
+async def test_a_start_input_that_is_not_an_order_fails_at_once_saying_why(engine: Engine) -> None:
     handle = await _start_raw(engine, {"order_id": "x1"})
     cause = await _failure(handle)
     assert (cause.type, cause.non_retryable, cause.message) == ("InvalidOrder", True, "invalid order")
@@ -63,7 +66,7 @@ async def test_a_start_input_that_is_not_an_order_fails_at_once_saying_why(engin
     assert await _query_refusal(engine, "x1") == "the order did not start: invalid order; order.pipeline_id: required"
 
 
-async def test_a_responsible_id_over_100_characters_is_refused_at_start(engine: Engine):
+async def test_a_responsible_id_over_100_characters_is_refused_at_start(engine: Engine) -> None:
     order_id = f"o-{uuid.uuid4().hex[:8]}"
     handle = await _start_raw(engine, {"order_id": order_id, "pipeline_id": "hostile", "responsible_id": "r" * 3000})
     cause = await _failure(handle)
@@ -72,14 +75,14 @@ async def test_a_responsible_id_over_100_characters_is_refused_at_start(engine: 
     assert description.status == WorkflowExecutionStatus.FAILED  # not TERMINATED by a refused search attribute
 
 
-async def test_a_workflow_id_that_is_not_order_and_the_order_id_is_refused(engine: Engine):
+async def test_a_workflow_id_that_is_not_order_and_the_order_id_is_refused(engine: Engine) -> None:
     order_id = f"x3-{uuid.uuid4().hex[:6]}"
     handle = await _start_raw(engine, {"order_id": order_id, "pipeline_id": "hostile"}, f"order-{order_id}-mismatch")
     cause = await _failure(handle)
     assert cause.message == f"the workflow id of order {order_id!r} must be 'order-{order_id}'"
 
 
-async def test_an_order_of_an_unknown_pipeline_fails_at_once_and_its_query_says_why(engine: Engine):
+async def test_an_order_of_an_unknown_pipeline_fails_at_once_and_its_query_says_why(engine: Engine) -> None:
     order = new_order("nope")
     await engine.orders.send_event(order, event("email_received"))  # signal-with-start, past the API's check
     cause = await _failure(engine.orders.handle(order.order_id))
@@ -88,7 +91,7 @@ async def test_an_order_of_an_unknown_pipeline_fails_at_once_and_its_query_says_
     assert (await _query_refusal(engine, order.order_id)).startswith("the order did not start: no pipeline 'nope'")
 
 
-async def test_a_pipeline_stored_too_big_to_travel_fails_its_orders_at_once(engine: Engine):
+async def test_a_pipeline_stored_too_big_to_travel_fails_its_orders_at_once(engine: Engine) -> None:
     """Stored before pipelines had a limit (the loader refuses it now): no order retries forever."""
     async with session(engine.deps.engine) as db:
         record = await db.get(PipelineRecord, "hostile")
@@ -103,7 +106,7 @@ async def test_a_pipeline_stored_too_big_to_travel_fails_its_orders_at_once(engi
     assert "too big to run with an order (at most 131,072); load a smaller one" in cause.message
 
 
-async def test_a_responsible_changed_event_with_a_huge_id_is_refused_and_the_order_lives_on(engine: Engine):
+async def test_a_responsible_changed_event_with_a_huge_id_is_refused_and_the_order_lives_on(engine: Engine) -> None:
     order = await started_order(engine.orders, "hostile")
     huge = event("responsible_changed", responsible_id="r" * 3000)
     await engine.orders.handle(order.order_id).signal("event", huge)  # a raw signal: recorded as refused
@@ -140,7 +143,9 @@ async def _continue_as_new_inputs(engine: Engine, order_id: str) -> list[int]:
     return sizes
 
 
-async def test_ninety_events_of_60_kb_do_not_wedge_the_order(small_history_env, deps):
+async def test_ninety_events_of_60_kb_do_not_wedge_the_order(
+    small_history_env: WorkflowEnvironment, deps: WorkerResources
+) -> None:
     """Each under the 64 KiB cap; together they once made a 5.4 MB continue-as-new input."""
     await seed(deps.engine, PIPELINE)
     async with running_engine(small_history_env, deps) as engine:

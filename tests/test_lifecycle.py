@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
+from email.message import EmailMessage
+from typing import Any
 
+from sqlmodel import select
+from temporalio.testing import WorkflowEnvironment
+
+from activities.rules.base import WorkerResources
 from automation.pipeline import Pipeline
+from automation.state import OrderView
 from store.database import session
 from store.tables import Comment, Notification
-from tests.conftest import Mailbox, running_engine, seed, text_of
+from tests.conftest import Engine, Mailbox, running_engine, seed, text_of
 from tests.helpers import event, eventually, new_order, payment, ready_view
-from tests.providers_server import ProvidersServer
+from tests.providers_server import Kind, ProvidersServer
 
 
-async def test_payment_moves_order_to_paid_and_runs_its_rules(dev_env, deps, smtp: Mailbox, example_pipeline: Pipeline):
+async def test_payment_moves_order_to_paid_and_runs_its_rules(
+    dev_env: WorkflowEnvironment, deps: WorkerResources, smtp: Mailbox, example_pipeline: Pipeline
+) -> None:
     await seed(deps.engine, example_pipeline)
     async with running_engine(dev_env, deps) as engine:
         order = new_order()
         await engine.orders.create_order(order)
+        assert order.customer is not None
         address = order.customer.emails[0].value
         view = await eventually(lambda: _numbered(engine, order.order_id))
         number = view.variables["order_number"]
@@ -50,23 +59,23 @@ async def test_payment_moves_order_to_paid_and_runs_its_rules(dev_env, deps, smt
         assert view.stage in ("paid", "delivery", "shipped")  # packing moves it on: the next test
 
 
-async def _numbered(engine, order_id):
+async def _numbered(engine: Engine, order_id: str) -> OrderView | None:
     view = await ready_view(engine.orders, order_id)
     return view if view is not None and "order_number" in view.variables else None
 
 
-async def _first(items):
+async def _first(items: list[EmailMessage]) -> EmailMessage | None:
     return items[0] if items else None
 
 
-async def _responsible_is(engine, order_id, employee_id):
+async def _responsible_is(engine: Engine, order_id: str, employee_id: str) -> OrderView | None:
     view = await engine.orders.state(order_id)
     return view if view.responsible_id == employee_id else None
 
 
 async def test_the_engine_fires_triggers_by_its_own_actions(
-    dev_env, deps, providers_server: ProvidersServer, example_pipeline: Pipeline
-):
+    dev_env: WorkflowEnvironment, deps: WorkerResources, providers_server: ProvidersServer, example_pipeline: Pipeline
+) -> None:
     """Sending an e-mail fires E-mail sent, Change responsible fires Responsible changed,
     packing fires Shipment status updated (which moves the order to delivery), a tracking
     number fires Tracking number added (which moves it to shipped): no service involved."""
@@ -90,10 +99,10 @@ async def test_the_engine_fires_triggers_by_its_own_actions(
         assert "your order" in call["Twiml"] and order.order_id in call["Twiml"]
 
 
-async def _at(engine, order_id, stage):
+async def _at(engine: Engine, order_id: str, stage: str) -> OrderView | None:
     view = await ready_view(engine.orders, order_id)
     return view if view is not None and view.stage == stage else None
 
 
-async def _delivered(server: ProvidersServer, kind):
+async def _delivered(server: ProvidersServer, kind: Kind) -> list[dict[str, Any]] | None:
     return server.of(kind) or None

@@ -155,19 +155,19 @@ def _nested(levels: int) -> Any:
 
 
 @pytest.mark.parametrize("case", ORDER_CASES + EVENT_CASES, ids=[c.guards for c in ORDER_CASES + EVENT_CASES])
-def test_order_and_event_limits(case: Case):
+def test_order_and_event_limits(case: Case) -> None:
     model: type[BaseModel] = NewOrder if case in ORDER_CASES else Event
     assert _problems(model, case.at_limit(case.limit)) == []
     assert case.problem in _problems(model, case.at_limit(case.limit + 1))
 
 
-def test_ids_refuse_control_characters():
+def test_ids_refuse_control_characters() -> None:
     assert _problems(NewOrder, _order(responsible_id="emp\nsales")) == [
         "responsible_id: must not contain control characters (line breaks, tabs...)"
     ]
 
 
-def test_what_the_engine_wrote_itself_is_read_without_limits_added_since():
+def test_what_the_engine_wrote_itself_is_read_without_limits_added_since() -> None:
     """A running order carries what was valid when it started: reading it back must not fail."""
     old = _order(responsible_id="r" * 300, shipments=[{"id": f"s{i}"} for i in range(60)])
     assert NewOrder.model_validate(old, context=INSIDE).responsible_id == "r" * 300
@@ -180,7 +180,7 @@ def test_what_the_engine_wrote_itself_is_read_without_limits_added_since():
     ]
 
 
-def test_an_event_of_a_history_recorded_before_the_limits_is_taken_or_refused_as_it_was():
+def test_an_event_of_a_history_recorded_before_the_limits_is_taken_or_refused_as_it_was() -> None:
     """Replayed without the limits patch, an event meets the checks it met then, no more, no less."""
     before = [
         _event("call_incoming", line=""),  # empty ids were taken
@@ -312,18 +312,18 @@ def _pipeline_problems(text: str) -> list[str]:
 
 
 @pytest.mark.parametrize("case", PIPELINE_CASES, ids=[c.guards for c in PIPELINE_CASES])
-def test_pipeline_limits(case: Case):
+def test_pipeline_limits(case: Case) -> None:
     assert _pipeline_problems(case.at_limit(case.limit)) == []
     assert case.problem in _pipeline_problems(case.at_limit(case.limit + 1))
 
 
 @pytest.mark.parametrize("written", ["99999999999d", "999999999999w", "P3651D", "PT99999999999H"])
-def test_a_huge_duration_is_a_problem_not_a_crash(written: str):
+def test_a_huge_duration_is_a_problem_not_a_crash(written: str) -> None:
     found = _pipeline_problems(
         _pipeline(first=f"    rules:\n      - {{type: wait, params: {{timeout: {{after: {written}}}}}}}")
     )
     assert len(found) == 1 and found[0].startswith("stages[0].rules[0].params.timeout.after: "), found
 
 
-def test_the_readme_lists_every_limit():
+def test_the_readme_lists_every_limit() -> None:
     assert limits.limits_markdown() in README.read_text(), "regenerate: uv run python starter.py limits --write"

@@ -32,7 +32,7 @@ def _send(port: int, subject: str) -> None:
         smtp.send_message(message)
 
 
-def test_the_mail_folder_keeps_the_mail_of_every_run(tmp_path: Path):
+def test_the_mail_folder_keeps_the_mail_of_every_run(tmp_path: Path) -> None:
     folder = tmp_path / "mail"
     for run in ("first run", "second run", "third run"):
         port = free_port()
@@ -76,7 +76,7 @@ asyncio.run(main())
 """
 
 
-async def test_a_crash_of_the_main_job_takes_its_dev_server_with_it(tmp_path: Path):
+async def test_a_crash_of_the_main_job_takes_its_dev_server_with_it(tmp_path: Path) -> None:
     port, ui = free_port(), free_port()
     main_job = subprocess.Popen([sys.executable, "-c", SERVE, str(tmp_path), str(port), str(ui)],
                                 cwd=ROOT, stdout=subprocess.PIPE, text=True)  # fmt: skip
@@ -92,7 +92,7 @@ async def test_a_crash_of_the_main_job_takes_its_dev_server_with_it(tmp_path: Pa
         main_job.wait()
 
 
-async def test_a_dev_server_an_earlier_run_left_is_stopped_and_replaced(tmp_path: Path, capsys: Any):
+async def test_a_dev_server_an_earlier_run_left_is_stopped_and_replaced(tmp_path: Path, capsys: Any) -> None:
     port, ui = free_port(), free_port()
     leftover = subprocess.Popen(
         dev_server_command(tmp_path, port, ui), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -109,7 +109,7 @@ async def test_a_dev_server_an_earlier_run_left_is_stopped_and_replaced(tmp_path
         leftover.kill()
 
 
-async def test_a_port_taken_by_another_program_says_which(tmp_path: Path):
+async def test_a_port_taken_by_another_program_says_which(tmp_path: Path) -> None:
     port = free_port()
     with socket.socket() as other:
         other.bind(("127.0.0.1", port))
@@ -120,7 +120,9 @@ async def test_a_port_taken_by_another_program_says_which(tmp_path: Path):
     assert str(refused.value).startswith(f"port {port} is taken by process {os.getpid()} (")
 
 
-async def test_every_run_shows_the_same_demo_order(dev_env: Any, deps: Any, tmp_path: Path, example_pipeline: Any):
+async def test_every_run_shows_the_same_demo_order(
+    dev_env: Any, deps: Any, tmp_path: Path, example_pipeline: Any
+) -> None:
     await seed(deps.engine, example_pipeline)
     async with running_engine(dev_env, deps) as engine:
         first = await demo_order(engine.orders, tmp_path)

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from activities.registry import RULE_TYPES
 from automation.converter import data_converter
 from automation.events import EVENT_TYPES
 from automation.models import INSIDE
 from automation.pipeline import Pipeline, PipelineError, parse_pipeline
+from automation.rule_kinds import RULE_KINDS
 
 VALID_TAIL = """
   - id: done
@@ -25,17 +25,17 @@ def problems(text: str) -> list[str]:
     return refused.value.problems
 
 
-def test_the_example_uses_every_rule_type(example_pipeline: Pipeline):
+def test_the_example_uses_every_rule_type(example_pipeline: Pipeline) -> None:
     used = {rule.type for stage in example_pipeline.stages for rule in stage.rules}
-    assert used == set(RULE_TYPES)
+    assert used == set(RULE_KINDS)
 
 
-def test_the_example_uses_every_trigger(example_pipeline: Pipeline):
+def test_the_example_uses_every_trigger(example_pipeline: Pipeline) -> None:
     used = {trigger.type for stage in example_pipeline.stages for trigger in stage.triggers}
     assert used == set(EVENT_TYPES)
 
 
-def test_a_too_long_text_is_refused_with_its_path():
+def test_a_too_long_text_is_refused_with_its_path() -> None:
     text = "x" * 1001
     found = problems(f"""
 id: p
@@ -54,7 +54,7 @@ stages:
     assert found == ["stages[1].rules[1].params.text: at most 1000 characters"]
 
 
-def test_every_problem_is_listed_with_its_place():
+def test_every_problem_is_listed_with_its_place() -> None:
     found = problems("""
 id: Bad Id
 title: P
@@ -90,11 +90,11 @@ stages:
         "expected 'end of print statement'.",
         "stages[0].rules[2].delay: give exactly one of 'after', 'at', 'time_of_day' or 'field'",
         "stages[0].rules[3].condition.any[0][0]: operator 'between' needs a list value",
-        "stages[0].rules[4].type: unknown rule type 'teleport'; known types: " + ", ".join(sorted(RULE_TYPES)),
+        "stages[0].rules[4].type: unknown rule type 'teleport'; known types: " + ", ".join(sorted(RULE_KINDS)),
     ]
 
 
-def test_stage_references_and_final_stages_are_checked():
+def test_stage_references_and_final_stages_are_checked() -> None:
     found = problems("""
 id: p
 title: P
@@ -123,11 +123,11 @@ stages:
     ]
 
 
-def test_broken_yaml_says_where():
+def test_broken_yaml_says_where() -> None:
     assert problems("id: p\nstages: [\n") == ["line 3, column 1: expected the node content, but found '<stream end>'"]
 
 
-def test_rules_form_branches_by_after_previous():
+def test_rules_form_branches_by_after_previous() -> None:
     pipeline = parse_pipeline(f"""
 id: p
 title: P
@@ -145,13 +145,18 @@ stages:
     assert pipeline.stages[0].branches() == [[0, 1], [2], [3, 4, 5]]
 
 
-def test_a_file_is_read_strictly_but_a_stored_pipeline_tolerantly(example_pipeline: Pipeline):
+def test_a_file_is_read_strictly_but_a_stored_pipeline_tolerantly(example_pipeline: Pipeline) -> None:
     """A parameter a later version dropped must not break the orders that carry it."""
     stored = example_pipeline.model_dump(mode="json")
     stored["stages"][0]["rules"][0]["params"]["from_an_older_version"] = "x"
-    assert Pipeline.model_validate(stored, context=INSIDE) == example_pipeline  # as the store reads it
     payload = data_converter.payload_converter.to_payloads([stored])[0]
-    assert data_converter.payload_converter.from_payload(payload, Pipeline) == example_pipeline  # as Temporal's
+    for read in (
+        Pipeline.model_validate(stored, context=INSIDE),  # as the store reads it
+        data_converter.payload_converter.from_payload(payload, Pipeline),  # as Temporal's converter does
+    ):
+        assert read.model_dump(mode="json") == stored  # plain data, kept as it was
+        for stage, original in zip(read.stages, example_pipeline.stages, strict=True):
+            assert [r.params_model() for r in stage.rules] == [r.params_model() for r in original.rules]
     with pytest.raises(PipelineError) as refused:
         parse_pipeline(json.dumps(stored))
     assert refused.value.problems == ["stages[0].rules[0].params.from_an_older_version: unknown field"]

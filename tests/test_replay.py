@@ -18,7 +18,7 @@ from workflows.order import OrderWorkflow
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
 
-def test_the_corpus_covers_every_path_and_a_hand_over():
+def test_the_corpus_covers_every_path_and_a_hand_over() -> None:
     names = {path.stem for path in HISTORIES}
     assert {"lifecycle-run1", "refusals-run1", "hand-over-run1", "hand-over-run2", "ping-pong-run1",
             "change-status-run1", "fail-child-delete-run1"} <= names  # fmt: skip
@@ -48,7 +48,7 @@ def _workflow_id(recorded: str) -> str:
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
-async def test_recorded_history_replays(path: Path):
+async def test_recorded_history_replays(path: Path) -> None:
     recorded = path.read_text()
     history = WorkflowHistory.from_json(_workflow_id(recorded), recorded)
     replayer = Replayer(workflows=[OrderWorkflow], data_converter=data_converter)

@@ -25,13 +25,13 @@ def _differences(connection: Connection) -> list[object]:
     return list(compare_metadata(context, metadata()))
 
 
-async def test_the_newest_schema_matches_the_table_models(any_engine: AsyncEngine):
+async def test_the_newest_schema_matches_the_table_models(any_engine: AsyncEngine) -> None:
     assert await revision_of(any_engine) == HEAD
     async with any_engine.connect() as connection:
         assert await connection.run_sync(_differences) == []  # autogenerate would write nothing
 
 
-async def test_every_revision_goes_down_and_up_again(any_engine: AsyncEngine):
+async def test_every_revision_goes_down_and_up_again(any_engine: AsyncEngine) -> None:
     for revision in reversed(REVISIONS):
         script = SCRIPTS.get_revision(revision)
         assert script is not None and script.module.downgrade is not None
@@ -62,7 +62,7 @@ async def _insert_baseline_rows(engine: AsyncEngine) -> None:
             )
 
 
-async def test_a_database_of_the_first_revision_migrates_with_its_rows(any_engine: AsyncEngine):
+async def test_a_database_of_the_first_revision_migrates_with_its_rows(any_engine: AsyncEngine) -> None:
     await downgrade(any_engine, "base")
     await migrate(any_engine, BASELINE)
     await _insert_baseline_rows(any_engine)
@@ -74,7 +74,7 @@ async def test_a_database_of_the_first_revision_migrates_with_its_rows(any_engin
     assert [(entry.seq, entry.message) for entry in timeline] == [(1, "entry 1"), (2, "entry 2")]
 
 
-async def test_a_database_made_before_versioning_is_taken_as_the_first_revision(any_engine: AsyncEngine):
+async def test_a_database_made_before_versioning_is_taken_as_the_first_revision(any_engine: AsyncEngine) -> None:
     # What create_all made before the schema was versioned: the baseline's tables, no version.
     await downgrade(any_engine, "base")
     await migrate(any_engine, BASELINE)

@@ -28,7 +28,11 @@ def _blob(size: int, build: Any) -> Any:
 
 
 def _biggest_pipeline() -> Pipeline:
-    rule = {"type": "write_to_log", "title": "T" * limits.TITLE_CHARS, "params": {"message": "m" * 1000}}
+    rule = {
+        "type": "write_to_log",
+        "title": "T" * limits.TITLE_CHARS,
+        "params": {"message": "m" * 1000, "level": "info"},
+    }
     stages: list[dict[str, Any]] = [{"id": f"s{i}", "title": "S" * limits.TITLE_CHARS} for i in range(limits.STAGES)]
     stages[0]["rules"] = [rule] * 40
     stages[-2]["final"], stages[-1]["final"] = "success", "failure"
@@ -103,7 +107,7 @@ def _payload_size(value: Any) -> int:
     return len(data_converter.payload_converter.to_payloads([value])[0].data)
 
 
-def test_the_biggest_state_hands_over_in_under_half_a_payload():
+def test_the_biggest_state_hands_over_in_under_half_a_payload() -> None:
     state = _biggest_state()
     size = _payload_size(OrderInput(order=state.order, state=state))
     assert size < limits.STATE_BUDGET_BYTES <= limits.TEMPORAL_PAYLOAD_BYTES // 2, size
@@ -112,7 +116,7 @@ def test_the_biggest_state_hands_over_in_under_half_a_payload():
     assert data_converter.payload_converter.from_payload(payload, OrderInput).state == state
 
 
-def test_the_biggest_rule_input_and_query_answer_fit_as_well():
+def test_the_biggest_rule_input_and_query_answer_fit_as_well() -> None:
     state = _biggest_state()
     rule_input = RuleInput(
         order_id=state.order.order_id,
@@ -120,14 +124,14 @@ def test_the_biggest_rule_input_and_query_answer_fit_as_well():
         stage="s0",
         rule_index=0,
         rule_type="write_to_log",
-        params=state.pipeline.stages[0].rules[0].params.model_dump(mode="json"),
+        params=state.pipeline.stages[0].rules[0].params,
         values={**state.values(), "wait": {"reason": "r" * 200}},
     )
     assert _payload_size(rule_input) < limits.STATE_BUDGET_BYTES
     assert _payload_size(state.timeline) + _payload_size(state.values()) < limits.STATE_BUDGET_BYTES
 
 
-def test_stored_entries_keep_only_small_data_and_messages_are_cut():
+def test_stored_entries_keep_only_small_data_and_messages_are_cut() -> None:
     state = _biggest_state()
     stored = [entry for entry in state.timeline if entry.seq <= state.flushed_seq]
     assert len(stored) == limits.TIMELINE_KEPT

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
-from activities.orders import OrderActivities, SaveOrderInput
+from activities.orders import OrderActivities
+from automation.contracts import SaveOrderInput
 from automation.pipeline import Pipeline
 from automation.state import TimelineEntry
 from store.database import session
@@ -25,7 +26,7 @@ def _entry(seq: int) -> TimelineEntry:
     return TimelineEntry(seq=seq, at=NOW, kind="event_received", stage="new", message=f"entry {seq}")
 
 
-async def test_saving_an_order_twice_writes_each_timeline_entry_once(any_engine: AsyncEngine):
+async def test_saving_an_order_twice_writes_each_timeline_entry_once(any_engine: AsyncEngine) -> None:
     order = new_order()
     activities = OrderActivities(any_engine)
     first = SaveOrderInput(order=order, stage="new", responsible_id="emp-sales", fields=order.fields,
@@ -46,7 +47,7 @@ async def test_saving_an_order_twice_writes_each_timeline_entry_once(any_engine:
     assert len(emails) == 1
 
 
-async def test_a_pipeline_round_trips_through_the_store(any_engine: AsyncEngine, example_pipeline: Pipeline):
+async def test_a_pipeline_round_trips_through_the_store(any_engine: AsyncEngine, example_pipeline: Pipeline) -> None:
     async with session(any_engine) as db:
         record = await save_pipeline(db, example_pipeline)
         await db.commit()
@@ -57,7 +58,7 @@ async def test_a_pipeline_round_trips_through_the_store(any_engine: AsyncEngine,
     assert record.version == again.version
 
 
-async def test_insert_once_tells_whether_it_inserted(any_engine: AsyncEngine):
+async def test_insert_once_tells_whether_it_inserted(any_engine: AsyncEngine) -> None:
     from store.database import insert_once
     from store.tables import Comment
 
@@ -69,7 +70,7 @@ async def test_insert_once_tells_whether_it_inserted(any_engine: AsyncEngine):
     assert (first, again, texts) == (True, False, ["a"])
 
 
-async def test_a_discarded_workflow_task_is_put_right_by_the_task_that_replaces_it(any_engine: AsyncEngine):
+async def test_a_discarded_workflow_task_is_put_right_by_the_task_that_replaces_it(any_engine: AsyncEngine) -> None:
     """Timeline rows a discarded task wrote (from its local activity) are replaced by the
     accepted task at a history as long or longer, and the ones past its last are removed;
     a late write of an older task, or of the run before a hand-over, changes nothing."""
@@ -108,7 +109,7 @@ async def test_a_discarded_workflow_task_is_put_right_by_the_task_that_replaces_
     assert (row.stage, row.run_id) == ("new", "run-c")
 
 
-async def test_a_transaction_that_reads_then_writes_waits_for_another_writer(any_engine: AsyncEngine):
+async def test_a_transaction_that_reads_then_writes_waits_for_another_writer(any_engine: AsyncEngine) -> None:
     """Two writers at once, one of them reading first (as the API's order creation and the
     worker's store writes do): on SQLite, a transaction that began reading cannot take the
     write lock once another wrote meanwhile ("database is locked" at once, whatever the busy

@@ -11,10 +11,13 @@ import os
 from collections import Counter
 from typing import Any
 
+import pytest
 from temporalio.api.enums.v1 import WorkflowTaskFailedCause
 from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
 
+from activities.rules.base import WorkerResources
 from automation.order import workflow_id
 from automation.pipeline import parse_pipeline
 from order_client import Overloaded
@@ -82,7 +85,9 @@ async def _compare(engine: Engine, order_id: str) -> list[dict[str, Any]]:
     return stored
 
 
-async def test_hundreds_of_concurrent_events_to_one_order_are_stored_as_history_has_them(dev_env, deps, caplog):
+async def test_hundreds_of_concurrent_events_to_one_order_are_stored_as_history_has_them(
+    dev_env: WorkflowEnvironment, deps: WorkerResources, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.WARNING, logger="temporalio.core")
     await seed(deps.engine, PIPELINE)
     async with running_engine(dev_env, deps) as engine:
@@ -99,7 +104,9 @@ async def test_hundreds_of_concurrent_events_to_one_order_are_stored_as_history_
     assert not any("\x1b[" in line for line in core)
 
 
-async def test_concurrent_events_to_many_orders_are_stored_as_history_has_them(dev_env, deps):
+async def test_concurrent_events_to_many_orders_are_stored_as_history_has_them(
+    dev_env: WorkflowEnvironment, deps: WorkerResources
+) -> None:
     await seed(deps.engine, PIPELINE)
     async with running_engine(dev_env, deps) as engine:
         orders = [new_order("busy") for _ in range(10)]
@@ -114,7 +121,8 @@ async def test_concurrent_events_to_many_orders_are_stored_as_history_has_them(d
 
 async def _task_failures_and_hand_overs(client: Client, order_id: str) -> tuple[list[int], list[int]]:
     """The causes of the workflow tasks the server failed, and the size of each hand-over."""
-    causes, sizes = [], []
+    causes: list[int] = []
+    sizes: list[int] = []
     async for run in client.list_workflows(f"WorkflowId = '{workflow_id(order_id)}'"):
         for step in (await client.get_workflow_handle(run.id, run_id=run.run_id).fetch_history()).events:
             if step.HasField("workflow_task_failed_event_attributes"):
@@ -141,7 +149,9 @@ BURST_EVENTS = int(os.environ.get("BURST_EVENTS", "400"))
 """The issue's whole burst: ``BURST_EVENTS=2000 pytest -s tests/test_store_agrees.py -k burst``."""
 
 
-async def test_a_burst_through_many_hand_overs_stays_small_and_loses_nothing(small_history_env, deps):
+async def test_a_burst_through_many_hand_overs_stays_small_and_loses_nothing(
+    small_history_env: WorkflowEnvironment, deps: WorkerResources
+) -> None:
     """The burst that once made the server discard half the workflow tasks (2,000 events in
     15 s, here 400 at that pace), on a server that suggests continue-as-new every 40 events:
     no workflow task discarded (none failed but for new events arriving as it handed over),

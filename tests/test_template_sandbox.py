@@ -5,12 +5,16 @@ memory, and a hostile one fails its rule with the reason while other orders go o
 from __future__ import annotations
 
 import pytest
+from temporalio.testing import WorkflowEnvironment
 
+from activities.rules.base import WorkerResources
 from activities.templates import render_template
 from automation import limits
+from automation.order import NewOrder
 from automation.pipeline import parse_pipeline
+from automation.state import OrderView
 from automation.templating import is_plain, render
-from tests.conftest import running_engine, seed
+from tests.conftest import Engine, running_engine, seed
 from tests.helpers import event, eventually, new_order, payment, ready_view, rule_status
 
 PLAIN = [
@@ -33,23 +37,23 @@ NOT_PLAIN = {
 
 
 @pytest.mark.parametrize("text", PLAIN)
-def test_a_template_of_values_conditions_and_cheap_filters_is_plain(text: str):
+def test_a_template_of_values_conditions_and_cheap_filters_is_plain(text: str) -> None:
     assert is_plain(text)
 
 
 @pytest.mark.parametrize("name", NOT_PLAIN, ids=list(NOT_PLAIN))
-def test_anything_else_goes_to_the_sandbox(name: str):
+def test_anything_else_goes_to_the_sandbox(name: str) -> None:
     assert not is_plain(NOT_PLAIN[name])
 
 
-def test_the_output_of_a_plain_template_is_cut_off_at_the_limit():
+def test_the_output_of_a_plain_template_is_cut_off_at_the_limit() -> None:
     big = {"order": {"note": "n" * 40_000}}
     assert len(render("{{ order.note }}", big)) == 40_000
     with pytest.raises(ValueError, match="template output is over 65,536 characters"):
         render("{{ order.note }}{{ order.note }}", big)
 
 
-async def test_a_loop_renders_in_the_sandbox():
+async def test_a_loop_renders_in_the_sandbox() -> None:
     assert (
         await render_template("{% for i in range(3) %}{{ i }}-{% endfor %}{{ x.upper() }}", {"x": "ok"}) == "0-1-2-OK"
     )
@@ -64,7 +68,7 @@ async def test_a_loop_renders_in_the_sandbox():
     ],
     ids=["time: 2 s", "memory: 512 MiB", "output: 64 KiB"],
 )
-async def test_a_hostile_template_stops_at_its_budget(text: str, reason: str):
+async def test_a_hostile_template_stops_at_its_budget(text: str, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
         await render_template(text, {})
     assert await render_template("{% for i in range(2) %}{{ i }}{% endfor %}", {}) == "01"  # the sandbox goes on
@@ -92,13 +96,19 @@ stages:
 )
 
 
-async def test_a_hostile_template_fails_its_rule_while_other_orders_go_on(dev_env, deps):
+async def test_a_hostile_template_fails_its_rule_while_other_orders_go_on(
+    dev_env: WorkflowEnvironment, deps: WorkerResources
+) -> None:
     await seed(deps.engine, PIPELINE)
     async with running_engine(dev_env, deps) as engine:
         spinning, other = new_order("templated"), new_order("templated")
         for order in (spinning, other):
             await engine.orders.create_order(order)
-            await eventually(lambda order=order: ready_view(engine.orders, order.order_id))
+
+            async def started(order: NewOrder = order) -> OrderView | None:
+                return await ready_view(engine.orders, order.order_id)
+
+            await eventually(started)
         await engine.orders.apply_event(spinning.order_id, event("chat_message", channel_id="ch-1"))
         await eventually(lambda: _is(engine, spinning.order_id, "Spin", "running"))
 
@@ -114,5 +124,5 @@ async def test_a_hostile_template_fails_its_rule_while_other_orders_go_on(dev_en
     assert failure.message == "rule 1 (Spin): failed, template took more than 2 s to render"
 
 
-async def _is(engine, order_id: str, title: str, status: str) -> bool:
+async def _is(engine: Engine, order_id: str, title: str, status: str) -> bool:
     return await rule_status(engine.orders, order_id, title) == status

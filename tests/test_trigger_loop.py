@@ -7,10 +7,13 @@ from datetime import timedelta
 
 from temporalio.testing import WorkflowEnvironment
 
-from activities.rules.base import Deps
+from activities.rules.base import WorkerResources
 from automation.pipeline import Pipeline, parse_pipeline
+from automation.state import OrderView
+from order_client import OrderClient
 from store.database import session
 from store.orders import read_timeline
+from store.tables import TimelineRecord
 from tests.conftest import running_engine, seed
 from tests.helpers import eventually, new_order, payment, ready_view
 from workflows.order import AUTOMATIC_MOVES_IN_A_ROW, AUTOMATIC_MOVES_LIMIT
@@ -48,7 +51,7 @@ stages:
 PING_PONG = _ping_pong("ping-pong")
 
 
-async def test_a_trigger_loop_ends_with_its_timeline_entry(dev_env: WorkflowEnvironment, deps: Deps):
+async def test_a_trigger_loop_ends_with_its_timeline_entry(dev_env: WorkflowEnvironment, deps: WorkerResources) -> None:
     await seed(deps.engine, PING_PONG)
     async with running_engine(dev_env, deps) as engine:
         order = new_order("ping-pong")
@@ -64,12 +67,12 @@ async def test_a_trigger_loop_ends_with_its_timeline_entry(dev_env: WorkflowEnvi
         assert (outcome.stage, outcome.status) == ("paid", "applied")
 
 
-async def _stopped(orders, order_id):
+async def _stopped(orders: OrderClient, order_id: str) -> OrderView | None:
     view = await ready_view(orders, order_id)
     return view if view is not None and any(e.kind == "loop_stopped" for e in view.timeline) else None
 
 
-async def test_a_slow_trigger_loop_ends_too(time_env: WorkflowEnvironment, deps: Deps):
+async def test_a_slow_trigger_loop_ends_too(time_env: WorkflowEnvironment, deps: WorkerResources) -> None:
     """Each move waits two hours: never ten in an hour, but the bound on moves in a row with
     no service or customer in between stops it (on the time-skipping server)."""
     slow = _ping_pong("slow-ping-pong", delay="2h")
@@ -86,7 +89,7 @@ async def test_a_slow_trigger_loop_ends_too(time_env: WorkflowEnvironment, deps:
         assert f"{AUTOMATIC_MOVES_IN_A_ROW} automatic stage changes in a row" in stop.message
 
 
-async def _stored_stop(deps: Deps, order_id: str):
+async def _stored_stop(deps: WorkerResources, order_id: str) -> list[TimelineRecord] | None:
     async with session(deps.engine) as db:
         entries = await read_timeline(db, order_id)
     return entries if any(e.kind == "loop_stopped" for e in entries) else None

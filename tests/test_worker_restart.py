@@ -6,8 +6,9 @@ from __future__ import annotations
 from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
-from activities.rules.base import Deps
+from activities.rules.base import WorkerResources
 from automation.pipeline import Pipeline
+from order_client import OrderClient
 from store.database import session
 from store.tables import Notification
 from tests.conftest import running_engine, seed
@@ -15,8 +16,8 @@ from tests.helpers import WAIT, event, eventually, new_order, payment, responsib
 
 
 async def test_a_new_worker_carries_on_with_a_waiting_order(
-    dev_env: WorkflowEnvironment, deps: Deps, example_pipeline: Pipeline
-):
+    dev_env: WorkflowEnvironment, deps: WorkerResources, example_pipeline: Pipeline
+) -> None:
     await seed(deps.engine, example_pipeline)
     order = new_order()
     async with running_engine(dev_env, deps) as first:
@@ -38,5 +39,5 @@ async def test_a_new_worker_carries_on_with_a_waiting_order(
     ]
 
 
-async def _waiting(orders, order_id):
+async def _waiting(orders: OrderClient, order_id: str) -> bool:
     return await rule_status(orders, order_id, WAIT) == "waiting"

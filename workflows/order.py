@@ -20,9 +20,16 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.messages import MessageActivities, ResendInput, ResendResult
-    from activities.orders import OrderActivities, SaveOrderInput
     from automation import limits, search
+    from automation.contracts import (
+        LOAD_PIPELINE,
+        RESEND_MESSAGE,
+        SAVE_ORDER,
+        ResendInput,
+        ResendResult,
+        SaveOrderInput,
+    )
+    from automation.effects import EndOrder
     from automation.errors import describe
     from automation.events import (
         EVENT_TYPES,
@@ -121,9 +128,9 @@ class OrderWorkflow:
         self._runner: StageRunner | None = None
         self._published: tuple[str, str | None] | None = None
         self._flushing = False
-        self._kept: list[asyncio.Task[None]] = []
-        """Work that outlives the stage that began it (child workflow starts)."""
-        self.draining = False
+        self._outliving: list[asyncio.Task[None]] = []
+        """Work that outlives the stage that began it (child workflow starts, message settling)."""
+        self._draining = False
         self._timeline = Timeline(self._state) if self._state else None
         self._resends = 0
         self._store_write_started: datetime | None = None
@@ -166,9 +173,10 @@ class OrderWorkflow:
         key = f"{request.run_key}/resend-{state.runs}-{self._resends}"  # a new message for the provider
         self.record("message_resend", f"message {request.run_key}: resend asked by {request.by}")
         try:
-            result: ResendResult = await workflow.execute_activity_method(
-                MessageActivities.resend_message,
+            result = await workflow.execute_activity(
+                RESEND_MESSAGE,
                 ResendInput(run_key=request.run_key, by=request.by, key=key),
+                result_type=ResendResult,
                 start_to_close_timeout=timedelta(minutes=2),
                 heartbeat_timeout=None,
                 retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1), maximum_attempts=8),
@@ -231,7 +239,7 @@ class OrderWorkflow:
         # started before this change go on as they began.
         if new and workflow.patched("store-before-rules"):
             await workflow.wait_condition(lambda: not self._unflushed())
-        self._runner = StageRunner(self, self.state.current)
+        self._runner = self._stage_runner()
         self._runner.start()
         while True:
             await workflow.wait_condition(
@@ -243,7 +251,7 @@ class OrderWorkflow:
             if self._has_work():
                 await self._next_piece_of_work()
                 continue
-            self.draining = True  # rules start no new activity from here on
+            self._draining = True  # rules start no new activity from here on
             await workflow.wait_condition(lambda: self._has_work() or self._ready_to_hand_over())
             if not self._has_work():
                 break
@@ -278,16 +286,13 @@ class OrderWorkflow:
 
     def _settled(self) -> bool:
         """The store has everything, no child is starting, no handler is busy: the workflow may complete."""
-        return not self._unflushed() and not self._flushing and not self._keeping() and workflow.all_handlers_finished()
+        return (
+            not self._unflushed() and not self._flushing and not self._outlived() and workflow.all_handlers_finished()
+        )
 
-    def keep(self, task: asyncio.Task[None]) -> asyncio.Task[None]:
-        """Keeps ``task`` going whatever the stage does; the order waits for it before it
-        hands over to a new run or completes."""
-        self._kept = [*(t for t in self._kept if not t.done()), task]
-        return task
-
-    def _keeping(self) -> bool:
-        return any(not task.done() for task in self._kept)
+    def _outlived(self) -> bool:
+        """Work that outlives its stage is still going on."""
+        return any(not task.done() for task in self._outliving)
 
     @property
     def state(self) -> OrderState:
@@ -317,9 +322,10 @@ class OrderWorkflow:
 
     async def _new_state(self, order: NewOrder) -> OrderState:
         try:
-            pipeline: Pipeline = await workflow.execute_activity_method(
-                OrderActivities.load_pipeline,
+            pipeline = await workflow.execute_activity(
+                LOAD_PIPELINE,
                 order.pipeline_id,
+                result_type=Pipeline,
                 start_to_close_timeout=timedelta(seconds=30),
                 summary=f"load pipeline {order.pipeline_id}",
             )
@@ -330,13 +336,14 @@ class OrderWorkflow:
             raise
         first = pipeline.stages[0]
         now = workflow.now()
-        self._state = OrderState(
-            order=order,
-            pipeline=pipeline,
-            responsible_id=order.responsible_id,
-            fields=dict(order.fields),
-            current=StageVisit(stage=first.id, visit=0, entered_at=now, branches=_branches(pipeline, first.id)),
-        )
+        state = {
+            "order": order,
+            "pipeline": pipeline,  # checked when it was loaded: not again (INSIDE)
+            "responsible_id": order.responsible_id,
+            "fields": dict(order.fields),
+            "current": StageVisit(stage=first.id, visit=0, entered_at=now, branches=_branches(pipeline, first.id)),
+        }
+        self._state = OrderState.model_validate(state, context=INSIDE)
         self._timeline = Timeline(self._state)
         self.record("order_created", f"order created in {pipeline.title!r} at stage {first.id!r}")
         return self._state
@@ -377,7 +384,7 @@ class OrderWorkflow:
         in the store go along (the next run stores them), so a failing store cannot hold
         the hand-over back."""
         runner_idle = self._runner is None or not self._runner.busy
-        return runner_idle and not self._keeping() and workflow.all_handlers_finished()
+        return runner_idle and not self._outlived() and workflow.all_handlers_finished()
 
     async def _next_piece_of_work(self) -> None:
         if self._moves:  # a rule's Change status goes before the next event
@@ -482,7 +489,7 @@ class OrderWorkflow:
         )
         self.record("stage_changed", f"{before.stage} → {target} ({reason})", **{"from": before.stage, "to": target})
         self._publish()
-        self._runner = StageRunner(self, state.current)
+        self._runner = self._stage_runner()
         self._runner.start()
         if state.pipeline.stage(target).final == "failure" and (trigger or {}).get("type") != "order_cancelled":
             # A failure stage cancels the order, which is itself an event triggers may react to.
@@ -492,10 +499,34 @@ class OrderWorkflow:
         raw = {"event_id": event_id, "type": type, "data": data, "occurred_at": workflow.now().isoformat()}
         self._queue.append(_Queued(raw, internal=True))
 
-    # --- what rules call back ---------------------------------------------------------
+    def _stage_runner(self) -> StageRunner:
+        state = self.state
+        return StageRunner(self, state.pipeline.stage(state.current.stage), state.current)
+
+    # --- what the stage runner calls (``OrderForRules``) ----------------------------------
+
+    @property
+    def order_id(self) -> str:
+        return self.state.order.order_id
+
+    @property
+    def starts_paused(self) -> bool:
+        return self._draining
 
     def values(self) -> dict[str, Any]:
         return self.state.values()
+
+    def customer_activity(self) -> tuple[int, str | None]:
+        return self.state.customer_activity, self.state.last_customer_activity
+
+    def outlive_stage(self, task: asyncio.Task[None]) -> asyncio.Task[None]:
+        """Keeps ``task`` going whatever the stage does; the order waits for it before it
+        hands over to a new run or completes."""
+        self._outliving = [*(t for t in self._outliving if not t.done()), task]
+        return task
+
+    def count_unconfirmed_message(self) -> None:
+        self.state.unconfirmed_messages += 1
 
     def record(self, kind: TimelineKind, message: str, **data: Any) -> None:
         assert self._timeline is not None, "nothing is recorded before the order has its state"
@@ -505,9 +536,7 @@ class OrderWorkflow:
         """Why the order cannot take a rule's result (it would outgrow the order's limits); None if it can."""
         return result_problem(self.state, result) if self._limited else None
 
-    def apply_rule_result(
-        self, visit: StageVisit, run_key: str, label: str, rule_type: str, result: RuleResult
-    ) -> None:
+    def take_rule_result(self, visit: StageVisit, run_key: str, label: str, rule_type: str, result: RuleResult) -> None:
         state = self.state
         state.variables.update(result.variables)
         state.unconfirmed_messages += result.unconfirmed
@@ -519,18 +548,20 @@ class OrderWorkflow:
         outcome = "finished" if result.effective else "finished without effect"
         self.record("rule_finished", f"{label}: {outcome}, {result.summary}", rule=rule_type)
         self._publish()
-        if result.end_order:
-            visit.closed = state.ended = True
-            return
+        if isinstance(result.effect, EndOrder):
+            return  # its events are not raised: the order takes no more
         for number, raised in enumerate(result.events):
             self._raise_event(f"{run_key}/{number}", raised.type, raised.data)
-        if result.move_to is None:
-            return
+
+    def move_after_rule(self, visit: StageVisit, stage: str, label: str) -> None:
         # A move to the stage the order is in ends nothing (patched: older orders did end it).
-        if result.move_to == visit.stage and workflow.patched("same-stage-move-keeps-rules"):
+        if stage == visit.stage and workflow.patched("same-stage-move-keeps-rules"):
             return
         visit.closed = True  # the move ends this stage's rules at once, in every branch
-        self._moves.append((visit.visit, result.move_to, label))
+        self._moves.append((visit.visit, stage, label))
+
+    def end_after_rule(self, visit: StageVisit) -> None:
+        visit.closed = self.state.ended = True
 
     # --- ops: search attributes, details, the store ---------------------------------------
 
@@ -571,8 +602,8 @@ class OrderWorkflow:
             self._flushing = True
             self._store_write_started = workflow.now()
             try:
-                await workflow.execute_local_activity_method(
-                    OrderActivities.save_order,
+                await workflow.execute_local_activity(
+                    SAVE_ORDER,
                     SaveOrderInput(
                         order=state.order,
                         stage=state.current.stage,

@@ -10,24 +10,20 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, FailureError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.messages import SETTLE_PATIENCE
-    from activities.registry import RULE_TYPES
-    from activities.rules.wait import WaitParams
     from automation.children import ChildInput
+    from automation.contracts import SETTLE_PATIENCE, SETTLE_STOPPED_MESSAGE
+    from automation.effects import EndOrder, HoldForCustomer, MoveOrder, ResultEffect, StartChildWorkflow
     from automation.order import workflow_id
-    from automation.pipeline import RuleSpec
-    from automation.rules import ChildWorkflowRequest, RuleInput, RuleResult
-    from automation.state import Branch, StageVisit
-
-if TYPE_CHECKING:
-    from workflows.order import OrderWorkflow
+    from automation.pipeline import RuleSpec, RuleUnavailable, Stage
+    from automation.rules import RuleInput, RuleKind, RuleResult
+    from automation.state import Branch, StageVisit, TimelineKind
 
 Step = Literal["next", "stop"]
 SETTLE_PATCH = "settle-stopped-messages"
@@ -40,11 +36,57 @@ def _cause(err: BaseException) -> str:
     return err.message if isinstance(err, FailureError) else str(err)
 
 
+class OrderForRules(Protocol):
+    """What the stage runner needs of the order's workflow: all it reads of it and does to it."""
+
+    @property
+    def order_id(self) -> str: ...
+
+    @property
+    def starts_paused(self) -> bool:
+        """No rule activity starts now: the order is getting ready to hand over to a new run."""
+        ...
+
+    def values(self) -> dict[str, Any]:
+        """What delays, conditions and templates read."""
+        ...
+
+    def customer_activity(self) -> tuple[int, str | None]:
+        """How many customer events the order has seen, and the title of the last one."""
+        ...
+
+    def record(self, kind: TimelineKind, message: str, **data: Any) -> None: ...
+
+    def outlive_stage(self, task: asyncio.Task[None]) -> asyncio.Task[None]:
+        """Keeps ``task`` going whatever the stage does; the order waits for it."""
+        ...
+
+    def rule_result_problem(self, result: RuleResult) -> str | None:
+        """Why the order cannot take the result (it would outgrow its limits); None if it can."""
+        ...
+
+    def take_rule_result(self, visit: StageVisit, run_key: str, label: str, rule_type: str, result: RuleResult) -> None:
+        """Variables, fields, raised events and the timeline entry of a rule that ran."""
+        ...
+
+    def move_after_rule(self, visit: StageVisit, stage: str, label: str) -> None:
+        """A rule of ``visit`` moves the order (``MoveOrder``)."""
+        ...
+
+    def end_after_rule(self, visit: StageVisit) -> None:
+        """A rule of ``visit`` ended the order (``EndOrder``)."""
+        ...
+
+    def count_unconfirmed_message(self) -> None:
+        """A message that may or may not have gone out, for an operator to decide on."""
+        ...
+
+
 class StageRunner:
-    def __init__(self, order: OrderWorkflow, visit: StageVisit) -> None:
+    def __init__(self, order: OrderForRules, stage: Stage, visit: StageVisit) -> None:
         self._order = order
         self._visit = visit
-        self._stage = order.state.pipeline.stage(visit.stage)
+        self._stage = stage
         self._tasks: list[asyncio.Task[None]] = []
         self._handles: list[workflow.ActivityHandle[RuleResult]] = []
         """In start order, so that they are cancelled in the same order on every replay."""
@@ -53,7 +95,7 @@ class StageRunner:
         """Indexes of the rules whose activity is in flight."""
 
     @property
-    def _over(self) -> bool:
+    def _finished(self) -> bool:
         """Nothing more runs here: the order left the stage, or a rule of it moved the order.
         Checked after every await, because a cancellation can be lost: an activity that
         completes in the same workflow task as the stage change still returns its result."""
@@ -73,8 +115,9 @@ class StageRunner:
         """Leaving the stage: abandons timers and waits, cancels running activities, and
         says in the timeline which rules stopped."""
         for index in sorted(self._running):
-            if RULE_TYPES[self._stage.rules[index].type].sends_messages and workflow.patched(SETTLE_PATCH):
-                self._order.keep(asyncio.ensure_future(self._settle(index)))
+            kind = self._stage.rules[index].kind
+            if kind is not None and kind.sends_messages and workflow.patched(SETTLE_PATCH):
+                self._order.outlive_stage(asyncio.ensure_future(self._settle(index)))
         for branch in self._visit.branches:
             for position, index in enumerate(branch.rules[branch.position :]):
                 how = "not run" if position else "cancelled while running" if index in self._running else "stopped"
@@ -88,7 +131,7 @@ class StageRunner:
         it (a worker that died holding it gets no retry now); one that may have gone out is
         counted unconfirmed, for an operator."""
         status: str | None = await workflow.execute_activity(
-            "settle_stopped_message",
+            SETTLE_STOPPED_MESSAGE,
             self._run_key(index),
             result_type=str,
             start_to_close_timeout=SETTLE_PATIENCE * 2,
@@ -97,12 +140,12 @@ class StageRunner:
             summary=f"{self._visit.stage}: settle the message of {self._label(index)}",
         )
         if status == "unconfirmed":
-            self._order.state.unconfirmed_messages += 1
+            self._order.count_unconfirmed_message()
             self._order.record("message_unconfirmed", f"{self._label(index)}: its message may have gone out "
                                "as the worker stopped; not sent again (an operator may resend it)")  # fmt: skip
 
     def _run_key(self, index: int) -> str:
-        return f"{self._order.state.order.order_id}/{self._visit.visit}/{index}"
+        return f"{self._order.order_id}/{self._visit.visit}/{index}"
 
     def abandon(self) -> None:
         """Cancels everything at once, without waiting: for the hand-over to a new run,
@@ -131,7 +174,7 @@ class StageRunner:
 
     async def _run_branch(self, branch: Branch) -> None:
         try:
-            while not branch.done and not self._over:
+            while not branch.done and not self._finished:
                 rule = self._stage.rules[branch.rules[branch.position]]
                 if await self._run_rule(branch, rule) == "stop":
                     return
@@ -144,6 +187,11 @@ class StageRunner:
 
     async def _run_rule(self, branch: Branch, rule: RuleSpec) -> Step:
         label = self._label(branch.rules[branch.position])
+        try:  # checked first: its kind or params may have changed since the order began
+            kind, params = rule.runnable()
+        except RuleUnavailable as err:
+            self._fail(branch, f"{label}: failed, {err}")
+            return "stop"
         if not branch.ready:
             if rule.delay is not None:
                 if branch.due_at is None:
@@ -152,21 +200,21 @@ class StageRunner:
                         return self._skip(branch, f"{label}: skipped, {rule.delay.field} holds no date")
                     branch.due_at = due
                 await self._sleep_until(branch.due_at, f"{label}: delay {rule.delay}")
-                if self._over:
+                if self._finished:
                     return "stop"
             if rule.condition is not None and not rule.condition.holds(self._order.values()):
                 return self._skip(branch, f"{label}: skipped, condition not met ({rule.condition})")
-            if RULE_TYPES[rule.type].holds_branch:
-                branch.wait_outcome = await self._hold(branch, rule, label)
-                if self._over:
+            if isinstance(before := params.effect_before_action(), HoldForCustomer):
+                branch.wait_outcome = await self._wait_for_customer(branch, before, label)
+                if self._finished:
                     return "stop"
             branch.ready = True  # kept across a hand-over: the condition is not checked again
-        await workflow.wait_condition(lambda: not self._order.draining or self._over)
-        if self._over:  # the order moved on (or a Change status of this stage won): nothing more runs here
+        await workflow.wait_condition(lambda: not self._order.starts_paused or self._finished)
+        if self._finished:  # the order moved on (or a Change status of this stage won): nothing more runs here
             return "stop"
         wait = branch.wait_outcome or branch.last_wait  # this rule's Wait, or the last one before it
         extra = {"wait": wait} if wait else {}
-        return await self._act(branch, rule, label, extra)
+        return await self._run_activity(branch, rule, kind, label, extra)
 
     def _fail(self, branch: Branch, message: str) -> None:
         """Records the failure; the rules chained after it do not run."""
@@ -177,9 +225,9 @@ class StageRunner:
             self._visit.outcomes[rest] = "skipped"
         branch.position = len(branch.rules)
 
-    async def _start_child(self, index: int, run_key: str, label: str, request: ChildWorkflowRequest) -> None:
+    async def _start_child(self, index: int, run_key: str, label: str, request: StartChildWorkflow) -> None:
         """Abandoned when the order moves on: a started workflow lives its own life."""
-        order_id = self._order.state.order.order_id
+        order_id = self._order.order_id
         try:
             await workflow.start_child_workflow(
                 request.workflow,
@@ -207,56 +255,59 @@ class StageRunner:
         if remaining > timedelta(0):
             await workflow.sleep(remaining, summary=summary)
 
-    async def _hold(self, branch: Branch, rule: RuleSpec, label: str) -> dict[str, str]:
-        """The Wait rule: until customer activity after it began, or its deadline."""
-        assert isinstance(rule.params, WaitParams)
-        state = self._order.state
+    async def _wait_for_customer(self, branch: Branch, hold: HoldForCustomer, label: str) -> dict[str, str]:
+        """``HoldForCustomer`` (Wait): until customer activity after it began, or its deadline."""
         if not branch.wait_started:
-            timeout = rule.params.timeout
+            timeout = hold.timeout
             branch.wait_deadline = timeout.due_at(workflow.now(), self._order.values()) if timeout else None
-            branch.wait_mark, branch.wait_started = state.customer_activity, True
+            branch.wait_mark, branch.wait_started = self._order.customer_activity()[0], True
             until = f" until {branch.wait_deadline.isoformat()}" if branch.wait_deadline else ""
             if timeout is not None and branch.wait_deadline is None:
                 until = f" (no deadline: {timeout.field} holds no date)"
             self._order.record("rule_waiting", f"{label}: waiting for customer activity{until}")
         mark, deadline = branch.wait_mark or 0, branch.wait_deadline
-        activity = {"ended_by": "customer_activity", "reason": f"customer activity ({state.last_customer_activity})"}
         timed_out = {"ended_by": "timeout", "reason": "no customer activity before the deadline"}
-        if state.customer_activity > mark:  # checked first: a wait resumed late may have ended either way
-            return activity
+        if self._customer_acted_since(mark):  # checked first: a wait resumed late may have ended either way
+            return self._ended_by_customer()
         if deadline is not None and deadline <= workflow.now():
             return timed_out
         try:
             await workflow.wait_condition(
-                lambda: state.customer_activity > mark,
+                lambda: self._customer_acted_since(mark),
                 timeout=None if deadline is None else deadline - workflow.now(),
                 timeout_summary=f"{label}: give up waiting",
             )
         except TimeoutError:
             return timed_out
-        return {**activity, "reason": f"customer activity ({state.last_customer_activity})"}
+        return self._ended_by_customer()
 
-    async def _act(self, branch: Branch, rule: RuleSpec, label: str, extra: dict[str, Any]) -> Step:
-        rule_type = RULE_TYPES[rule.type]
+    def _customer_acted_since(self, mark: int) -> bool:
+        return self._order.customer_activity()[0] > mark
+
+    def _ended_by_customer(self) -> dict[str, str]:
+        return {"ended_by": "customer_activity", "reason": f"customer activity ({self._order.customer_activity()[1]})"}
+
+    async def _run_activity(
+        self, branch: Branch, rule: RuleSpec, kind: RuleKind[Any], label: str, extra: dict[str, Any]
+    ) -> Step:
         index = branch.rules[branch.position]
-        order_id = self._order.state.order.order_id
         rule_input = RuleInput(
-            order_id=order_id,
+            order_id=self._order.order_id,
             run_key=self._run_key(index),
             stage=self._visit.stage,
             rule_index=index,
             rule_type=rule.type,
-            params=rule.params.model_dump(mode="json"),
+            params=rule.params,
             values={**self._order.values(), **extra},
         )
         self._order.record("rule_started", f"{label}: started", rule=rule.type)
         handle = workflow.start_activity(
-            rule_type.kind,
+            kind.name,
             rule_input,
             result_type=RuleResult,
-            start_to_close_timeout=rule_type.start_to_close,
-            heartbeat_timeout=rule_type.heartbeat,
-            retry_policy=rule_type.retry,
+            start_to_close_timeout=kind.start_to_close,
+            heartbeat_timeout=kind.heartbeat,
+            retry_policy=kind.retry,
             summary=f"{self._visit.stage}: {label}",
         )
         self._handles.append(handle)
@@ -271,18 +322,32 @@ class StageRunner:
                 return "stop"
             finally:
                 self._handles.remove(handle)
-            if (problem := self._order.rule_result_problem(result)) is not None:
+            if (problem := self._result_problem(kind, result)) is not None:
                 self._fail(branch, f"{label}: failed, {problem}")
                 return "stop"
             # Applied even if the order left the stage meanwhile: the rule did run.
             self._visit.outcomes[index] = "done"
-            self._order.apply_rule_result(self._visit, rule_input.run_key, label, rule.type, result)
+            self._order.take_rule_result(self._visit, rule_input.run_key, label, rule.type, result)
             branch.advance(workflow.now())
         finally:
             self._running.discard(index)
-        if result.child_workflow is not None:
-            # Kept by the order, not by this stage: a stage change while the child starts does
-            # not undo it, and the order neither hands over nor ends before it has started.
-            starting = self._start_child(index, rule_input.run_key, label, result.child_workflow)
-            await asyncio.shield(self._order.keep(asyncio.ensure_future(starting)))
-        return "stop" if self._over else "next"
+        await self._take_effect(index, rule_input.run_key, label, result.effect)
+        return "stop" if self._finished else "next"
+
+    def _result_problem(self, kind: RuleKind[Any], result: RuleResult) -> str | None:
+        if result.effect is not None and (kind.effect is None or not isinstance(result.effect, kind.effect)):
+            return f"it returned the effect {result.effect.kind!r}, which {kind.name} does not have"
+        return self._order.rule_result_problem(result)
+
+    async def _take_effect(self, index: int, run_key: str, label: str, effect: ResultEffect | None) -> None:
+        """What the rule does to the order's workflow (``automation/effects.py``)."""
+        match effect:
+            case MoveOrder(stage=stage):
+                self._order.move_after_rule(self._visit, stage, label)
+            case EndOrder():
+                self._order.end_after_rule(self._visit)
+            case StartChildWorkflow():
+                # Kept by the order, not by this stage: a stage change while the child starts does
+                # not undo it, and the order neither hands over nor ends before it has started.
+                starting = self._start_child(index, run_key, label, effect)
+                await asyncio.shield(self._order.outlive_stage(asyncio.ensure_future(starting)))

@@ -9,17 +9,9 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities.rules.base import RuleContext, refuse, shorten
-from automation.templating import Template
+from automation.rule_kinds._parts import ElementValue
 from store.lists import check_values, get_list
 from store.tables_lists import ListDefinition
-
-ElementValue = Template | bool | int | float | None
-"""A value a pipeline gives a field: text is a template, rendered when the rule runs and
-then read as the field's type; numbers, booleans and null are kept as they are."""
-
-
-LIST_ID = "which list: its id in the directory file's lists:"
-KEY = "the element's key in the list, unique there; order values allowed"
 
 
 async def list_definition(db: AsyncSession, list_id: str) -> ListDefinition:

@@ -11,14 +11,12 @@ from collections.abc import Awaitable, Callable
 
 from activities.rules._outbox import recorded, send_once, unconfirmed
 from activities.rules.base import RuleContext, refuse, shorten
+from automation.rule_kinds._parts import AUTO, SMS_MAX_CHARS, SmsProviderName
 from automation.rules import RuleResult
-from providers import SmsProviderName
-from providers.sms import MAX_LENGTH
 from store.database import session
 from store.directory import customer_phones
 from store.tables import SentMessage
 
-AUTO = "auto"
 SEPARATORS = re.compile(r"[\s().-]")
 
 Send = Callable[[str, str, str], Awaitable[str]]
@@ -72,8 +70,8 @@ async def sms_text(ctx: RuleContext, template: str) -> str:
     text = (await ctx.render(template)).strip()
     if not text:
         raise refuse("the SMS text is empty after templating")
-    if len(text) > MAX_LENGTH:
-        raise refuse(f"the SMS text is {len(text)} characters after templating; at most {MAX_LENGTH}")
+    if len(text) > SMS_MAX_CHARS:
+        raise refuse(f"the SMS text is {len(text)} characters after templating; at most {SMS_MAX_CHARS}")
     return text
 
 

@@ -7,13 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import Field
-
-from activities.rules.base import RESPONSIBLE, RuleContext, shorten
-from automation.delays import Duration
-from automation.models import LooseId
-from automation.rules import RuleParams, RuleResult
-from automation.templating import Template
+from activities.rules.base import RuleContext, shorten
+from automation.rule_kinds._parts import ScheduleParams
+from automation.rules import RuleResult
 from store.tables_people import OrderActivity
 
 ActivityKind = Literal["todo", "call", "meeting"]
@@ -59,19 +55,6 @@ def _summary(row: OrderActivity, assignee: str, starts_in: timedelta | None) -> 
     # Said relative to now, not as a clock time: a retry then gives the same line.
     when = f" in {starts_in}" if starts_in is not None else ""
     return f"{what}{with_whom}{when} for {assignee}: {shorten(row.subject)}"
-
-
-class ScheduleParams(RuleParams):
-    """The parameters of Schedule call and Schedule meeting; each subclasses it in its module."""
-
-    subject: Template = Field(min_length=1, max_length=255)
-    description: Template = Field(default="", max_length=5000)
-    with_whom: Template = Field(
-        default="{{ customer.name }}", max_length=255, description="who with; order values allowed"
-    )
-    starts_in: Duration = Field(ge=timedelta(0), description="when it starts, counted from now, e.g. 1d or 2h30m")
-    duration: Duration = Field(default=timedelta(minutes=30), gt=timedelta(0), description="how long, e.g. 30m")
-    assignee_id: LooseId = Field(default=RESPONSIBLE, description="who takes part; 'responsible' = the order's")
 
 
 async def schedule(ctx: RuleContext, kind: Literal["call", "meeting"], params: ScheduleParams) -> RuleResult:

@@ -4,42 +4,20 @@ copy (what later conditions and templates read) follows."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Any
 
-from pydantic import AfterValidator
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities.rules.base import RuleContext, shorten
-from automation.templating import check_template
+from automation.rule_kinds._parts import FieldValue
 from store.columns import utcnow
 from store.database import session
 from store.tables import Order
 
-
-def _check_text(value: str | bool | int | float | None) -> str | bool | int | float | None:
-    return check_template(value) if isinstance(value, str) else value
-
-
-FieldValue = Annotated[str | bool | int | float | None, AfterValidator(_check_text)]
-"""A value a pipeline sets: text is a template, rendered when the rule runs; numbers,
-booleans and null are kept as they are."""
-
-RESERVED_FIELDS = ("id", "stage", "pipeline", "customer_id", "responsible_id", "last_channel_id")
-"""Names the engine itself fills in the order's values: a field of that name would never be
-seen (Change status and Change responsible set the stage and the responsible)."""
-
 Changes = Callable[[dict[str, Any]], dict[str, Any]]
 """From the order's current fields, the fields to set."""
-
-
-def check_names(names: Iterable[str]) -> None:
-    """Refuses reserved field names, naming them (for params validators: refused at load)."""
-    reserved = [name for name in names if name in RESERVED_FIELDS]
-    if reserved:
-        listed = ", ".join(repr(name) for name in reserved)
-        raise ValueError(f"{listed}: reserved by the engine; these order fields cannot be set")
 
 
 async def render_values(ctx: RuleContext, values: dict[str, FieldValue]) -> dict[str, Any]:

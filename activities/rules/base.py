@@ -1,35 +1,31 @@
-"""What a rule type is made of, and what its code gets when it runs.
+"""What a rule's code gets when it runs (``RuleContext``), and the helpers rules share.
 
-A rule type is a ``RuleType``: a typed params model, an async ``run`` function, and
-its timeouts and retry policy. ``activities/registry.py`` lists them; the worker turns
-each into an activity named after its ``kind``.
+A rule kind's spec (its params, timeouts, retry policy) is in the core
+(``automation/rule_kinds/``); its ``run`` function, in ``activities/rules/<name>.py``,
+gets a ``RuleContext`` and its params. The worker turns each into an activity named after
+the kind.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from activities.templates import render_template
 from automation import limits
 from automation.models import cut
-from automation.rules import RuleInput, RuleParams, RuleResult
+from automation.rules import RESPONSIBLE, RuleInput, RuleResult
 from config import Settings
 from providers import Providers
 from providers.mail import SmtpMailer
 from store.database import insert_once, session
 from store.tables import Employee, RuleRun
-
-RESPONSIBLE = "responsible"
-"""Where a rule names an employee, this word means the order's responsible person."""
 
 
 def refuse(message: str) -> ApplicationError:
@@ -48,8 +44,9 @@ def shorten(text: str, width: int = 80) -> str:
 
 
 @dataclass(frozen=True)
-class Deps:
-    """What rules reach the world through; built once when the worker starts."""
+class WorkerResources:
+    """What the worker's activities reach the world through (the store, mail, providers,
+    settings); built once when the worker starts."""
 
     engine: AsyncEngine
     mailer: SmtpMailer
@@ -61,7 +58,7 @@ class Deps:
 @dataclass(frozen=True)
 class RuleContext:
     input: RuleInput
-    deps: Deps
+    deps: WorkerResources
     values: dict[str, Any]
     """Template values: the workflow's (order, variables, constants, trigger, wait) plus
     ``customer`` and ``responsible`` read from the store."""
@@ -121,31 +118,4 @@ async def once(ctx: RuleContext, act: Callable[[AsyncSession], Awaitable[RuleRes
     return result
 
 
-P = TypeVar("P", bound=RuleParams)
-
-DEFAULT_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    maximum_interval=timedelta(minutes=1),
-    maximum_attempts=8,
-    non_retryable_error_types=["RuleRefused"],
-)
-
-
-@dataclass(frozen=True)
-class RuleType(Generic[P]):
-    kind: str
-    title: str
-    description: str
-    params: type[P]
-    run: Callable[[RuleContext, P], Awaitable[RuleResult]]
-    start_to_close: timedelta = timedelta(seconds=30)
-    heartbeat: timedelta | None = timedelta(seconds=10)
-    """The worker heartbeats while the rule runs, so that a cancelled rule (its order left
-    the stage) stops, and a dead worker's rule is retried, within this time."""
-    retry: RetryPolicy = field(default_factory=lambda: DEFAULT_RETRY)
-    sends_messages: bool = False
-    """True where its message goes through the outbox (``_outbox.py``): stopped while it
-    runs, the order settles its row (``settle_stopped_message``)."""
-    holds_branch: bool = False
-    """True for Wait: the workflow holds the branch until customer activity or the
-    deadline, and only then runs the activity."""
+__all__ = ["RESPONSIBLE", "RuleContext", "WorkerResources", "once", "refuse", "shorten"]

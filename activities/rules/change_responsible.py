@@ -1,18 +1,12 @@
-from pydantic import Field
-
-from activities.rules.base import RuleContext, RuleType
-from automation.models import LooseId
-from automation.rules import RaisedEvent, RuleParams, RuleResult
+from activities.rules.base import RuleContext
+from automation.rule_kinds.change_responsible import ChangeResponsibleParams
+from automation.rules import RaisedEvent, RuleResult
 from store.columns import utcnow
 from store.database import session
 from store.tables import Order
 
 
-class ChangeResponsibleParams(RuleParams):
-    employee_id: LooseId = Field(min_length=1, description="the new responsible employee")
-
-
-async def change_responsible(ctx: RuleContext, params: ChangeResponsibleParams) -> RuleResult:
+async def run(ctx: RuleContext, params: ChangeResponsibleParams) -> RuleResult:
     employee = await ctx.employee(params.employee_id)
     if employee.id == ctx.responsible_id:
         return RuleResult(summary=f"{employee.name} is already responsible", effective=False)
@@ -31,12 +25,3 @@ async def change_responsible(ctx: RuleContext, params: ChangeResponsibleParams) 
             )
         ],
     )
-
-
-RULE = RuleType(
-    kind="change_responsible",
-    title="Change responsible",
-    description="changes the order's responsible employee",
-    params=ChangeResponsibleParams,
-    run=change_responsible,
-)

@@ -1,24 +1,14 @@
 import uuid
 
-from pydantic import Field
 from sqlmodel import col, select
 
 import tracking
-from activities.rules.base import RuleContext, RuleType, refuse
+from activities.rules.base import RuleContext, refuse
 from automation import limits
-from automation.rules import RaisedEvent, RuleParams, RuleResult
-from automation.templating import Template
+from automation.rule_kinds.create_document import CreateDocumentParams
+from automation.rules import RaisedEvent, RuleResult
 from store.database import session
 from store.tables import Document, DocumentTemplate
-
-
-class CreateDocumentParams(RuleParams):
-    template_id: str = Field(
-        min_length=1,
-        max_length=64,
-        description="which template (the directory's document_templates); triggers match on it",
-    )
-    title: Template | None = Field(default=None, max_length=255, description="instead of the template's title")
 
 
 async def _template(ctx: RuleContext, template_id: str) -> DocumentTemplate:
@@ -30,7 +20,7 @@ async def _template(ctx: RuleContext, template_id: str) -> DocumentTemplate:
     return template
 
 
-async def create_document(ctx: RuleContext, params: CreateDocumentParams) -> RuleResult:
+async def run(ctx: RuleContext, params: CreateDocumentParams) -> RuleResult:
     template = await _template(ctx, params.template_id)
     # The id follows from the run key: a retried run finds the document it made.
     document_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"document:{ctx.run_key}"))
@@ -54,12 +44,3 @@ async def create_document(ctx: RuleContext, params: CreateDocumentParams) -> Rul
         variables={"document_url": link, "document_id": document_id},
         events=[created],
     )
-
-
-RULE = RuleType(
-    kind="create_document",
-    title="Create document",
-    description="makes an HTML document for the order from a template, stored, with a tracked link to it",
-    params=CreateDocumentParams,
-    run=create_document,
-)

@@ -1,23 +1,13 @@
-from pydantic import Field
-
-from activities.rules._lists import KEY, LIST_ID, ElementValue, describe, element_key, element_values, list_definition
-from activities.rules.base import RuleContext, RuleType
-from automation.rules import RuleParams, RuleResult
-from automation.templating import Template
+from activities.rules._lists import describe, element_key, element_values, list_definition
+from activities.rules.base import RuleContext
+from automation.rule_kinds.create_list_element import CreateListElementParams
+from automation.rules import RuleResult
 from store.database import session
 from store.lists import add_element, element_made_by
 from store.tables_lists import ListElement
 
 
-class CreateListElementParams(RuleParams):
-    list_id: str = Field(min_length=1, max_length=100, description=LIST_ID)
-    key: Template = Field(min_length=1, max_length=200, description=KEY)
-    values: dict[str, ElementValue] = Field(
-        default_factory=dict, description="field -> value (text may use order values), checked against the list's types"
-    )
-
-
-async def create_list_element(ctx: RuleContext, params: CreateListElementParams) -> RuleResult:
+async def run(ctx: RuleContext, params: CreateListElementParams) -> RuleResult:
     key = await element_key(ctx, params.key)
     async with session(ctx.deps.engine) as db:
         definition = await list_definition(db, params.list_id)
@@ -29,12 +19,3 @@ async def create_list_element(ctx: RuleContext, params: CreateListElementParams)
     if element is None:
         return RuleResult(summary=f"not created: {definition.title} already has an element {key!r}", effective=False)
     return RuleResult(summary=f"created {element.key!r} in {definition.title}: {describe(element.values)}")
-
-
-RULE = RuleType(
-    kind="create_list_element",
-    title="Create list element",
-    description="adds an element to a list an admin defined; does nothing if the key is taken there",
-    params=CreateListElementParams,
-    run=create_list_element,
-)

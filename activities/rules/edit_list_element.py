@@ -1,23 +1,14 @@
-from pydantic import Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from activities.rules._lists import KEY, LIST_ID, ElementValue, describe, element_key, element_values, list_definition
-from activities.rules.base import RuleContext, RuleType, once
-from automation.rules import RuleParams, RuleResult
-from automation.templating import Template
+from activities.rules._lists import describe, element_key, element_values, list_definition
+from activities.rules.base import RuleContext, once
+from automation.rule_kinds.edit_list_element import EditListElementParams
+from automation.rules import RuleResult
 from store.columns import utcnow
 from store.lists import get_element
 
 
-class EditListElementParams(RuleParams):
-    list_id: str = Field(min_length=1, max_length=100, description=LIST_ID)
-    key: Template = Field(min_length=1, max_length=200, description=KEY)
-    values: dict[str, ElementValue] = Field(
-        min_length=1, description="field -> new value (text may use order values); other fields are kept"
-    )
-
-
-async def edit_list_element(ctx: RuleContext, params: EditListElementParams) -> RuleResult:
+async def run(ctx: RuleContext, params: EditListElementParams) -> RuleResult:
     key = await element_key(ctx, params.key)
 
     async def act(db: AsyncSession) -> RuleResult:
@@ -36,12 +27,3 @@ async def edit_list_element(ctx: RuleContext, params: EditListElementParams) -> 
     # The memo saved with the change: a retry after the commit answers the same and does not
     # write again over an edit another rule made in between.
     return await once(ctx, act)
-
-
-RULE = RuleType(
-    kind="edit_list_element",
-    title="Edit list element",
-    description="sets fields of an element of a list; does nothing if it is missing",
-    params=EditListElementParams,
-    run=edit_list_element,
-)

@@ -1,26 +1,10 @@
-from pydantic import Field, model_validator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities.rules._shipments import order_shipments, shipment_event
-from activities.rules.base import RuleContext, RuleType, once, shorten
-from automation.rules import RaisedEvent, RuleParams, RuleResult
-from automation.templating import Template
+from activities.rules.base import RuleContext, once, shorten
+from automation.rule_kinds.edit_shipments import EditShipmentsParams
+from automation.rules import RaisedEvent, RuleResult
 from store.tables import Shipment
-
-
-class EditShipmentsParams(RuleParams):
-    delivery_service: str | None = Field(
-        default=None, min_length=1, max_length=100, description="the delivery service; empty = unchanged"
-    )
-    tracking_number: Template | None = Field(
-        default=None, min_length=1, max_length=200, description="the tracking number; order values allowed"
-    )
-
-    @model_validator(mode="after")
-    def _something_to_set(self) -> "EditShipmentsParams":
-        if self.delivery_service is None and self.tracking_number is None:
-            raise ValueError("set delivery_service, tracking_number or both")
-        return self
 
 
 async def _wanted(ctx: RuleContext, params: EditShipmentsParams) -> dict[str, str]:
@@ -45,7 +29,7 @@ def _edit(shipment: Shipment, wanted: dict[str, str]) -> list[RaisedEvent]:
     return events
 
 
-async def edit_shipments(ctx: RuleContext, params: EditShipmentsParams) -> RuleResult:
+async def run(ctx: RuleContext, params: EditShipmentsParams) -> RuleResult:
     wanted = await _wanted(ctx, params)
     if not wanted:
         return RuleResult(summary="the tracking number is empty: nothing to set", effective=False)
@@ -65,13 +49,3 @@ async def edit_shipments(ctx: RuleContext, params: EditShipmentsParams) -> RuleR
         return RuleResult(summary=f"{changed} shipment(s) now have {shown}", events=events)
 
     return await once(ctx, act)
-
-
-RULE = RuleType(
-    kind="edit_shipments",
-    title="Edit shipments",
-    description="sets the delivery service and/or tracking number of every shipment of the order; "
-    "fires Shipment status updated (and Tracking number added)",
-    params=EditShipmentsParams,
-    run=edit_shipments,
-)

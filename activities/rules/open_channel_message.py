@@ -1,18 +1,11 @@
-from pydantic import Field
-
 from activities.rules._messaging import deliver
 from activities.rules._outbox import unconfirmed
-from activities.rules.base import RuleContext, RuleType, refuse, shorten
-from automation.rules import RuleParams, RuleResult
-from automation.templating import Template
+from activities.rules.base import RuleContext, refuse, shorten
+from automation.rule_kinds.open_channel_message import OpenChannelMessageParams
+from automation.rules import RuleResult
 
 
-class OpenChannelMessageParams(RuleParams):
-    text: Template = Field(min_length=1, max_length=4000, description="order values allowed")
-    whisper: bool = Field(default=False, description="visible only to employees, not to the customer")
-
-
-async def open_channel_message(ctx: RuleContext, params: OpenChannelMessageParams) -> RuleResult:
+async def run(ctx: RuleContext, params: OpenChannelMessageParams) -> RuleResult:
     # The workflow keeps the channel of the customer's latest chat message in the order.
     channel = ctx.values.get("order", {}).get("last_channel_id")
     if not channel:
@@ -30,13 +23,3 @@ async def open_channel_message(ctx: RuleContext, params: OpenChannelMessageParam
     kind = "whisper" if params.whisper else "message"
     summary = f"{kind} in channel {row.recipient} ({row.message_id}): {shorten(row.body)}"
     return unconfirmed(row, kind) or RuleResult(summary=summary)
-
-
-RULE = RuleType(
-    kind="open_channel_message",
-    title="Open-channel message",
-    description="writes in the channel the customer last wrote in (whisper: employees only); nothing without one",
-    params=OpenChannelMessageParams,
-    run=open_channel_message,
-    sends_messages=True,
-)

@@ -5,16 +5,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities.rules._order_fields import update_order
 from activities.rules._shipments import is_paid, mark_shipments, marked_summary
-from activities.rules.base import RuleContext, RuleType, once, refuse
+from activities.rules.base import RuleContext, once, refuse
 from automation.events import PaymentData
-from automation.rules import RaisedEvent, RuleParams, RuleResult
+from automation.rule_kinds.pay_order import PayOrderParams
+from automation.rules import RaisedEvent, RuleResult
 
 PAID = {"paid": True}
 """Set on the order, so that conditions (``order.paid``) and Delete order see it."""
-
-
-class PayOrderParams(RuleParams):
-    pass
 
 
 def _payment(ctx: RuleContext) -> dict[str, Any]:
@@ -28,7 +25,7 @@ def _payment(ctx: RuleContext) -> dict[str, Any]:
     return data.model_dump()
 
 
-async def pay_order(ctx: RuleContext, params: PayOrderParams) -> RuleResult:
+async def run(ctx: RuleContext, params: PayOrderParams) -> RuleResult:
     payment = _payment(ctx)  # checked before anything is written
 
     async def act(db: AsyncSession) -> RuleResult:
@@ -49,12 +46,3 @@ async def pay_order(ctx: RuleContext, params: PayOrderParams) -> RuleResult:
         )
 
     return await once(ctx, act)
-
-
-RULE = RuleType(
-    kind="pay_order",
-    title="Pay order",
-    description="marks the order and every shipment of it paid; fires Payment (the order's total and currency)",
-    params=PayOrderParams,
-    run=pay_order,
-)

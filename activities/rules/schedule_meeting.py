@@ -1,20 +1,8 @@
-from activities.rules._order_activity import ScheduleParams, schedule
-from activities.rules.base import RuleContext, RuleType
+from activities.rules._order_activity import schedule
+from activities.rules.base import RuleContext
+from automation.rule_kinds._parts import ScheduleParams
 from automation.rules import RuleResult
 
 
-class ScheduleMeetingParams(ScheduleParams):
-    pass
-
-
-async def schedule_meeting(ctx: RuleContext, params: ScheduleMeetingParams) -> RuleResult:
+async def run(ctx: RuleContext, params: ScheduleParams) -> RuleResult:
     return await schedule(ctx, "meeting", params)
-
-
-RULE = RuleType(
-    kind="schedule_meeting",
-    title="Schedule meeting",
-    description="plans a meeting, listed among the order's activities",
-    params=ScheduleMeetingParams,
-    run=schedule_meeting,
-)

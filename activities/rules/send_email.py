@@ -2,30 +2,20 @@ import html
 import re
 from email.message import EmailMessage
 
-from pydantic import Field
 from sqlmodel import col, select
 
 import tracking
 from activities.rules._outbox import email_draft, recorded, send_once, unconfirmed
-from activities.rules.base import RuleContext, RuleType, refuse
-from automation.rules import RaisedEvent, RuleParams, RuleResult
-from automation.templating import Template
+from activities.rules.base import RuleContext, refuse
+from automation.rule_kinds._parts import AUTO
+from automation.rule_kinds.send_email import SendEmailParams
+from automation.rules import RaisedEvent, RuleResult
 from config import Settings
 from store.database import session
 from store.directory import customer_emails
 from store.tables import CustomerEmail, SentMessage
 
-AUTO = "auto"
 LINK = re.compile(r"https?://[^\s<>\"']+")
-
-
-class SendEmailParams(RuleParams):
-    subject: Template = Field(min_length=1, max_length=255)
-    body: Template = Field(min_length=1, max_length=20000, description="plain text; order values allowed")
-    address_type: str = Field(default=AUTO, description="work, home...; 'auto' = the first address")
-    mailbox: str = Field(
-        default=AUTO, description="a named mailbox of MAILBOXES; 'auto' = the one last used for this customer"
-    )
 
 
 async def _addresses(ctx: RuleContext) -> list[CustomerEmail]:
@@ -80,7 +70,7 @@ def customer_message(settings: Settings, row: SentMessage) -> EmailMessage:
     return message
 
 
-async def send_email(ctx: RuleContext, params: SendEmailParams) -> RuleResult:
+async def run(ctx: RuleContext, params: SendEmailParams) -> RuleResult:
     addresses = await _addresses(ctx)
     chosen = [a.address for a in addresses if params.address_type in (AUTO, a.type)]
     if not chosen:
@@ -100,13 +90,3 @@ async def send_email(ctx: RuleContext, params: SendEmailParams) -> RuleResult:
         type="email_sent", data={"message_id": row.message_id, "address": row.recipient, "subject": row.subject}
     )
     return RuleResult(summary=f"e-mail sent to {row.recipient}: {row.subject}", events=[sent])
-
-
-RULE = RuleType(
-    kind="send_email",
-    title="Send e-mail",
-    description="e-mails the customer (address of a type, or the first) from a mailbox; nothing without one",
-    params=SendEmailParams,
-    run=send_email,
-    sends_messages=True,
-)

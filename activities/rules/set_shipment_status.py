@@ -1,14 +1,10 @@
-from pydantic import Field
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from activities.rules.base import RuleContext, RuleType, once
-from automation.rules import RaisedEvent, RuleParams, RuleResult
+from activities.rules.base import RuleContext, once
+from automation.rule_kinds.set_shipment_status import SetShipmentStatusParams
+from automation.rules import RaisedEvent, RuleResult
 from store.tables import Shipment
-
-
-class SetShipmentStatusParams(RuleParams):
-    status: str = Field(min_length=1, max_length=50, description="e.g. packed, shipped, delivered")
 
 
 def _events(shipments: list[Shipment], status: str) -> list[RaisedEvent]:
@@ -22,7 +18,7 @@ def _events(shipments: list[Shipment], status: str) -> list[RaisedEvent]:
     return events
 
 
-async def set_shipment_status(ctx: RuleContext, params: SetShipmentStatusParams) -> RuleResult:
+async def run(ctx: RuleContext, params: SetShipmentStatusParams) -> RuleResult:
     async def act(db: AsyncSession) -> RuleResult:
         shipments = list(await db.exec(select(Shipment).where(Shipment.order_id == ctx.order_id)))
         changed = [s for s in shipments if s.status != params.status]
@@ -35,12 +31,3 @@ async def set_shipment_status(ctx: RuleContext, params: SetShipmentStatusParams)
         return RuleResult(summary=summary, events=_events(changed, params.status))
 
     return await once(ctx, act)  # a retry after the commit: the same answer, the same events
-
-
-RULE = RuleType(
-    kind="set_shipment_status",
-    title="Set shipment status",
-    description="sets the status of every shipment of the order; fires Shipment status updated (and Shipment)",
-    params=SetShipmentStatusParams,
-    run=set_shipment_status,
-)

@@ -1,15 +1,12 @@
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities.rules._shipments import mark_shipments, marked_summary
-from activities.rules.base import RuleContext, RuleType, once
-from automation.rules import RuleParams, RuleResult
+from activities.rules.base import RuleContext, once
+from automation.rule_kinds.ship_order import ShipOrderParams
+from automation.rules import RuleResult
 
 
-class ShipOrderParams(RuleParams):
-    pass
-
-
-async def ship_order(ctx: RuleContext, params: ShipOrderParams) -> RuleResult:
+async def run(ctx: RuleContext, params: ShipOrderParams) -> RuleResult:
     async def act(db: AsyncSession) -> RuleResult:
         marked = await mark_shipments(db, ctx, "shipped", status="shipped")
         return RuleResult(
@@ -19,12 +16,3 @@ async def ship_order(ctx: RuleContext, params: ShipOrderParams) -> RuleResult:
         )
 
     return await once(ctx, act)
-
-
-RULE = RuleType(
-    kind="ship_order",
-    title="Ship order",
-    description="marks every shipment of the order shipped (status shipped); fires Shipment for each",
-    params=ShipOrderParams,
-    run=ship_order,
-)

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from activities.rules.base import Deps
+from activities.rules.base import WorkerResources
 from api.app import create_app
 from api.server import serving
 from automation.pipeline import parse_pipeline
@@ -60,7 +60,7 @@ class Api:
 
 
 @pytest.fixture
-async def api(dev_env: WorkflowEnvironment, deps: Deps, api_port: int) -> AsyncIterator[Api]:
+async def api(dev_env: WorkflowEnvironment, deps: WorkerResources, api_port: int) -> AsyncIterator[Api]:
     await seed(deps.engine, PIPELINE)
     async with running_engine(dev_env, deps) as engine:
         app = create_app(engine.orders, deps.engine, deps.settings)

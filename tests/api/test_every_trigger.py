@@ -12,6 +12,7 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from automation.events import EVENT_TYPES, Source
 from automation.pipeline import Pipeline
+from automation.state import OrderView
 from store.database import session
 from store.orders import save_pipeline
 from tests.api.conftest import Api
@@ -48,7 +49,7 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]] =
 CONDITIONS = {"shipment_changed": {"field": "event.status", "op": "=", "value": "delivered"}}
 
 
-def test_the_cases_cover_the_whole_catalog():
+def test_the_cases_cover_the_whole_catalog() -> None:
     assert set(CASES) == set(EVENT_TYPES)
 
 
@@ -90,7 +91,7 @@ ALLOWED = [(t, via) for t in sorted(CASES) for via in SOURCES if EVENT_TYPES[t].
 REFUSED = [(t, via) for t in sorted(CASES) for via in SOURCES if EVENT_TYPES[t].refusal(SOURCES[via]) is not None]
 
 
-def test_only_what_the_engine_raises_or_signed_urls_send_is_closed_to_callers():
+def test_only_what_the_engine_raises_or_signed_urls_send_is_closed_to_callers() -> None:
     assert sorted({t for t, _ in REFUSED}) == [
         "document_created", "document_opened", "email_link_clicked", "email_sent", "email_viewed", "webhook",
     ]  # fmt: skip
@@ -104,7 +105,7 @@ async def _save(api: Api, pipeline: Pipeline) -> None:
 
 
 @pytest.mark.parametrize(("type", "via"), ALLOWED)
-async def test_trigger(api: Api, type: str, via: str):
+async def test_trigger(api: Api, type: str, via: str) -> None:
     send = _send_api if via == "api" else _send_temporal
     _, matching, other = CASES[type]
     onward = _event("payment" if type != "payment" else "visit",
@@ -114,7 +115,11 @@ async def test_trigger(api: Api, type: str, via: str):
         await _save(api, pipeline)
         order = new_order(pipeline.id)
         await api.engine.orders.create_order(order)
-        await eventually(lambda order_id=order.order_id: ready_view(api.engine.orders, order_id))
+
+        async def started(order_id: str = order.order_id) -> OrderView | None:
+            return await ready_view(api.engine.orders, order_id)
+
+        await eventually(started)
         if other is not None:
             assert await send(api, order.order_id, _event(type, other, 1)) == "start"
         assert await send(api, order.order_id, _event(type, matching, 2)) == "target"
@@ -124,7 +129,7 @@ async def test_trigger(api: Api, type: str, via: str):
 
 
 @pytest.mark.parametrize(("type", "via"), REFUSED)
-async def test_an_event_a_caller_may_not_send_is_refused_and_changes_nothing(api: Api, type: str, via: str):
+async def test_an_event_a_caller_may_not_send_is_refused_and_changes_nothing(api: Api, type: str, via: str) -> None:
     pipeline = _pipeline(type, allow_back=False)
     await _save(api, pipeline)
     order = new_order(pipeline.id)
@@ -166,7 +171,7 @@ RAISED = Pipeline.model_validate({
 })  # fmt: skip
 
 
-async def test_the_events_only_the_engine_raises_fire_their_triggers(api: Api):
+async def test_the_events_only_the_engine_raises_fire_their_triggers(api: Api) -> None:
     await _save(api, RAISED)
     order = new_order("raised")
     await api.engine.orders.create_order(order)

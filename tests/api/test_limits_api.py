@@ -25,7 +25,7 @@ async def _create(api: Api) -> str:
     return order.order_id
 
 
-async def test_a_body_over_128_kib_is_refused_before_it_is_read_whole(api: Api):
+async def test_a_body_over_128_kib_is_refused_before_it_is_read_whole(api: Api) -> None:
     order_id = await _create(api)
     url, json_type = f"/orders/{order_id}/events", {"content-type": "application/json"}
     event = b'{"type": "visit", "data": {}}'
@@ -57,7 +57,7 @@ async def _status(api: Api, request: bytes) -> bytes:
         writer.close()
 
 
-async def test_ids_over_their_limit_are_refused_with_their_place(api: Api):
+async def test_ids_over_their_limit_are_refused_with_their_place(api: Api) -> None:
     long_order = await api.http.get(f"/orders/{'o' * 101}")
     assert (long_order.status_code, long_order.json()["errors"]) == (422, ["path.order_id: at most 100 characters"])
     long_customer = await api.http.post(f"/customers/{'c' * 101}/events", json={"type": "visit"})
@@ -71,9 +71,13 @@ async def test_ids_over_their_limit_are_refused_with_their_place(api: Api):
     assert (changed.status_code, changed.json()["errors"]) == (422, ["data.responsible_id: at most 100 characters"])
 
 
-async def test_each_problem_is_one_entry(api: Api):
+async def test_each_problem_is_one_entry(api: Api) -> None:
     order_id = await _create(api)
-    big = {"type": "chat_message", "data": {"channel_id": "c", "text": "t" * 19_000}, "event_id": "e" * 200}
+    big: dict[str, Any] = {
+        "type": "chat_message",
+        "data": {"channel_id": "c", "text": "t" * 19_000},
+        "event_id": "e" * 200,
+    }
     oversized = await api.http.post(f"/orders/{order_id}/events", json={**big, "data": {**big["data"], "x": 1}})
     assert oversized.json()["errors"] == ["data.x: unknown field"]
     fields = {f"f{i}": "x" * 19_000 for i in range(4)}
@@ -92,7 +96,7 @@ async def test_each_problem_is_one_entry(api: Api):
     ]
 
 
-async def test_many_waiting_events_for_one_order_are_answered_or_told_when_to_retry(api: Api):
+async def test_many_waiting_events_for_one_order_are_answered_or_told_when_to_retry(api: Api) -> None:
     order_id = await _create(api)
 
     async def one(number: int) -> Any:
@@ -106,7 +110,7 @@ async def test_many_waiting_events_for_one_order_are_answered_or_told_when_to_re
     assert statuses.count(200) >= 90, statuses
 
 
-async def test_a_signed_link_is_not_shown_to_callers(api: Api):
+async def test_a_signed_link_is_not_shown_to_callers(api: Api) -> None:
     order_id = await _create(api)  # its first rule creates a document, with a signed link
 
     async def documented() -> dict[str, Any] | None:
@@ -114,13 +118,14 @@ async def test_a_signed_link_is_not_shown_to_callers(api: Api):
         return view if "document_url" in view["variables"] else None
 
     view = await documented() or await eventually(documented)
+    assert view is not None
     assert view["variables"]["document_url"] == "[signed link: sent to the customer, not shown here]"
     assert "/t/doc/" in (await api.engine.orders.state(order_id)).variables["document_url"]  # ops see it in Temporal
     timeline = (await api.http.get(f"/orders/{order_id}/timeline")).text
     assert "/t/doc/" not in timeline and "/t/click/" not in timeline
 
 
-async def test_a_webhook_body_over_the_limit_is_refused_as_it_arrives(api: Api, caplog: Any):
+async def test_a_webhook_body_over_the_limit_is_refused_as_it_arrives(api: Api, caplog: Any) -> None:
     head = "POST /webhooks/shop?target=ORDER_x&code=abc12 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
     chunk = b"2000\r\n" + b" " * 0x2000 + b"\r\n"
     assert (await _status(api, head.encode() + chunk * 17)).startswith(b"HTTP/1.1 413")

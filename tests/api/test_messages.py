@@ -38,7 +38,7 @@ async def _unconfirmed(api: Api, order_id: str) -> list[dict[str, Any]] | None:
 
 async def test_an_unconfirmed_message_is_counted_listed_and_resent_on_an_operators_decision(
     api: Api, providers_server: ProvidersServer
-):
+) -> None:
     async with session(api.engine.deps.engine) as db:
         await save_pipeline(db, TEXTING)
         await db.commit()

@@ -10,9 +10,12 @@ from typing import Any
 import httpx
 import pytest
 from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
 
+from activities.rules.base import WorkerResources
 from api.app import create_app
 from api.server import serving
+from automation.state import OrderView
 from order_client import OrderClient
 from store.database import make_engine
 from tests.api.conftest import PIPELINE, Api
@@ -38,7 +41,7 @@ async def _state(api: Api, order_id: str) -> dict[str, Any] | None:
 PAYMENT = {"type": "payment", "data": {"amount": 99.5, "currency": "EUR"}}
 
 
-async def test_a_retried_request_with_the_same_idempotency_key_is_applied_once(api: Api):
+async def test_a_retried_request_with_the_same_idempotency_key_is_applied_once(api: Api) -> None:
     order_id = await _create(api)
     headers = {"Idempotency-Key": "pay-once-123"}
 
@@ -69,7 +72,7 @@ async def _timeline_kinds(api: Api, order_id: str, kind: str, count: int) -> lis
     return kinds if kinds.count(kind) >= count else None
 
 
-async def test_bad_input_gets_a_4xx_that_says_what_and_where(api: Api):
+async def test_bad_input_gets_a_4xx_that_says_what_and_where(api: Api) -> None:
     order_id = await _create(api)
     url = f"/orders/{order_id}/events"
 
@@ -114,7 +117,7 @@ async def test_bad_input_gets_a_4xx_that_says_what_and_where(api: Api):
     assert state is not None and state["stage"] == "new"
 
 
-async def test_orders_are_listed_by_stage_and_their_timeline_read_from_the_store(api: Api):
+async def test_orders_are_listed_by_stage_and_their_timeline_read_from_the_store(api: Api) -> None:
     order_id = await _create(api)
     await api.http.post(f"/orders/{order_id}/events?wait=true", json=PAYMENT)
 
@@ -127,13 +130,13 @@ async def test_orders_are_listed_by_stage_and_their_timeline_read_from_the_store
     assert timeline[0] == "order_created"
 
 
-async def test_the_openapi_schema_describes_the_api(api: Api):
+async def test_the_openapi_schema_describes_the_api(api: Api) -> None:
     schema = (await api.http.get("/openapi.json")).json()
     assert {"/orders", "/orders/{order_id}", "/orders/{order_id}/events", "/orders/{order_id}/timeline",
             "/webhooks/{pipeline_id}"} <= set(schema["paths"])  # fmt: skip
 
 
-async def test_a_customer_event_reaches_every_open_order_of_the_customer(api: Api):
+async def test_a_customer_event_reaches_every_open_order_of_the_customer(api: Api) -> None:
     first, second = new_order("shop"), new_order("shop")
     second.customer = first.customer
     for order in (first, second):
@@ -150,11 +153,19 @@ async def test_a_customer_event_reaches_every_open_order_of_the_customer(api: Ap
     assert response.status_code == 202
     assert sorted(response.json()["orders"]) == sorted([first.order_id, second.order_id])
     for order in (first, second):
-        await eventually(lambda order_id=order.order_id: _received(api, order_id, "c-1"))
+
+        async def received(order_id: str = order.order_id) -> bool:
+            return await _received(api, order_id, "c-1")
+
+        await eventually(received)
     retried = await api.http.post(f"/customers/{customer_id}/events", json=chat, headers={"Idempotency-Key": "c-1"})
     assert sorted(retried.json()["orders"]) == sorted([first.order_id, second.order_id])
     for order in (first, second):
-        await eventually(lambda order_id=order.order_id: _timeline_kinds(api, order_id, "event_duplicate", 1))
+
+        async def duplicate(order_id: str = order.order_id) -> list[str] | None:
+            return await _timeline_kinds(api, order_id, "event_duplicate", 1)
+
+        await eventually(duplicate)
         timeline = (await api.http.get(f"/orders/{order.order_id}/timeline")).json()
         assert [e["data"]["event"]["event_id"] for e in timeline if e["kind"] == "event_received"].count("c-1") == 1
 
@@ -165,7 +176,7 @@ async def _received(api: Api, order_id: str, event_id: str) -> bool:
     return any(e["kind"] == "event_received" and e["data"]["event"]["event_id"] == event_id for e in entries)
 
 
-async def test_a_customer_event_skips_the_orders_that_are_closed(api: Api):
+async def test_a_customer_event_skips_the_orders_that_are_closed(api: Api) -> None:
     open_order, closed = new_order("shop"), new_order("shop")
     closed.customer = open_order.customer
     for order in (open_order, closed):
@@ -183,7 +194,9 @@ async def test_a_customer_event_skips_the_orders_that_are_closed(api: Api):
     assert response.json()["orders"] == [open_order.order_id]
 
 
-async def test_with_no_worker_an_answer_is_a_503_and_an_accepted_event_is_kept(dev_env, deps, api_port):
+async def test_with_no_worker_an_answer_is_a_503_and_an_accepted_event_is_kept(
+    dev_env: WorkflowEnvironment, deps: WorkerResources, api_port: int
+) -> None:
     """No worker polls the orders' task queue: waiting for an outcome fails with a 503 that
     says to retry, a fire-and-forget event is accepted, and a worker that comes later applies it."""
     await seed(deps.engine, PIPELINE)
@@ -204,13 +217,13 @@ async def test_with_no_worker_an_answer_is_a_503_and_an_accepted_event_is_kept(d
     assert view.stage == "paid"
 
 
-async def _received_in_view(orders: OrderClient, order_id: str, event_id: str):
+async def _received_in_view(orders: OrderClient, order_id: str, event_id: str) -> OrderView | None:
     view = await ready_view(orders, order_id)
     received = [e.data["event"]["event_id"] for e in view.timeline if e.kind == "event_received"] if view else []
     return view if event_id in received else None
 
 
-async def test_an_event_from_a_phone_number_or_address_reaches_the_customers_open_orders(api: Api):
+async def test_an_event_from_a_phone_number_or_address_reaches_the_customers_open_orders(api: Api) -> None:
     order = new_order("shop")
     await api.http.post("/orders", json=order.model_dump(mode="json"))
     assert order.customer is not None
@@ -226,7 +239,11 @@ async def test_an_event_from_a_phone_number_or_address_reaches_the_customers_ope
     by_address = await api.http.post("/contacts/events", params={"email": address}, json=mail)
     assert (by_address.json()["customers"], by_address.json()["orders"]) == ([order.customer.id], [order.order_id])
     for event_id in (by_phone.json()["event_id"], by_address.json()["event_id"]):
-        await eventually(lambda event_id=event_id: _received(api, order.order_id, event_id))
+
+        async def received(event_id: str = event_id) -> bool:
+            return await _received(api, order.order_id, event_id)
+
+        await eventually(received)
 
     unencoded = await api.http.post(f"/contacts/events?phone={order.customer.phones[0].value}", json=call)
     assert order.order_id in unencoded.json()["orders"]  # "+1555..." sent as is: its + arrives as a space
@@ -236,7 +253,7 @@ async def test_an_event_from_a_phone_number_or_address_reaches_the_customers_ope
     assert (neither.status_code, neither.json()["errors"]) == (422, ["query: give exactly one of email or phone"])
 
 
-async def test_a_customer_event_sent_as_soon_as_the_order_is_created_reaches_it(api: Api):
+async def test_a_customer_event_sent_as_soon_as_the_order_is_created_reaches_it(api: Api) -> None:
     """Many times over: the customer's open orders come from the store, written before the
     order is reported created, not from Temporal's visibility, which lags."""
     missed = []
@@ -255,7 +272,9 @@ async def test_a_customer_event_sent_as_soon_as_the_order_is_created_reaches_it(
     assert missed == []
 
 
-async def test_with_the_store_unreachable_an_order_or_a_customer_event_is_a_503(dev_env, deps, api_port):
+async def test_with_the_store_unreachable_an_order_or_a_customer_event_is_a_503(
+    dev_env: WorkflowEnvironment, deps: WorkerResources, api_port: int
+) -> None:
     """The store down (here a PostgreSQL URL where nothing listens): a 503 that says to retry,
     never a 500, and nothing started in Temporal for an order the store does not know."""
     unreachable = make_engine(f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere")

@@ -4,7 +4,9 @@ the document it links to, each read from a real e-mail received over SMTP."""
 from __future__ import annotations
 
 import re
+from email.message import EmailMessage
 
+from automation.state import OrderView
 from tests.api.conftest import Api
 from tests.conftest import Mailbox
 from tests.helpers import event, eventually, new_order, ready_view
@@ -22,16 +24,16 @@ async def _mail(api: Api, smtp: Mailbox) -> tuple[str, list[str]]:
     return order.order_id, LINK.findall(str(html_part.get_content()))
 
 
-async def _received(smtp: Mailbox, address: str):
+async def _received(smtp: Mailbox, address: str) -> list[EmailMessage] | None:
     return smtp.to(address) or None
 
 
-async def _at(api: Api, order_id: str, stage: str):
+async def _at(api: Api, order_id: str, stage: str) -> OrderView | None:
     view = await ready_view(api.engine.orders, order_id)
     return view if view is not None and view.stage == stage else None
 
 
-async def test_opening_the_mail_fires_email_viewed_once(api: Api, smtp: Mailbox):
+async def test_opening_the_mail_fires_email_viewed_once(api: Api, smtp: Mailbox) -> None:
     order_id, links = await _mail(api, smtp)
     [document, pay, pixel] = links
     assert "/t/doc/" in document and "/t/click/" in pay and "/t/open/" in pixel
@@ -45,7 +47,7 @@ async def test_opening_the_mail_fires_email_viewed_once(api: Api, smtp: Mailbox)
     assert len(sent) == 1
 
 
-async def test_clicking_a_link_fires_email_link_clicked_and_leads_on(api: Api, smtp: Mailbox):
+async def test_clicking_a_link_fires_email_link_clicked_and_leads_on(api: Api, smtp: Mailbox) -> None:
     order_id, [_, pay, _] = await _mail(api, smtp)
 
     clicked = await api.http.get(pay)
@@ -55,7 +57,7 @@ async def test_clicking_a_link_fires_email_link_clicked_and_leads_on(api: Api, s
     assert click.data["event"]["data"]["url"] == f"https://shop.example/pay/{order_id}"
 
 
-async def test_opening_the_document_fires_document_opened(api: Api, smtp: Mailbox):
+async def test_opening_the_document_fires_document_opened(api: Api, smtp: Mailbox) -> None:
     order_id, [document, _, _] = await _mail(api, smtp)
 
     opened = await api.http.get(document)
@@ -65,7 +67,7 @@ async def test_opening_the_document_fires_document_opened(api: Api, smtp: Mailbo
     await eventually(lambda: _at(api, order_id, "invoice_opened"))
 
 
-async def test_a_forged_link_fires_nothing(api: Api, smtp: Mailbox):
+async def test_a_forged_link_fires_nothing(api: Api, smtp: Mailbox) -> None:
     order_id, [_, pay, _] = await _mail(api, smtp)
     forged = pay[:-3] + ("AAA" if not pay.endswith("AAA") else "BBB")
     assert (await api.http.get(forged)).status_code == 404
@@ -82,7 +84,7 @@ async def test_a_forged_link_fires_nothing(api: Api, smtp: Mailbox):
     ]
 
 
-async def _duplicates(api: Api, order_id: str, count: int):
+async def _duplicates(api: Api, order_id: str, count: int) -> OrderView | None:
     view = await ready_view(api.engine.orders, order_id)
     return view if view is not None and [e.kind for e in view.timeline].count("event_duplicate") == count else None
 

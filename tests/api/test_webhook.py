@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import time
+from typing import Any
+
+import httpx
 
 from api.signatures import signature
+from automation.state import OrderView, TimelineEntry
 from store.database import session
 from store.tables import PipelineRecord
 from tests.api.conftest import Api
@@ -38,7 +42,9 @@ async def _in_store(api: Api, order_id: str) -> bool:
         return await db.get(Order, order_id) is not None
 
 
-async def _call(api: Api, secret: str, params: dict, body: bytes = b'{"note": "from the ERP"}', **overrides):
+async def _call(
+    api: Api, secret: str, params: dict[str, str], body: bytes = b'{"note": "from the ERP"}', **overrides: Any
+) -> httpx.Response:
     """A call signed for ``params`` (or for ``signed_for`` to forge one aimed elsewhere)."""
     timestamp = str(overrides.pop("timestamp", int(time.time())))
     signed = overrides.pop("signed_for", params)
@@ -52,7 +58,7 @@ async def _call(api: Api, secret: str, params: dict, body: bytes = b'{"note": "f
                                headers=headers)  # fmt: skip
 
 
-async def test_a_signed_call_moves_the_order_once(api: Api):
+async def test_a_signed_call_moves_the_order_once(api: Api) -> None:
     order_id, secret = await _order(api), await _secret(api)
     params = {"target": f"ORDER_{order_id}", "code": "abc12"}
 
@@ -68,12 +74,12 @@ async def test_a_signed_call_moves_the_order_once(api: Api):
     assert hooks[0].data["event"]["data"] == {"code": "abc12", "payload": {"note": "from the ERP"}}
 
 
-async def _at(api: Api, order_id: str, stage: str):
+async def _at(api: Api, order_id: str, stage: str) -> OrderView | None:
     view = await ready_view(api.engine.orders, order_id)
     return view if view is not None and view.stage == stage else None
 
 
-async def test_a_code_that_matches_no_trigger_changes_nothing(api: Api):
+async def test_a_code_that_matches_no_trigger_changes_nothing(api: Api) -> None:
     order_id, secret = await _order(api), await _secret(api)
     response = await _call(api, secret, {"target": f"ORDER_{order_id}", "code": "other"})
     assert response.json() == {"result": True}
@@ -81,12 +87,12 @@ async def test_a_code_that_matches_no_trigger_changes_nothing(api: Api):
     assert view.stage == "new"
 
 
-async def _has(api: Api, order_id: str, kind: str):
+async def _has(api: Api, order_id: str, kind: str) -> OrderView | None:
     view = await ready_view(api.engine.orders, order_id)
     return view if view is not None and any(e.kind == kind for e in view.timeline) else None
 
 
-async def test_two_calls_in_the_same_second_are_two_events(api: Api):
+async def test_two_calls_in_the_same_second_are_two_events(api: Api) -> None:
     order_id, secret = await _order(api), await _secret(api)
     fixed = int(time.time())
     for code in ("other", "abc12"):  # same order, timestamp and body; another trigger code
@@ -97,11 +103,11 @@ async def test_two_calls_in_the_same_second_are_two_events(api: Api):
     assert codes == ["other", "abc12"]
 
 
-def _is_webhook(entry) -> bool:
+def _is_webhook(entry: TimelineEntry) -> bool:
     return entry.kind == "event_received" and entry.data["event"]["type"] == "webhook"
 
 
-async def test_refusals(api: Api):
+async def test_refusals(api: Api) -> None:
     order_id, other_id, secret = await _order(api), await _order(api), await _secret(api)
     good = {"target": f"ORDER_{order_id}", "code": "abc12"}
     stale = int(time.time()) - 3600

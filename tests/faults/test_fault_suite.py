@@ -37,6 +37,7 @@ from sqlmodel import select
 
 from api.server import serving
 from automation.pipeline import parse_pipeline
+from automation.state import OrderView
 from devserver import dev_server_command, port_open
 from order_client import OrderClient, connect
 from store.database import make_engine, session
@@ -146,10 +147,10 @@ def _lock_store(url: str, seconds: float) -> threading.Thread:
             connection.execute("ROLLBACK")
             connection.close()
         else:
-            with psycopg.connect(url) as connection:
-                connection.execute("LOCK TABLE orders, timeline, sent_messages IN ACCESS EXCLUSIVE MODE")
+            with psycopg.connect(url) as pg:
+                pg.execute("LOCK TABLE orders, timeline, sent_messages IN ACCESS EXCLUSIVE MODE")
                 time.sleep(seconds)
-                connection.rollback()
+                pg.rollback()
 
     thread = threading.Thread(target=hold, daemon=True)
     thread.start()
@@ -250,7 +251,7 @@ async def _throw(faults: _Faults, worker: _Worker, temporal: _Temporal, mail: _M
 async def _settled(orders: OrderClient, order_ids: list[str], seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        views = []
+        views: list[OrderView | None] = []
         for order_id in order_ids:
             try:
                 views.append(await orders.state(order_id))
@@ -278,7 +279,7 @@ def _rules_run_twice(timeline: list[dict[str, Any]]) -> int:
     return twice
 
 
-async def test_nothing_lost_nothing_doubled_under_faults(tmp_path: Path, store_url: str):
+async def test_nothing_lost_nothing_doubled_under_faults(tmp_path: Path, store_url: str) -> None:
     faults, mail, sms = _Faults(), _Mail(), ProvidersServer()
     store = make_engine(store_url)
     await migrate(store)

@@ -19,10 +19,10 @@ from temporalio.exceptions import ActivityError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.registry import rule_type
 from activities.rule_activities import rule_activities
-from activities.rules.base import Deps
+from activities.rules.base import WorkerResources
 from automation.order import ContactPoint, CustomerInfo
+from automation.rule_kinds import rule_kind
 from automation.rules import RuleInput, RuleResult
 from config import Settings
 from providers import Providers
@@ -60,14 +60,14 @@ async def store(any_engine: AsyncEngine) -> AsyncEngine:
 
 
 @pytest.fixture
-def rule_deps(store: AsyncEngine, smtp: Mailbox, providers_server: ProvidersServer) -> Deps:
+def rule_deps(store: AsyncEngine, smtp: Mailbox, providers_server: ProvidersServer) -> WorkerResources:
     settings = Settings(
         smtp_port=smtp.port, mail_from="Shop <shop@shop.example>", tracking_secret="test-secret",
         mailboxes={"sales": "Sales <sales@shop.example>"},
         **providers_server.settings(),
     )  # fmt: skip
     mailer, providers = SmtpMailer(host="127.0.0.1", port=smtp.port), Providers(http=providers_server.http)
-    return Deps(engine=store, mailer=mailer, settings=settings, providers=providers)
+    return WorkerResources(engine=store, mailer=mailer, settings=settings, providers=providers)
 
 
 @workflow.defn(name="RunOneRuleAttempt", sandboxed=False)
@@ -76,19 +76,20 @@ class RunOneRuleAttempt:
 
     @workflow.run
     async def run(self, rule_input: RuleInput) -> RuleResult:
-        rule = rule_type(rule_input.rule_type)
-        return await workflow.execute_activity(
-            rule.kind,
+        rule = rule_kind(rule_input.rule_type)
+        result: RuleResult = await workflow.execute_activity(
+            rule.name,
             rule_input,
             result_type=RuleResult,
             start_to_close_timeout=rule.start_to_close,
             heartbeat_timeout=rule.heartbeat,
             retry_policy=RetryPolicy(maximum_attempts=1),
         )
+        return result
 
 
 @pytest.fixture
-async def run_rule(dev_env: WorkflowEnvironment, rule_deps: Deps) -> AsyncIterator[RunRule]:
+async def run_rule(dev_env: WorkflowEnvironment, rule_deps: WorkerResources) -> AsyncIterator[RunRule]:
     """Runs rule ``kind`` with ``params`` as its activity would run; ``run_key`` defaults
     to a fresh one, pass the same to play a retry. A failed attempt raises its
     ``ApplicationError`` (type, message, non_retryable, next_retry_delay as Temporal saw them)."""
@@ -103,7 +104,7 @@ async def run_rule(dev_env: WorkflowEnvironment, rule_deps: Deps) -> AsyncIterat
             stage="new",
             rule_index=0,
             rule_type=kind,
-            params=rule_type(kind).params.model_validate(params).model_dump(mode="json"),
+            params=rule_kind(kind).params.model_validate(params).model_dump(mode="json"),
             values={"order": order, "variables": {}, "constants": {}, "trigger": {}, **values},
         )
         try:

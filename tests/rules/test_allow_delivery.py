@@ -1,16 +1,19 @@
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
+from activities.rules.base import WorkerResources
 from store.database import session
 from store.tables import Shipment
 from store.tables_shipments import ShipmentMark
+from tests.rules.conftest import RunRule
 
 
-async def marks(engine):
+async def marks(engine: AsyncEngine) -> list[tuple[str, str, str]]:
     async with session(engine) as db:
         return sorted((m.order_id, m.shipment_id, m.mark) for m in await db.exec(select(ShipmentMark)))
 
 
-async def test_approves_delivery_of_every_shipment_once(run_rule, rule_deps):
+async def test_approves_delivery_of_every_shipment_once(run_rule: RunRule, rule_deps: WorkerResources) -> None:
     async with session(rule_deps.engine) as db:
         db.add(Shipment(id="s1", order_id="O-1", status="packed", delivery_service="dhl"))
         db.add(Shipment(id="s2", order_id="O-1"))

@@ -1,12 +1,17 @@
 from sqlmodel import select
 
-from activities.rules.cancel_order import CancelOrderParams
+from activities.rules.base import WorkerResources
+from automation.effects import MoveOrder
+from automation.rule_kinds.cancel_order import CancelOrderParams
 from store.database import session
 from store.tables import Shipment
 from store.tables_shipments import ShipmentMark
+from tests.rules.conftest import RunRule
 
 
-async def test_cancels_every_shipment_and_moves_to_the_failure_stage(run_rule, rule_deps):
+async def test_cancels_every_shipment_and_moves_to_the_failure_stage(
+    run_rule: RunRule, rule_deps: WorkerResources
+) -> None:
     async with session(rule_deps.engine) as db:
         db.add(Shipment(id="s1", order_id="O-1", status="packed"))
         db.add(Shipment(id="s2", order_id="O-1", status="cancelled"))
@@ -15,7 +20,7 @@ async def test_cancels_every_shipment_and_moves_to_the_failure_stage(run_rule, r
     result = await run_rule("cancel_order", {}, run_key="O-1/1/0")
     retried = await run_rule("cancel_order", {}, run_key="O-1/1/0")
 
-    assert result.move_to == "cancelled"
+    assert result.effect == MoveOrder(stage="cancelled")
     assert [(e.type, e.data) for e in result.events] == [
         ("shipment_changed", {"shipment_id": "s1", "status": "cancelled", "delivery_service": None,
                               "tracking_number": None}),
@@ -29,13 +34,13 @@ async def test_cancels_every_shipment_and_moves_to_the_failure_stage(run_rule, r
     assert marks == [("s1", "cancelled"), ("s2", "cancelled")]
 
 
-async def test_an_order_without_shipments_is_still_cancelled_to_the_named_stage(run_rule):
+async def test_an_order_without_shipments_is_still_cancelled_to_the_named_stage(run_rule: RunRule) -> None:
     result = await run_rule("cancel_order", {"stage": "lost"})
 
-    assert result.move_to == "lost"
+    assert result.effect == MoveOrder(stage="lost")
     assert result.events == []
 
 
-def test_the_stage_is_checked_against_the_pipeline():
+def test_the_stage_is_checked_against_the_pipeline() -> None:
     assert CancelOrderParams(stage="lost").stage_references() == ["lost"]
     assert CancelOrderParams().stage_references() == ["cancelled"]

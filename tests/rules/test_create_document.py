@@ -3,24 +3,28 @@ from sqlmodel import select
 from temporalio.exceptions import ApplicationError
 
 import tracking
+from activities.rules.base import WorkerResources
 from store.database import session
 from store.tables import Document, DocumentTemplate
+from tests.rules.conftest import RunRule
 
 
 @pytest.fixture
-async def invoice_template(rule_deps) -> None:
+async def invoice_template(rule_deps: WorkerResources) -> None:
     async with session(rule_deps.engine) as db:
         db.add(DocumentTemplate(id="invoice", title="Invoice {{ order.number }}",
                                 body="<p>{{ customer.name }}: {{ variables.note }}</p>"))  # fmt: skip
         await db.commit()
 
 
-async def _documents(rule_deps) -> list[Document]:
+async def _documents(rule_deps: WorkerResources) -> list[Document]:
     async with session(rule_deps.engine) as db:
         return list(await db.exec(select(Document).where(Document.order_id == "O-1")))
 
 
-async def test_creates_the_document_once_with_a_tracked_link(run_rule, rule_deps, invoice_template):
+async def test_creates_the_document_once_with_a_tracked_link(
+    run_rule: RunRule, rule_deps: WorkerResources, invoice_template: None
+) -> None:
     params = {"template_id": "invoice"}
     result = await run_rule("create_document", params, run_key="O-1/2/0", variables={"note": "thanks"})
     again = await run_rule("create_document", params, run_key="O-1/2/0", variables={"note": "thanks"})
@@ -40,7 +44,9 @@ async def test_creates_the_document_once_with_a_tracked_link(run_rule, rule_deps
     ]
 
 
-async def test_values_are_escaped_in_the_html_and_the_title_can_be_given(run_rule, rule_deps, invoice_template):
+async def test_values_are_escaped_in_the_html_and_the_title_can_be_given(
+    run_rule: RunRule, rule_deps: WorkerResources, invoice_template: None
+) -> None:
     note = "<script>alert('x')</script>"
     await run_rule("create_document", {"template_id": "invoice", "title": "Receipt"}, variables={"note": note})
     [document] = await _documents(rule_deps)
@@ -48,7 +54,9 @@ async def test_values_are_escaped_in_the_html_and_the_title_can_be_given(run_rul
     assert document.html == "<p>Ada Lovelace: &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;</p>"
 
 
-async def test_an_unknown_template_is_refused(run_rule, rule_deps, invoice_template):
+async def test_an_unknown_template_is_refused(
+    run_rule: RunRule, rule_deps: WorkerResources, invoice_template: None
+) -> None:
     with pytest.raises(ApplicationError) as refused:
         await run_rule("create_document", {"template_id": "offer"})
     assert (refused.value.non_retryable, refused.value.message) == (

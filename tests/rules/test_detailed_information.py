@@ -1,14 +1,17 @@
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
-from activities.registry import rule_type
+from activities.rules.base import WorkerResources
 from automation.order import ContactPoint
+from automation.rule_kinds import rule_kind
 from store.database import session
 from store.directory import save_customer
-from tests.rules.conftest import CUSTOMER
+from tests.rules.conftest import CUSTOMER, RunRule
 
 
-async def test_reads_the_whole_card_into_prefixed_variables(run_rule):
+async def test_reads_the_whole_card_into_prefixed_variables(run_rule: RunRule) -> None:
     result = await run_rule("detailed_information", {})
 
     assert result.effective
@@ -22,7 +25,7 @@ async def test_reads_the_whole_card_into_prefixed_variables(run_rule):
     }
 
 
-async def test_reads_the_card_as_the_store_holds_it_when_it_runs(run_rule, rule_deps):
+async def test_reads_the_card_as_the_store_holds_it_when_it_runs(run_rule: RunRule, rule_deps: WorkerResources) -> None:
     changed = CUSTOMER.model_copy(
         update={"company": "Analytical Engines Ltd", "emails": [ContactPoint(type="work", value="ada@engines.example")]}
     )
@@ -36,7 +39,7 @@ async def test_reads_the_card_as_the_store_holds_it_when_it_runs(run_rule, rule_
     assert "buyer_company, buyer_email" in result.summary
 
 
-async def test_an_order_without_a_customer_reads_nothing_and_says_why(run_rule):
+async def test_an_order_without_a_customer_reads_nothing_and_says_why(run_rule: RunRule) -> None:
     result = await run_rule("detailed_information", {}, order={"customer_id": None})
 
     assert not result.effective
@@ -45,6 +48,6 @@ async def test_an_order_without_a_customer_reads_nothing_and_says_why(run_rule):
 
 
 @pytest.mark.parametrize("params", [{"variables_prefix": "bad prefix"}, {"fields": ["salary"]}, {"fields": []}])
-def test_bad_parameters_are_refused_at_load(params):
+def test_bad_parameters_are_refused_at_load(params: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
-        rule_type("detailed_information").params.model_validate(params)
+        rule_kind("detailed_information").params.model_validate(params)

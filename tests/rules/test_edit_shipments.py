@@ -1,24 +1,29 @@
 import pytest
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
+from activities.rules.base import WorkerResources
 from store.database import session
 from store.tables import Shipment
+from tests.rules.conftest import RunRule
 
 
-async def add_shipments(engine, *shipments):
+async def add_shipments(engine: AsyncEngine, *shipments: Shipment) -> None:
     async with session(engine) as db:
         db.add_all(shipments)
         await db.commit()
 
 
-async def shipments(engine):
+async def shipments(engine: AsyncEngine) -> dict[tuple[str, str], tuple[str | None, str | None]]:
     async with session(engine) as db:
         rows = await db.exec(select(Shipment))
         return {(s.order_id, s.id): (s.delivery_service, s.tracking_number) for s in rows}
 
 
-async def test_sets_every_shipment_of_the_order_and_fires_for_what_changed_once(run_rule, rule_deps):
+async def test_sets_every_shipment_of_the_order_and_fires_for_what_changed_once(
+    run_rule: RunRule, rule_deps: WorkerResources
+) -> None:
     await add_shipments(
         rule_deps.engine,
         Shipment(id="s1", order_id="O-1", status="packed", delivery_service="ups"),
@@ -58,7 +63,9 @@ async def test_sets_every_shipment_of_the_order_and_fires_for_what_changed_once(
     assert (await shipments(rule_deps.engine))[("O-1", "s1")] == ("dhl", "CHANGED-SINCE")
 
 
-async def test_the_delivery_service_alone_adds_no_tracking_number(run_rule, rule_deps):
+async def test_the_delivery_service_alone_adds_no_tracking_number(
+    run_rule: RunRule, rule_deps: WorkerResources
+) -> None:
     await add_shipments(rule_deps.engine, Shipment(id="s1", order_id="O-1", tracking_number="1Z"))
 
     result = await run_rule("edit_shipments", {"delivery_service": "fedex"})
@@ -67,7 +74,7 @@ async def test_the_delivery_service_alone_adds_no_tracking_number(run_rule, rule
     assert await shipments(rule_deps.engine) == {("O-1", "s1"): ("fedex", "1Z")}
 
 
-async def test_nothing_to_change_is_no_effect(run_rule, rule_deps):
+async def test_nothing_to_change_is_no_effect(run_rule: RunRule, rule_deps: WorkerResources) -> None:
     await add_shipments(rule_deps.engine, Shipment(id="s1", order_id="O-1", delivery_service="dhl"))
 
     same = await run_rule("edit_shipments", {"delivery_service": "dhl"})
@@ -78,6 +85,6 @@ async def test_nothing_to_change_is_no_effect(run_rule, rule_deps):
     assert await shipments(rule_deps.engine) == {("O-1", "s1"): ("dhl", None)}
 
 
-async def test_at_least_one_field_is_required(run_rule):
+async def test_at_least_one_field_is_required(run_rule: RunRule) -> None:
     with pytest.raises(ValidationError, match="set delivery_service, tracking_number or both"):
         await run_rule("edit_shipments", {})

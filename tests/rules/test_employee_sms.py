@@ -1,15 +1,18 @@
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.exceptions import ApplicationError
 
+from activities.rules.base import WorkerResources
 from automation.pipeline import PipelineError, parse_pipeline
 from store.database import session
 from store.tables import Employee
 from tests.providers_server import ProvidersServer, outbox_row
+from tests.rules.conftest import RunRule
 
 PARAMS = {"text": "Order {{ order.number }} of {{ customer.name }} needs you"}
 
 
-async def _give_phone(engine, employee_id: str, phone: str) -> None:
+async def _give_phone(engine: AsyncEngine, employee_id: str, phone: str) -> None:
     async with session(engine) as db:
         employee = await db.get(Employee, employee_id)
         assert employee is not None
@@ -18,7 +21,9 @@ async def _give_phone(engine, employee_id: str, phone: str) -> None:
         await db.commit()
 
 
-async def test_texts_the_responsible_employee(run_rule, rule_deps, providers_server: ProvidersServer):
+async def test_texts_the_responsible_employee(
+    run_rule: RunRule, rule_deps: WorkerResources, providers_server: ProvidersServer
+) -> None:
     await _give_phone(rule_deps.engine, "emp-sales", "+1 555 0111")
     result = await run_rule("employee_sms", PARAMS, run_key="O-1/0/1")
 
@@ -30,26 +35,32 @@ async def test_texts_the_responsible_employee(run_rule, rule_deps, providers_ser
     assert row is not None and (row.channel, row.recipient, row.status) == ("sms", "+15550111", "sent")
 
 
-async def test_texts_the_employee_named(run_rule, rule_deps, providers_server):
+async def test_texts_the_employee_named(
+    run_rule: RunRule, rule_deps: WorkerResources, providers_server: ProvidersServer
+) -> None:
     await _give_phone(rule_deps.engine, "emp-warehouse", "+15550122")
     await run_rule("employee_sms", {**PARAMS, "employee_id": "emp-warehouse"})
     assert [sms["To"] for sms in providers_server.of("sms")] == ["+15550122"]
 
 
-async def test_an_employee_without_a_phone_gets_nothing_and_the_summary_says_why(run_rule, providers_server):
+async def test_an_employee_without_a_phone_gets_nothing_and_the_summary_says_why(
+    run_rule: RunRule, providers_server: ProvidersServer
+) -> None:
     result = await run_rule("employee_sms", {**PARAMS, "employee_id": "emp-manager"})
     assert not result.effective
     assert result.summary == "not sent: Maria Manager has no phone number"
     assert providers_server.requests == []
 
 
-async def test_an_unknown_employee_is_refused(run_rule, providers_server):
+async def test_an_unknown_employee_is_refused(run_rule: RunRule, providers_server: ProvidersServer) -> None:
     with pytest.raises(ApplicationError) as refused:
         await run_rule("employee_sms", {**PARAMS, "employee_id": "emp-nobody"})
     assert (refused.value.type, refused.value.message) == ("RuleRefused", "no employee with id 'emp-nobody'")
 
 
-async def test_a_text_longer_than_200_characters_is_refused(run_rule, rule_deps, providers_server):
+async def test_a_text_longer_than_200_characters_is_refused(
+    run_rule: RunRule, rule_deps: WorkerResources, providers_server: ProvidersServer
+) -> None:
     await _give_phone(rule_deps.engine, "emp-sales", "+15550111")
     with pytest.raises(ApplicationError) as refused:
         await run_rule("employee_sms", {"text": "{{ variables.long }}"}, variables={"long": "y" * 250})
@@ -64,7 +75,9 @@ async def test_a_text_longer_than_200_characters_is_refused(run_rule, rule_deps,
     assert at_load.value.problems == ["stages[0].rules[0].params.text: at most 200 characters"]
 
 
-async def test_transient_then_permanent_failures(run_rule, rule_deps, providers_server):
+async def test_transient_then_permanent_failures(
+    run_rule: RunRule, rule_deps: WorkerResources, providers_server: ProvidersServer
+) -> None:
     await _give_phone(rule_deps.engine, "emp-sales", "+15550111")
     providers_server.fail_next(500)
     with pytest.raises(ApplicationError) as failed:
@@ -80,7 +93,9 @@ async def test_transient_then_permanent_failures(run_rule, rule_deps, providers_
     assert "error 21211" in refused.value.message
 
 
-async def test_an_answer_lost_after_sending_is_unconfirmed_and_not_sent_again(run_rule, rule_deps, providers_server):
+async def test_an_answer_lost_after_sending_is_unconfirmed_and_not_sent_again(
+    run_rule: RunRule, rule_deps: WorkerResources, providers_server: ProvidersServer
+) -> None:
     await _give_phone(rule_deps.engine, "emp-sales", "+15550111")
     providers_server.lose_next_response()
     first = await run_rule("employee_sms", PARAMS, run_key="O-1/0/4")

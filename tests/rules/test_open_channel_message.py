@@ -4,15 +4,19 @@ import pytest
 from sqlmodel import col, update
 from temporalio.exceptions import ApplicationError
 
+from activities.rules.base import WorkerResources
 from store.database import session
 from store.tables import SentMessage
 from tests.providers_server import ProvidersServer, outbox_row
+from tests.rules.conftest import RunRule
 
 PARAMS = {"text": "Hi {{ customer.first_name }}, order {{ order.number }} is packed"}
 IN_CHANNEL = {"last_channel_id": "telegram:42"}
 
 
-async def test_writes_in_the_channel_the_customer_last_wrote_in(run_rule, rule_deps, providers_server):
+async def test_writes_in_the_channel_the_customer_last_wrote_in(
+    run_rule: RunRule, rule_deps: WorkerResources, providers_server: ProvidersServer
+) -> None:
     result = await run_rule("open_channel_message", PARAMS, run_key="O-1/0/1", order=IN_CHANNEL)
 
     [message] = providers_server.delivered
@@ -29,7 +33,7 @@ async def test_writes_in_the_channel_the_customer_last_wrote_in(run_rule, rule_d
     assert (row.channel, row.recipient, row.status, row.message_id) == ("chat", "telegram:42", "sent", message.id)
 
 
-async def test_a_whisper_is_marked_for_employees_only(run_rule, providers_server: ProvidersServer):
+async def test_a_whisper_is_marked_for_employees_only(run_rule: RunRule, providers_server: ProvidersServer) -> None:
     params = {"text": "VIP customer: answer within the hour", "whisper": True}
     result = await run_rule("open_channel_message", params, order=IN_CHANNEL)
     [message] = providers_server.of("chat")
@@ -37,7 +41,9 @@ async def test_a_whisper_is_marked_for_employees_only(run_rule, providers_server
     assert result.summary.startswith("whisper in channel telegram:42")
 
 
-async def test_no_channel_yet_sends_nothing_and_says_why(run_rule, rule_deps, providers_server):
+async def test_no_channel_yet_sends_nothing_and_says_why(
+    run_rule: RunRule, rule_deps: WorkerResources, providers_server: ProvidersServer
+) -> None:
     result = await run_rule("open_channel_message", PARAMS, run_key="O-1/0/2")
     assert not result.effective
     assert result.summary == "not sent: the customer has not written in an open channel yet"
@@ -45,7 +51,9 @@ async def test_no_channel_yet_sends_nothing_and_says_why(run_rule, rule_deps, pr
     assert await outbox_row(rule_deps.engine, "O-1/0/2") is None
 
 
-async def test_a_throttled_message_is_retried_after_the_providers_delay(run_rule, rule_deps, providers_server):
+async def test_a_throttled_message_is_retried_after_the_providers_delay(
+    run_rule: RunRule, rule_deps: WorkerResources, providers_server: ProvidersServer
+) -> None:
     providers_server.fail_next(429, retry_after="2")
     with pytest.raises(ApplicationError) as failed:
         await run_rule("open_channel_message", PARAMS, run_key="O-1/0/3", order=IN_CHANNEL)
@@ -56,7 +64,9 @@ async def test_a_throttled_message_is_retried_after_the_providers_delay(run_rule
     assert len(providers_server.delivered) == 1
 
 
-async def test_a_closed_channel_is_refused_for_good(run_rule, rule_deps, providers_server):
+async def test_a_closed_channel_is_refused_for_good(
+    run_rule: RunRule, rule_deps: WorkerResources, providers_server: ProvidersServer
+) -> None:
     providers_server.refuse("telegram:42")
     with pytest.raises(ApplicationError) as refused:
         await run_rule("open_channel_message", PARAMS, run_key="O-1/0/4", order=IN_CHANNEL)
@@ -66,7 +76,9 @@ async def test_a_closed_channel_is_refused_for_good(run_rule, rule_deps, provide
     assert row is not None and row.status == "refused"
 
 
-async def test_an_answer_lost_after_sending_is_unconfirmed_and_not_sent_again(run_rule, rule_deps, providers_server):
+async def test_an_answer_lost_after_sending_is_unconfirmed_and_not_sent_again(
+    run_rule: RunRule, rule_deps: WorkerResources, providers_server: ProvidersServer
+) -> None:
     providers_server.lose_next_response()
     first = await run_rule("open_channel_message", PARAMS, run_key="O-1/0/5", order=IN_CHANNEL)
     retried = await run_rule("open_channel_message", PARAMS, run_key="O-1/0/5", order=IN_CHANNEL)
@@ -80,7 +92,7 @@ async def test_an_answer_lost_after_sending_is_unconfirmed_and_not_sent_again(ru
     assert row is not None and row.status == "unconfirmed"
 
 
-async def _handed_over_and_lost(run_rule, rule_deps) -> None:
+async def _handed_over_and_lost(run_rule: RunRule, rule_deps: WorkerResources) -> None:
     """The message was handed over, then the worker died before recording the answer (the
     row says ``handing_over``)."""
     await run_rule("open_channel_message", PARAMS, run_key="O-1/0/9", order=IN_CHANNEL)
@@ -91,7 +103,9 @@ async def _handed_over_and_lost(run_rule, rule_deps) -> None:
         await db.commit()
 
 
-async def test_a_retry_asks_the_provider_and_records_a_message_it_has(run_rule, rule_deps, providers_server):
+async def test_a_retry_asks_the_provider_and_records_a_message_it_has(
+    run_rule: RunRule, rule_deps: WorkerResources, providers_server: ProvidersServer
+) -> None:
     await _handed_over_and_lost(run_rule, rule_deps)
     [message] = providers_server.delivered
     result = await run_rule("open_channel_message", PARAMS, run_key="O-1/0/9", order=IN_CHANNEL)
@@ -101,7 +115,9 @@ async def test_a_retry_asks_the_provider_and_records_a_message_it_has(run_rule, 
     assert len(providers_server.delivered) == 1  # asked, not sent again
 
 
-async def test_a_retry_asks_the_provider_and_sends_a_message_it_has_not(run_rule, rule_deps, providers_server):
+async def test_a_retry_asks_the_provider_and_sends_a_message_it_has_not(
+    run_rule: RunRule, rule_deps: WorkerResources, providers_server: ProvidersServer
+) -> None:
     await _handed_over_and_lost(run_rule, rule_deps)
     providers_server.reset()  # the provider never got it
     result = await run_rule("open_channel_message", PARAMS, run_key="O-1/0/9", order=IN_CHANNEL)

@@ -2,15 +2,19 @@ import pytest
 from pydantic import ValidationError
 from temporalio.exceptions import ApplicationError
 
-from activities.rules.robocall import RobocallParams
+from activities.rules.base import WorkerResources
 from automation.errors import describe
+from automation.rule_kinds.robocall import RobocallParams
 from tests.providers_server import ACCOUNT_SID, ProvidersServer, outbox_row
+from tests.rules.conftest import RunRule
 
 SAY = {"text": "Hello {{ customer.first_name }}, order {{ order.number }}: {{ variables.note }}"}
 MP3 = "https://cdn.shop.example/voice/ready.mp3"
 
 
-async def test_calls_the_first_phone_and_reads_the_text(run_rule, rule_deps, providers_server: ProvidersServer):
+async def test_calls_the_first_phone_and_reads_the_text(
+    run_rule: RunRule, rule_deps: WorkerResources, providers_server: ProvidersServer
+) -> None:
     params = {**SAY, "speech_rate": "slow", "volume": "loud", "language": "en-GB", "voice": "Polly.Amy"}
     result = await run_rule("robocall", params, run_key="O-1/0/1", variables={"note": "5 < 6 & ready"})
 
@@ -31,7 +35,7 @@ async def test_calls_the_first_phone_and_reads_the_text(run_rule, rule_deps, pro
     )  # fmt: skip
 
 
-async def test_plays_a_recording_from_the_chosen_line(run_rule, providers_server: ProvidersServer):
+async def test_plays_a_recording_from_the_chosen_line(run_rule: RunRule, providers_server: ProvidersServer) -> None:
     await run_rule("robocall", {"mp3_url": MP3, "line": "support"})
     assert providers_server.of("call") == [
         {"To": "+15550100", "From": "+15005550007", "Twiml": f"<Response><Play>{MP3}</Play></Response>"}
@@ -48,14 +52,16 @@ async def test_plays_a_recording_from_the_chosen_line(run_rule, providers_server
         ({"text": "hi", "speech_rate": "warp"}, "speech_rate: input should be 'x-slow', 'slow', 'medium', 'fast' or "),
     ],
 )
-def test_parameters_need_exactly_one_of_a_text_or_a_public_mp3(params, problem):
+def test_parameters_need_exactly_one_of_a_text_or_a_public_mp3(params: dict[str, str], problem: str) -> None:
     with pytest.raises(ValidationError) as refused:
         RobocallParams.model_validate(params)
     [line] = describe(refused.value)
     assert line.startswith(problem)
 
 
-async def test_an_unknown_line_is_refused_before_anything_is_recorded(run_rule, rule_deps, providers_server):
+async def test_an_unknown_line_is_refused_before_anything_is_recorded(
+    run_rule: RunRule, rule_deps: WorkerResources, providers_server: ProvidersServer
+) -> None:
     with pytest.raises(ApplicationError) as refused:
         await run_rule("robocall", {**SAY, "line": "night"}, run_key="O-1/0/2")
     assert (refused.value.type, refused.value.non_retryable) == ("ProviderRefused", True)
@@ -64,14 +70,18 @@ async def test_an_unknown_line_is_refused_before_anything_is_recorded(run_rule, 
     assert await outbox_row(rule_deps.engine, "O-1/0/2") is None
 
 
-async def test_no_phone_of_that_type_calls_nobody_and_says_why(run_rule, providers_server):
+async def test_no_phone_of_that_type_calls_nobody_and_says_why(
+    run_rule: RunRule, providers_server: ProvidersServer
+) -> None:
     result = await run_rule("robocall", {**SAY, "phone_type": "work"})
     assert not result.effective
     assert result.summary == "not sent: the customer has no phone number of type 'work'"
     assert providers_server.requests == []
 
 
-async def test_a_transient_failure_is_retryable_and_the_retry_calls_once(run_rule, rule_deps, providers_server):
+async def test_a_transient_failure_is_retryable_and_the_retry_calls_once(
+    run_rule: RunRule, rule_deps: WorkerResources, providers_server: ProvidersServer
+) -> None:
     providers_server.fail_next(502)
     with pytest.raises(ApplicationError) as failed:
         await run_rule("robocall", {"mp3_url": MP3}, run_key="O-1/0/3")
@@ -85,7 +95,9 @@ async def test_a_transient_failure_is_retryable_and_the_retry_calls_once(run_rul
     assert row is not None and (row.status, row.message_id) == ("sent", call.id)
 
 
-async def test_an_invalid_number_is_refused_for_good(run_rule, rule_deps, providers_server):
+async def test_an_invalid_number_is_refused_for_good(
+    run_rule: RunRule, rule_deps: WorkerResources, providers_server: ProvidersServer
+) -> None:
     providers_server.refuse("+15550100")
     with pytest.raises(ApplicationError) as refused:
         await run_rule("robocall", {"mp3_url": MP3}, run_key="O-1/0/4")
@@ -97,7 +109,9 @@ async def test_an_invalid_number_is_refused_for_good(run_rule, rule_deps, provid
     assert row is not None and row.status == "refused"
 
 
-async def test_a_retry_after_a_failed_call_makes_the_call_first_recorded(run_rule, rule_deps, providers_server):
+async def test_a_retry_after_a_failed_call_makes_the_call_first_recorded(
+    run_rule: RunRule, rule_deps: WorkerResources, providers_server: ProvidersServer
+) -> None:
     providers_server.fail_next(503)
     with pytest.raises(ApplicationError):
         await run_rule("robocall", SAY, run_key="O-1/0/5", variables={"note": "ready"})
@@ -112,7 +126,9 @@ async def test_a_retry_after_a_failed_call_makes_the_call_first_recorded(run_rul
     assert row is not None and (row.status, row.message_id) == ("sent", call.id)
 
 
-async def test_a_call_whose_answer_is_lost_is_unconfirmed_and_not_made_again(run_rule, rule_deps, providers_server):
+async def test_a_call_whose_answer_is_lost_is_unconfirmed_and_not_made_again(
+    run_rule: RunRule, rule_deps: WorkerResources, providers_server: ProvidersServer
+) -> None:
     providers_server.lose_next_response()
     first = await run_rule("robocall", SAY, run_key="O-1/0/6", variables={"note": "ready"})
     await run_rule("robocall", SAY, run_key="O-1/0/6", variables={"note": "ready"})

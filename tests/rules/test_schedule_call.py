@@ -2,19 +2,24 @@ from datetime import timedelta
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
-from activities.registry import rule_type
+from activities.rules.base import WorkerResources
+from automation.rule_kinds import rule_kind
 from store.database import session
 from store.tables_people import OrderActivity
+from tests.rules.conftest import RunRule
 
 
-async def _activities(engine):
+async def _activities(engine: AsyncEngine) -> list[OrderActivity]:
     async with session(engine) as db:
         return list(await db.exec(select(OrderActivity).where(OrderActivity.order_id == "O-1")))
 
 
-async def test_plans_a_call_with_the_customer_once_even_when_retried(run_rule, rule_deps):
+async def test_plans_a_call_with_the_customer_once_even_when_retried(
+    run_rule: RunRule, rule_deps: WorkerResources
+) -> None:
     params = {"subject": "Confirm delivery of {{ order.number }}", "starts_in": "2h"}
     first = await run_rule("schedule_call", params, run_key="O-1/0/4")
     await run_rule("schedule_call", params, run_key="O-1/0/4")  # the same run, retried
@@ -31,6 +36,6 @@ async def test_plans_a_call_with_the_customer_once_even_when_retried(run_rule, r
 
 @pytest.mark.parametrize("params", [{"subject": "x"}, {"subject": "x", "starts_in": "-1h"},
                                     {"subject": "x", "starts_in": "1h", "duration": "0s"}])  # fmt: skip
-def test_a_missing_or_negative_start_or_an_empty_length_is_refused_at_load(params):
+def test_a_missing_or_negative_start_or_an_empty_length_is_refused_at_load(params: dict[str, str]) -> None:
     with pytest.raises(ValidationError):
-        rule_type("schedule_call").params.model_validate(params)
+        rule_kind("schedule_call").params.model_validate(params)

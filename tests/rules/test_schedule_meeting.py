@@ -1,17 +1,22 @@
 from datetime import timedelta
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
+from activities.rules.base import WorkerResources
 from store.database import session
 from store.tables_people import OrderActivity
+from tests.rules.conftest import RunRule
 
 
-async def _activities(engine):
+async def _activities(engine: AsyncEngine) -> list[OrderActivity]:
     async with session(engine) as db:
         return list(await db.exec(select(OrderActivity).where(OrderActivity.order_id == "O-1")))
 
 
-async def test_plans_a_meeting_for_a_chosen_employee_once_even_when_retried(run_rule, rule_deps):
+async def test_plans_a_meeting_for_a_chosen_employee_once_even_when_retried(
+    run_rule: RunRule, rule_deps: WorkerResources
+) -> None:
     params = {
         "subject": "Fitting for {{ order.number }}",
         "with_whom": "{{ customer.first_name }} and her tailor",
@@ -31,7 +36,7 @@ async def test_plans_a_meeting_for_a_chosen_employee_once_even_when_retried(run_
     assert meeting.ends_at - meeting.starts_at == timedelta(hours=1, minutes=30)
 
 
-async def test_without_a_customer_the_meeting_names_nobody(run_rule, rule_deps):
+async def test_without_a_customer_the_meeting_names_nobody(run_rule: RunRule, rule_deps: WorkerResources) -> None:
     params = {"subject": "Team sync", "starts_in": "0s"}
     result = await run_rule("schedule_meeting", params, order={"customer_id": None})
 

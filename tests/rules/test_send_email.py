@@ -3,14 +3,16 @@ from sqlmodel import select
 from temporalio.exceptions import ApplicationError
 
 import tracking
+from activities.rules.base import WorkerResources
 from store.database import session
 from store.tables import SentMessage
 from tests.conftest import Mailbox, text_of
+from tests.rules.conftest import RunRule
 
 PARAMS = {"subject": "Order {{ order.number }}", "body": "Hello {{ customer.first_name }}, {{ variables.code }}"}
 
 
-async def test_sends_to_the_first_address_over_smtp(run_rule, smtp: Mailbox):
+async def test_sends_to_the_first_address_over_smtp(run_rule: RunRule, smtp: Mailbox) -> None:
     result = await run_rule("send_email", PARAMS, variables={"code": "X1"})
 
     [message] = smtp.messages
@@ -20,19 +22,21 @@ async def test_sends_to_the_first_address_over_smtp(run_rule, smtp: Mailbox):
     assert result.summary == "e-mail sent to ada@home.example: Order N-1"
 
 
-async def test_sends_to_the_address_of_the_chosen_type(run_rule, smtp: Mailbox):
+async def test_sends_to_the_address_of_the_chosen_type(run_rule: RunRule, smtp: Mailbox) -> None:
     await run_rule("send_email", {**PARAMS, "address_type": "work"})
     assert [m["To"] for m in smtp.messages] == ["ada@work.example"]
 
 
-async def test_no_address_of_that_type_sends_nothing_and_says_why(run_rule, smtp: Mailbox):
+async def test_no_address_of_that_type_sends_nothing_and_says_why(run_rule: RunRule, smtp: Mailbox) -> None:
     result = await run_rule("send_email", {**PARAMS, "address_type": "mailing"})
     assert not result.effective
     assert result.summary == "not sent: the customer has no e-mail address of type 'mailing'"
     assert smtp.messages == []
 
 
-async def test_a_retry_after_sending_does_not_send_again(run_rule, rule_deps, smtp: Mailbox):
+async def test_a_retry_after_sending_does_not_send_again(
+    run_rule: RunRule, rule_deps: WorkerResources, smtp: Mailbox
+) -> None:
     await run_rule("send_email", PARAMS, run_key="O-1/0/7")
     await run_rule("send_email", PARAMS, run_key="O-1/0/7")
 
@@ -43,7 +47,9 @@ async def test_a_retry_after_sending_does_not_send_again(run_rule, rule_deps, sm
     assert smtp.messages[0]["Message-ID"].strip() == row.message_id
 
 
-async def test_links_are_tracked_and_an_open_pixel_is_added(run_rule, rule_deps, smtp: Mailbox):
+async def test_links_are_tracked_and_an_open_pixel_is_added(
+    run_rule: RunRule, rule_deps: WorkerResources, smtp: Mailbox
+) -> None:
     body = "Pay at https://shop.example/pay/N-1 today."
     result = await run_rule("send_email", {"subject": "Pay", "body": body})
 
@@ -64,7 +70,7 @@ async def test_links_are_tracked_and_an_open_pixel_is_added(run_rule, rule_deps,
     assert [(e.type, e.data["message_id"]) for e in result.events] == [("email_sent", message_id)]
 
 
-async def test_a_named_mailbox_sends_and_auto_then_keeps_to_it(run_rule, smtp: Mailbox):
+async def test_a_named_mailbox_sends_and_auto_then_keeps_to_it(run_rule: RunRule, smtp: Mailbox) -> None:
     await run_rule("send_email", PARAMS)  # nothing sent to Ada before: the default sender
     await run_rule("send_email", {**PARAMS, "mailbox": "sales"})
     await run_rule("send_email", {**PARAMS, "mailbox": "auto"})  # the mailbox last used for her
@@ -74,14 +80,16 @@ async def test_a_named_mailbox_sends_and_auto_then_keeps_to_it(run_rule, smtp: M
     ]  # fmt: skip
 
 
-async def test_an_unknown_mailbox_is_refused(run_rule, smtp: Mailbox):
+async def test_an_unknown_mailbox_is_refused(run_rule: RunRule, smtp: Mailbox) -> None:
     with pytest.raises(ApplicationError, match="no mailbox 'support'; MAILBOXES has: sales") as refused:
         await run_rule("send_email", {**PARAMS, "mailbox": "support"})
     assert refused.value.non_retryable
     assert smtp.messages == []
 
 
-async def test_a_recipient_the_server_refuses_for_good_is_not_retried(run_rule, rule_deps, smtp: Mailbox):
+async def test_a_recipient_the_server_refuses_for_good_is_not_retried(
+    run_rule: RunRule, rule_deps: WorkerResources, smtp: Mailbox
+) -> None:
     smtp.refusals["ada@home.example"] = "550 5.1.1 user unknown"
     with pytest.raises(ApplicationError) as refused:
         await run_rule("send_email", PARAMS, run_key="O-1/0/8")
@@ -92,7 +100,9 @@ async def test_a_recipient_the_server_refuses_for_good_is_not_retried(run_rule, 
     assert smtp.messages == []
 
 
-async def test_a_recipient_refused_for_now_is_retried_and_then_sent(run_rule, rule_deps, smtp: Mailbox):
+async def test_a_recipient_refused_for_now_is_retried_and_then_sent(
+    run_rule: RunRule, rule_deps: WorkerResources, smtp: Mailbox
+) -> None:
     smtp.refusals["ada@home.example"] = "451 4.3.0 try again later"
     with pytest.raises(ApplicationError) as deferred:
         await run_rule("send_email", PARAMS, run_key="O-1/0/9")
@@ -105,11 +115,11 @@ async def test_a_recipient_refused_for_now_is_retried_and_then_sent(run_rule, ru
     assert (await _row(rule_deps, "O-1/0/9")).status == "sent"
 
 
-async def test_a_subject_that_renders_on_several_lines_is_sent_on_one(run_rule, smtp: Mailbox):
+async def test_a_subject_that_renders_on_several_lines_is_sent_on_one(run_rule: RunRule, smtp: Mailbox) -> None:
     await run_rule("send_email", {**PARAMS, "subject": "Order {{ variables.code }}"}, variables={"code": "A\nB"})
     assert smtp.messages[0]["Subject"] == "Order A B"
 
 
-async def _row(rule_deps, run_key: str) -> SentMessage:
+async def _row(rule_deps: WorkerResources, run_key: str) -> SentMessage:
     async with session(rule_deps.engine) as db:
         return (await db.exec(select(SentMessage).where(SentMessage.run_key == run_key))).one()

@@ -1,10 +1,12 @@
 from sqlmodel import select
 
+from activities.rules.base import WorkerResources
 from store.database import session
 from store.tables import Shipment
+from tests.rules.conftest import RunRule
 
 
-async def test_sets_every_shipment_and_fires_their_triggers_once(run_rule, rule_deps):
+async def test_sets_every_shipment_and_fires_their_triggers_once(run_rule: RunRule, rule_deps: WorkerResources) -> None:
     async with session(rule_deps.engine) as db:
         db.add(Shipment(id="s1", order_id="O-1", status="packed", delivery_service="ups", tracking_number="1Z"))
         db.add(Shipment(id="s2", order_id="O-1", status="shipped"))
@@ -22,7 +24,7 @@ async def test_sets_every_shipment_and_fires_their_triggers_once(run_rule, rule_
     assert retried == result
 
 
-async def test_nothing_to_change_is_no_effect(run_rule):
+async def test_nothing_to_change_is_no_effect(run_rule: RunRule) -> None:
     result = await run_rule("set_shipment_status", {"status": "delivered"})
     assert not result.effective
     assert result.events == []

@@ -1,22 +1,25 @@
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
+from activities.rules.base import WorkerResources
 from store.database import session
 from store.tables import Shipment
 from store.tables_shipments import ShipmentMark
+from tests.rules.conftest import RunRule
 
 
-async def add_shipments(engine, *shipments):
+async def add_shipments(engine: AsyncEngine, *shipments: Shipment) -> None:
     async with session(engine) as db:
         db.add_all(shipments)
         await db.commit()
 
 
-async def statuses(engine):
+async def statuses(engine: AsyncEngine) -> dict[tuple[str, str], str]:
     async with session(engine) as db:
         return {(s.order_id, s.id): s.status for s in await db.exec(select(Shipment))}
 
 
-async def test_ships_every_shipment_of_the_order_once(run_rule, rule_deps):
+async def test_ships_every_shipment_of_the_order_once(run_rule: RunRule, rule_deps: WorkerResources) -> None:
     await add_shipments(
         rule_deps.engine,
         Shipment(id="s1", order_id="O-1", status="packed", tracking_number="1Z"),
@@ -42,7 +45,7 @@ async def test_ships_every_shipment_of_the_order_once(run_rule, rule_deps):
     assert sorted(marks) == [("s1", "shipped", "O-1/1/0"), ("s2", "shipped", "O-1/1/0")]
 
 
-async def test_shipping_again_does_not_undo_a_later_status(run_rule, rule_deps):
+async def test_shipping_again_does_not_undo_a_later_status(run_rule: RunRule, rule_deps: WorkerResources) -> None:
     await add_shipments(rule_deps.engine, Shipment(id="s1", order_id="O-1"))
     await run_rule("ship_order", {})
     await run_rule("set_shipment_status", {"status": "delivered"})

@@ -5,11 +5,13 @@ import pytest
 from sqlmodel import select
 from temporalio.exceptions import ApplicationError
 
+from activities.rules.base import WorkerResources
 from store.database import session
 from store.tables import Task
+from tests.rules.conftest import RunRule
 
 
-async def test_creates_a_task_with_a_deadline_for_the_assignee(run_rule, rule_deps):
+async def test_creates_a_task_with_a_deadline_for_the_assignee(run_rule: RunRule, rule_deps: WorkerResources) -> None:
     await run_rule(
         "task",
         {
@@ -27,7 +29,9 @@ async def test_creates_a_task_with_a_deadline_for_the_assignee(run_rule, rule_de
     assert tasks[0].deadline - tasks[0].created_at == timedelta(hours=4)
 
 
-async def test_a_refusal_is_one_line_in_the_log_not_a_traceback(run_rule, caplog):
+async def test_a_refusal_is_one_line_in_the_log_not_a_traceback(
+    run_rule: RunRule, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG, logger="temporalio")
     with pytest.raises(ApplicationError, match="the order has no responsible employee"):
         await run_rule("task", {"title": "Call back"}, order={"responsible_id": None})

@@ -1,10 +1,14 @@
 from sqlmodel import select
 
+from activities.rules.base import WorkerResources
 from store.database import session
 from store.tables import Notification
+from tests.rules.conftest import RunRule
 
 
-async def test_when_the_wait_ends_the_responsible_is_notified_why(run_rule, rule_deps):
+async def test_when_the_wait_ends_the_responsible_is_notified_why(
+    run_rule: RunRule, rule_deps: WorkerResources
+) -> None:
     wait = {"ended_by": "timeout", "reason": "no customer activity before the deadline"}
     await run_rule("wait", {"timeout": {"after": "3d"}}, wait=wait)
 
@@ -15,6 +19,6 @@ async def test_when_the_wait_ends_the_responsible_is_notified_why(run_rule, rule
     ]
 
 
-async def test_without_a_responsible_nobody_is_notified(run_rule):
+async def test_without_a_responsible_nobody_is_notified(run_rule: RunRule) -> None:
     result = await run_rule("wait", {}, order={"responsible_id": None}, wait={"reason": "x"})
     assert not result.effective

@@ -1,0 +1,33 @@
+"""The core spec of this rule type; its activity is activities/rules/employee_information.py."""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+from pydantic import Field
+
+from automation.models import LooseId
+from automation.rule_kinds._parts import PREFIX_PATTERN
+from automation.rules import RESPONSIBLE, RuleKind, RuleParams
+
+EmployeeField = Literal["id", "name", "email", "phone"]
+
+
+class EmployeeInformationParams(RuleParams):
+    employee_id: LooseId = Field(default=RESPONSIBLE, description="whose record; 'responsible' = the order's")
+    variables_prefix: str = Field(
+        default="employee_", pattern=PREFIX_PATTERN, description="variables are named <prefix><field>"
+    )
+    fields: list[EmployeeField] = Field(
+        default_factory=lambda: list(get_args(EmployeeField)),
+        min_length=1,
+        description="which fields of the record: " + ", ".join(get_args(EmployeeField)),
+    )
+
+
+KIND = RuleKind(
+    name="employee_information",
+    title="Employee information",
+    description="reads an employee's record into variables for the rules after it",
+    params=EmployeeInformationParams,
+)

@@ -1,0 +1,17 @@
+"""The core spec of this rule type; its activity is activities/rules/ship_order.py."""
+
+from __future__ import annotations
+
+from automation.rules import RuleKind, RuleParams
+
+
+class ShipOrderParams(RuleParams):
+    pass
+
+
+KIND = RuleKind(
+    name="ship_order",
+    title="Ship order",
+    description="marks every shipment of the order shipped (status shipped); fires Shipment for each",
+    params=ShipOrderParams,
+)
