@@ -305,7 +305,12 @@ def run(argv: list[str]) -> int:
     return status
 
 
-if __name__ == "__main__":
-    # Ends the process at once: the interpreter's teardown can abort while the threads of
-    # Temporal's core still run ("PyGILState_Release", exit status 134, sdk-python#300).
+def console() -> None:
+    """The ``orders`` command. Ends the process at once: the interpreter's teardown can abort
+    while the threads of Temporal's core still run ("PyGILState_Release", exit status 134,
+    sdk-python#300)."""
     os._exit(run(sys.argv[1:]))
+
+
+if __name__ == "__main__":
+    console()

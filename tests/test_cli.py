@@ -55,3 +55,13 @@ def test_the_banner_calls_uv_the_way_that_works_here(monkeypatch: pytest.MonkeyP
     assert uv_command() == ".tools/bin/uv"
     text = banner(Settings(), "demo-1", "data/mail", None, "http://localhost:8233")
     assert "  .tools/bin/uv run python starter.py show demo-1" in text.splitlines()
+
+
+def test_the_orders_command_is_installed_and_runs_from_anywhere(tmp_path: Path) -> None:
+    orders = Path(sys.executable).parent / "orders"  # the console script of pyproject.toml
+    done = subprocess.run(
+        [str(orders), "validate", str(ROOT / "examples" / "online_store.yaml")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert (done.returncode, done.stderr) == (0, "")
+    assert "online-store" in done.stdout

@@ -2,9 +2,8 @@ import uuid
 
 from sqlmodel import col, select
 
-import tracking
 from activities.rules.base import RuleContext, refuse
-from automation import limits
+from automation import limits, tracking
 from automation.rule_kinds.create_document import CreateDocumentParams
 from automation.rules import RaisedEvent, RuleResult
 from store.database import session

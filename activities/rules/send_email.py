@@ -4,9 +4,9 @@ from email.message import EmailMessage
 
 from sqlmodel import col, select
 
-import tracking
 from activities.rules._outbox import email_draft, recorded, send_once, unconfirmed
 from activities.rules.base import RuleContext, refuse
+from automation import tracking
 from automation.rule_kinds._parts import AUTO
 from automation.rule_kinds.send_email import SendEmailParams
 from automation.rules import RaisedEvent, RuleResult

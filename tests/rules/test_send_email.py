@@ -2,8 +2,8 @@ import pytest
 from sqlmodel import select
 from temporalio.exceptions import ApplicationError
 
-import tracking
 from activities.rules.base import WorkerResources
+from automation import tracking
 from store.database import session
 from store.tables import SentMessage
 from tests.conftest import Mailbox, text_of

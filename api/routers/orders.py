@@ -1,0 +1,142 @@
+"""Orders: create, send events, read state and timeline, list; the messages rules sent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.dependencies import AppSettings, Orders, Store
+from api.errors import invalid_request
+from api.events_in import EventIn, IdempotencyKey, service_event
+from automation import limits, tracking
+from automation.order import NewOrder
+from automation.state import EventOutcome, OrderView, ResendOutcome
+from order_client import OrderSummary
+from store.database import session
+from store.messages import list_messages
+from store.orders import read_timeline, register_order
+from store.tables import PipelineRecord
+
+router = APIRouter(tags=["orders"])
+
+OrderIdPath = Annotated[
+    str, Path(max_length=limits.ORDER_ID_CHARS, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$", description="the order id")
+]
+
+
+class Accepted(BaseModel):
+    event_id: str
+    accepted: bool = True
+
+
+class TimelineItem(BaseModel):
+    seq: int
+    at: datetime
+    kind: str
+    stage: str
+    message: str
+    data: dict[str, Any]
+
+
+class MessageItem(BaseModel):
+    run_key: str = Field(description="the rule run that sent it; resend it by this")
+    order_id: str
+    channel: str
+    recipient: str
+    subject: str
+    status: str
+    note: str
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class ResendDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    by: str = Field(min_length=1, max_length=100, description="who decides to resend it")
+
+
+@router.post("/orders", status_code=201, response_model=dict[str, str])
+async def create_order(order: NewOrder, orders: Orders, store: Store) -> dict[str, str] | JSONResponse:
+    """Starts the order; creating one that exists changes nothing. The store knows the
+    order (and its customer) before the answer: an event for its customer reaches it."""
+    async with session(store) as db:
+        pipeline = await db.get(PipelineRecord, order.pipeline_id)
+        if pipeline is None:
+            return invalid_request(f"pipeline_id: no pipeline {order.pipeline_id!r}; load it first")
+        await register_order(db, order, pipeline.definition["stages"][0]["id"])
+        await db.commit()
+    handle = await orders.create_order(order)
+    return {"order_id": order.order_id, "workflow_id": handle.id}
+
+
+@router.post("/orders/{order_id}/events", status_code=202, response_model=EventOutcome | Accepted)
+async def send_event(
+    order_id: OrderIdPath,
+    event: EventIn,
+    orders: Orders,
+    idempotency_key: IdempotencyKey = None,
+    wait: Annotated[bool, Query(description="wait for the outcome (the order's new stage)")] = False,
+) -> EventOutcome | Accepted | JSONResponse:
+    """Sends an event. A retried request with the same Idempotency-Key (or event_id) is
+    applied once. With ``wait=true`` the answer is the outcome (200), else 202."""
+    parsed = service_event(event, idempotency_key)
+    if not wait:
+        await orders.send_event(order_id, parsed)
+        return Accepted(event_id=parsed.event_id)
+    outcome = await orders.apply_event(order_id, parsed)
+    return JSONResponse(outcome.model_dump(mode="json"), status_code=200)
+
+
+@router.get("/orders/{order_id}", response_model=OrderView)
+async def order_state(order_id: OrderIdPath, orders: Orders, settings: AppSettings) -> JSONResponse:
+    """The running order: stage, variables, rules of its stage, latest timeline. Signed
+    links (a document's, a tracked link) are not shown: they are the customer's."""
+    view = (await orders.state(order_id)).model_dump(mode="json")
+    return JSONResponse(tracking.hidden_links(view, settings.public_url))
+
+
+@router.get("/orders/{order_id}/timeline", response_model=list[TimelineItem])
+async def order_timeline(order_id: OrderIdPath, store: Store, settings: AppSettings) -> JSONResponse:
+    """The whole timeline, from the store (signed links not shown)."""
+    async with session(store) as db:
+        rows = await read_timeline(db, order_id)
+    if not rows:
+        raise HTTPException(404, f"no order {order_id!r}")
+    items = [TimelineItem.model_validate(row, from_attributes=True).model_dump(mode="json") for row in rows]
+    return JSONResponse(tracking.hidden_links(items, settings.public_url))
+
+
+@router.get("/orders", response_model=list[OrderSummary])
+async def list_orders(
+    orders: Orders,
+    stage: Annotated[str | None, Query(max_length=limits.SLUG_CHARS)] = None,
+    pipeline: Annotated[str | None, Query(max_length=limits.SLUG_CHARS)] = None,
+) -> list[OrderSummary]:
+    """Running orders by stage or pipeline (Temporal's visibility)."""
+    return await orders.list_orders(stage=stage, pipeline_id=pipeline)
+
+
+@router.get("/messages", response_model=list[MessageItem], tags=["messages"])
+async def messages(
+    store: Store,
+    status: Annotated[str | None, Query(max_length=20, description="e.g. unconfirmed")] = None,
+    order_id: Annotated[str | None, Query(max_length=limits.ORDER_ID_CHARS)] = None,
+) -> list[MessageItem]:
+    """The messages rules sent (the outbox), oldest first: ``status=unconfirmed`` lists
+    those that may or may not have gone out, for an operator to resend or not."""
+    async with session(store) as db:
+        rows = await list_messages(db, status=status, order_id=order_id)
+    return [MessageItem.model_validate(row, from_attributes=True) for row in rows]
+
+
+@router.post("/messages/{run_key:path}/resend", response_model=ResendOutcome, tags=["messages"])
+async def resend(
+    run_key: Annotated[str, Path(max_length=400)], decision: ResendDecision, orders: Orders
+) -> ResendOutcome:
+    """Resends an unconfirmed message, on an operator's decision (recorded in the order's
+    timeline, with ``by``). The engine never resends one by itself: it may have gone out."""
+    return await orders.resend_message(run_key, decision.by)
