@@ -4,7 +4,7 @@
 UV_VERSION := 0.13.8
 UV := .tools/bin/uv
 
-.PHONY: run test lint faults
+.PHONY: run test test-core lint faults
 
 $(UV):
 	python3 -m venv .tools
@@ -22,8 +22,13 @@ lint: .venv/.synced
 	$(UV) run --locked ruff format --check .
 	$(UV) run --locked mypy
 
+# Three pytest processes (pytest-xdist) on two cores: most tests wait on a server or a timer, not on a core.
 test: lint
-	$(UV) run --locked pytest
+	$(UV) run --locked pytest -n 3 --dist worksteal
+
+# The fast layer alone: the pure core, no server, in seconds.
+test-core: .venv/.synced
+	$(UV) run --locked pytest tests/core
 
 # The fault suite: a load of orders under worker kills, a Temporal restart, a locked store,
 # a hanging SMTP server and a failing SMS provider; it prints a table. FAULTS_DATABASE=postgresql

@@ -20,7 +20,7 @@ import sys
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -32,13 +32,13 @@ from automation.order import CustomerInfo, NewOrder
 from automation.pipeline import load_pipeline
 from automation.rule_kinds import catalog_markdown
 from config import Settings
-from order_client import OrderClient, connect
-from store.database import make_engine, session
-from store.directory import read_directory, save_directory
-from store.messages import list_messages
-from store.orders import save_pipeline
-from store.schema import migrate
-from store.tables import PipelineRecord
+
+# The store and Temporal's client are imported by the commands that use them: a command
+# that needs neither (validate, the catalogs) starts in a fraction of the time.
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from order_client import OrderClient
 
 
 def _json_arg(text: str, what: str) -> Any:
@@ -48,7 +48,10 @@ def _json_arg(text: str, what: str) -> Any:
         raise SystemExit(f"{what}: not valid JSON ({err})") from None
 
 
-async def _store_engine() -> Any:
+async def _store_engine() -> AsyncEngine:
+    from store.database import make_engine
+    from store.schema import migrate
+
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database)
@@ -57,6 +60,9 @@ async def _store_engine() -> Any:
 
 
 async def load_pipeline_file(path: str) -> None:
+    from store.database import session
+    from store.orders import save_pipeline
+
     pipeline = load_pipeline(path)
     engine = await _store_engine()
     async with session(engine) as db:
@@ -66,10 +72,15 @@ async def load_pipeline_file(path: str) -> None:
 
 
 async def load_directory(path: str) -> None:
+    from store.directory import read_directory
+
     try:
         directory = read_directory(path)
     except FileError as err:
         raise SystemExit(str(err)) from None
+    from store.database import session
+    from store.directory import save_directory
+
     engine = await _store_engine()
     async with session(engine) as db:
         await save_directory(db, directory)
@@ -93,6 +104,8 @@ def _event(args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def _orders() -> OrderClient:
+    from order_client import OrderClient, connect
+
     return OrderClient(await connect(), task_queue=Settings().task_queue)
 
 
@@ -151,6 +164,9 @@ async def list_orders(args: argparse.Namespace) -> None:
 
 
 async def show_messages(args: argparse.Namespace) -> None:
+    from store.database import session
+    from store.messages import list_messages
+
     engine = await _store_engine()
     async with session(engine) as db:
         rows = await list_messages(db, status=args.status, order_id=args.order)
@@ -169,6 +185,9 @@ async def resend(args: argparse.Namespace) -> None:
 
 
 async def show_webhook(pipeline_id: str) -> None:
+    from store.database import session
+    from store.tables import PipelineRecord
+
     settings = Settings()
     engine = await _store_engine()
     async with session(engine) as db:

@@ -12,7 +12,7 @@ that run checks its history against the same values: changing a value here chang
 a running order accepts on replay, so a new value comes with a new patch id (and the
 old value kept for the runs under the old one).
 
-``tests/test_state_budget.py`` builds the biggest state these limits allow and checks
+``tests/core/test_state_budget.py`` builds the biggest state these limits allow and checks
 that it stays under ``STATE_BUDGET_BYTES``; README's "Limits" table is made from
 ``LIMITS`` (``starter.py limits --write``; a test keeps them equal).
 """

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities.rules.base import RuleContext, shorten
 from automation.rule_kinds._parts import FieldValue
+from automation.rules import RuleResult
 from store.columns import utcnow
 from store.database import session
 from store.tables import Order
@@ -57,3 +58,19 @@ async def set_order_fields(ctx: RuleContext, changes: Changes) -> dict[str, Any]
         changed = await update_order(db, ctx, changes)
         await db.commit()
     return changed
+
+
+async def set_fields_rule(ctx: RuleContext, values: dict[str, FieldValue], into: str | None = None) -> RuleResult:
+    """Edit element (``values`` are order fields) and Edit details (``values`` are merged
+    into the mapping in field ``into``, its other keys kept); text values are templates."""
+    rendered = await render_values(ctx, values)
+
+    def changes(current: dict[str, Any]) -> dict[str, Any]:
+        if into is None:
+            return rendered
+        kept = current.get(into)
+        return {into: {**(kept if isinstance(kept, dict) else {}), **rendered}}
+
+    changed = await set_order_fields(ctx, changes)
+    what = "order fields" if into is None else f"order {into}"
+    return RuleResult(summary=f"{what} set: {describe(changed if into is None else rendered)}", order_changes=changed)

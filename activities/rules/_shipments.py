@@ -10,9 +10,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities.rules._order_fields import lock_order
-from activities.rules.base import RuleContext
+from activities.rules.base import RuleContext, once
 from automation.events import ShipmentData
-from automation.rules import RaisedEvent
+from automation.rules import RaisedEvent, RuleResult
 from store.tables import Shipment
 from store.tables_shipments import ShipmentMark
 
@@ -69,6 +69,19 @@ async def mark_shipments(db: AsyncSession, ctx: RuleContext, mark: Mark, status:
             db.add(shipment)
             marked.status_changed.append(shipment)
     return marked
+
+
+async def mark_every_shipment(ctx: RuleContext, mark: Mark, status: str | None = None) -> RuleResult:
+    """Allow delivery and Ship order: every shipment of the order gets ``mark`` (and
+    ``status``) once, with the event of that mark for each; a retry answers the same."""
+
+    async def act(db: AsyncSession) -> RuleResult:
+        marked = await mark_shipments(db, ctx, mark, status=status)
+        return RuleResult(
+            summary=marked_summary(marked, mark), effective=bool(marked.shipments), events=marked.events(mark)
+        )
+
+    return await once(ctx, act)
 
 
 def marked_summary(marked: Marked, mark: Mark) -> str:

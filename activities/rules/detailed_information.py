@@ -1,5 +1,5 @@
-from activities.rules._variables import as_variables
-from activities.rules.base import RuleContext, shorten
+from activities.rules._variables import read_into_variables
+from activities.rules.base import RuleContext
 from automation.rule_kinds.detailed_information import DetailedInformationParams
 from automation.rules import RuleResult
 
@@ -9,6 +9,5 @@ async def run(ctx: RuleContext, params: DetailedInformationParams) -> RuleResult
     customer = ctx.values.get("customer") or {}
     if not customer:
         return RuleResult(summary="the order has no customer card to read", effective=False)
-    variables = as_variables(params.variables_prefix, customer, params.fields)
-    summary = f"read {customer.get('name') or customer['id']}'s card into {', '.join(variables)}"
-    return RuleResult(summary=shorten(summary, 200), variables=variables)
+    whose = f"{customer.get('name') or customer['id']}'s card"
+    return read_into_variables(whose, params.variables_prefix, customer, params.fields)

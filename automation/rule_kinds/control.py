@@ -1,4 +1,5 @@
-"""The core spec of this rule type; its activity is activities/rules/control.py."""
+"""Control (the source documents' name): notifies a chosen employee. Its activity is
+activities/rules/control.py."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from automation.rules import RESPONSIBLE, RuleKind, RuleParams
 from automation.templating import Template
 
 
-class ControlParams(RuleParams):
+class NotifyEmployeeParams(RuleParams):
     employee_id: LooseId = Field(default=RESPONSIBLE, description="who is notified; 'responsible' = the order's")
     text: Template = Field(min_length=1, max_length=1000)
 
@@ -18,5 +19,5 @@ KIND = RuleKind(
     name="control",
     title="Control",
     description="notifies a chosen employee (from the automation; Notification also sets the sender)",
-    params=ControlParams,
+    params=NotifyEmployeeParams,
 )

@@ -8,7 +8,7 @@ from automation.rule_kinds._parts import FieldValue
 from automation.rules import RuleKind, RuleParams
 
 
-class EditDetailsParams(RuleParams):
+class SetOrderDetailsParams(RuleParams):
     details: dict[str, FieldValue] = Field(
         min_length=1, description="details to set (e.g. the delivery address), by name; text may use order values"
     )
@@ -18,5 +18,5 @@ KIND = RuleKind(
     name="edit_details",
     title="Edit details",
     description="sets details of the order (e.g. the delivery address), keeping the others",
-    params=EditDetailsParams,
+    params=SetOrderDetailsParams,
 )

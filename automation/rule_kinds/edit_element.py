@@ -8,7 +8,7 @@ from automation.rule_kinds._parts import FieldValue, check_names
 from automation.rules import RuleKind, RuleParams
 
 
-class EditElementParams(RuleParams):
+class SetOrderFieldsParams(RuleParams):
     fields: dict[str, FieldValue] = Field(
         min_length=1, description="order fields to set, by name; text may use order values"
     )
@@ -24,5 +24,5 @@ KIND = RuleKind(
     name="edit_element",
     title="Edit element",
     description="sets fields of the order",
-    params=EditElementParams,
+    params=SetOrderFieldsParams,
 )

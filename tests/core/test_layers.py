@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CORE = ["automation", "workflows"]
 SIDE_EFFECTS = {"activities", "store", "providers", "api", "config", "tracking", "order_client", "worker"}
 

@@ -23,7 +23,7 @@ from automation.models import INSIDE, json_size
 from automation.order import NewOrder
 from automation.pipeline import Pipeline, PipelineError, parse_pipeline
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 @dataclass(frozen=True)
