@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
 
@@ -18,6 +18,12 @@ AUTO = "auto"
 
 PREFIX_PATTERN = r"^[A-Za-z_]\w{0,39}$"
 """A prefix that keeps ``variables.<prefix><field>`` a plain name in templates."""
+
+
+def prefix_parameter(default: str) -> Any:
+    """The ``variables_prefix`` parameter of the rules that read a record into variables."""
+    return Field(default=default, pattern=PREFIX_PATTERN, description="variables are named <prefix><field>")
+
 
 SMS_MAX_CHARS = 200
 """The longest SMS text, after templating."""

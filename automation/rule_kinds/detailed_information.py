@@ -6,16 +6,14 @@ from typing import Literal, get_args
 
 from pydantic import Field
 
-from automation.rule_kinds._parts import PREFIX_PATTERN
+from automation.rule_kinds._parts import prefix_parameter
 from automation.rules import RuleKind, RuleParams
 
 CustomerField = Literal["first_name", "last_name", "name", "company", "email", "phone"]
 
 
 class DetailedInformationParams(RuleParams):
-    variables_prefix: str = Field(
-        default="customer_", pattern=PREFIX_PATTERN, description="variables are named <prefix><field>"
-    )
+    variables_prefix: str = prefix_parameter("customer_")
     fields: list[CustomerField] = Field(
         default_factory=lambda: list(get_args(CustomerField)),
         min_length=1,

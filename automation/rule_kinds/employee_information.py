@@ -7,7 +7,7 @@ from typing import Literal, get_args
 from pydantic import Field
 
 from automation.models import LooseId
-from automation.rule_kinds._parts import PREFIX_PATTERN
+from automation.rule_kinds._parts import prefix_parameter
 from automation.rules import RESPONSIBLE, RuleKind, RuleParams
 
 EmployeeField = Literal["id", "name", "email", "phone"]
@@ -15,9 +15,7 @@ EmployeeField = Literal["id", "name", "email", "phone"]
 
 class EmployeeInformationParams(RuleParams):
     employee_id: LooseId = Field(default=RESPONSIBLE, description="whose record; 'responsible' = the order's")
-    variables_prefix: str = Field(
-        default="employee_", pattern=PREFIX_PATTERN, description="variables are named <prefix><field>"
-    )
+    variables_prefix: str = prefix_parameter("employee_")
     fields: list[EmployeeField] = Field(
         default_factory=lambda: list(get_args(EmployeeField)),
         min_length=1,

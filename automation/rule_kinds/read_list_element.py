@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from automation.rule_kinds._parts import KEY, LIST_ID, PREFIX_PATTERN
+from automation.rule_kinds._parts import KEY, LIST_ID, prefix_parameter
 from automation.rules import RuleKind, RuleParams
 from automation.templating import Template
 
@@ -12,9 +12,7 @@ from automation.templating import Template
 class ReadListElementParams(RuleParams):
     list_id: str = Field(min_length=1, max_length=100, description=LIST_ID)
     key: Template = Field(min_length=1, max_length=200, description=KEY)
-    variables_prefix: str = Field(
-        default="list_", pattern=PREFIX_PATTERN, description="variables are named <prefix><field>"
-    )
+    variables_prefix: str = prefix_parameter("list_")
 
 
 KIND = RuleKind(
