@@ -22,10 +22,10 @@ lint: .venv/.synced
 	$(UV) run --locked ruff format --check .
 	$(UV) run --locked mypy
 
-# Three pytest processes (pytest-xdist) on two cores: most tests wait on a server or a timer,
-# not on a core. Then the tests marked `alone`, which measure how the engine keeps pace, by themselves.
+# Two pytest processes (pytest-xdist), one a core: most tests wait on a server or a timer,
+# not on a core. Then the tests marked `alone` (bursts other tests' load would change), by themselves.
 test: lint
-	$(UV) run --locked pytest -n 3 --dist worksteal -m "not faults and not alone"
+	$(UV) run --locked pytest -n 2 --dist worksteal -m "not faults and not alone"
 	$(UV) run --locked pytest -m alone
 
 # The fast layer alone: the pure core, no server, in seconds.

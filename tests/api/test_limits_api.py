@@ -8,6 +8,8 @@ import asyncio
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
+
 from automation import limits
 from automation.events import Event
 from automation.models import INSIDE, json_size
@@ -96,6 +98,7 @@ async def test_each_problem_is_one_entry(api: Api) -> None:
     ]
 
 
+@pytest.mark.alone  # a burst of updates: other tests' load would make its answers slower than it allows
 async def test_many_waiting_events_for_one_order_are_answered_or_told_when_to_retry(api: Api) -> None:
     order_id = await _create(api)
 
