@@ -116,6 +116,3 @@ async def once(ctx: RuleContext, act: Callable[[AsyncSession], Awaitable[RuleRes
         db.add(RuleRun(run_key=ctx.run_key, order_id=ctx.order_id, result=result.model_dump(mode="json")))
         await db.commit()
     return result
-
-
-__all__ = ["RESPONSIBLE", "RuleContext", "WorkerResources", "once", "refuse", "shorten"]

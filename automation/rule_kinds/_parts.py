@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, Field
 
@@ -18,6 +18,15 @@ AUTO = "auto"
 
 PREFIX_PATTERN = r"^[A-Za-z_]\w{0,39}$"
 """A prefix that keeps ``variables.<prefix><field>`` a plain name in templates."""
+
+
+def fields_parameter(choices: Any, of: str) -> Any:
+    """The ``fields`` parameter of the rules that read a record into variables: some of the
+    ``choices`` (a Literal), all of them by default."""
+    names = list(get_args(choices))
+    return Field(
+        default_factory=lambda: list(names), min_length=1, description=f"which fields of {of}: " + ", ".join(names)
+    )
 
 
 def prefix_parameter(default: str) -> Any:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Literal
 
-from pydantic import Field
-
-from automation.rule_kinds._parts import prefix_parameter
+from automation.rule_kinds._parts import fields_parameter, prefix_parameter
 from automation.rules import RuleKind, RuleParams
 
 CustomerField = Literal["first_name", "last_name", "name", "company", "email", "phone"]
@@ -14,11 +12,7 @@ CustomerField = Literal["first_name", "last_name", "name", "company", "email", "
 
 class DetailedInformationParams(RuleParams):
     variables_prefix: str = prefix_parameter("customer_")
-    fields: list[CustomerField] = Field(
-        default_factory=lambda: list(get_args(CustomerField)),
-        min_length=1,
-        description="which fields of the card: " + ", ".join(get_args(CustomerField)),
-    )
+    fields: list[CustomerField] = fields_parameter(CustomerField, "the card")
 
 
 KIND = RuleKind(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Literal
 
 from pydantic import Field
 
 from automation.models import LooseId
-from automation.rule_kinds._parts import prefix_parameter
+from automation.rule_kinds._parts import fields_parameter, prefix_parameter
 from automation.rules import RESPONSIBLE, RuleKind, RuleParams
 
 EmployeeField = Literal["id", "name", "email", "phone"]
@@ -16,11 +16,7 @@ EmployeeField = Literal["id", "name", "email", "phone"]
 class EmployeeInformationParams(RuleParams):
     employee_id: LooseId = Field(default=RESPONSIBLE, description="whose record; 'responsible' = the order's")
     variables_prefix: str = prefix_parameter("employee_")
-    fields: list[EmployeeField] = Field(
-        default_factory=lambda: list(get_args(EmployeeField)),
-        min_length=1,
-        description="which fields of the record: " + ", ".join(get_args(EmployeeField)),
-    )
+    fields: list[EmployeeField] = fields_parameter(EmployeeField, "the record")
 
 
 KIND = RuleKind(
