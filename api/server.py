@@ -9,11 +9,19 @@ from contextlib import asynccontextmanager
 import uvicorn
 from fastapi import FastAPI
 
+# Longer than any pooling client keeps an idle connection (httpx: 5 s, like uvicorn's own
+# default): a server that closes first races the client's next request, which then fails.
+# 75 s is nginx's default.
+KEEP_IDLE_CONNECTIONS_SECONDS = 75
+
 
 @asynccontextmanager
 async def serving(app: FastAPI, host: str, port: int) -> AsyncIterator[str]:
     """Serves ``app`` for the duration of the block; yields its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off"))
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", lifespan="off", timeout_keep_alive=KEEP_IDLE_CONNECTIONS_SECONDS
+    )
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
