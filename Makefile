@@ -4,7 +4,7 @@
 UV_VERSION := 0.13.8
 UV := .tools/bin/uv
 
-.PHONY: run test test-core lint faults
+.PHONY: run test test-core lint faults bench
 
 $(UV):
 	python3 -m venv .tools
@@ -37,3 +37,8 @@ test-core: .venv/.synced
 # runs it on PostgreSQL.
 faults: .venv/.synced
 	$(UV) run --locked pytest -m faults -s tests/faults
+
+# The engine against a minimal entity workflow, interleaved on one dev server, 3 rounds:
+# a table of medians and ratios (about 15 minutes). Figures, not tests. `make bench ARGS=--quick`.
+bench: .venv/.synced
+	$(UV) run --locked python -m bench $(ARGS)

@@ -36,6 +36,13 @@ def port_open(host: str, port: int) -> bool:
         return probe.connect_ex((host, port)) == 0
 
 
+def free_port() -> int:
+    """A loopback port no one listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def temporal_binary() -> str:
     path = Path(sys.executable).parent / "temporal"
     found = str(path) if path.exists() else shutil.which("temporal")

@@ -31,13 +31,13 @@ from automation import search
 from automation.converter import data_converter
 from automation.pipeline import Pipeline, load_pipeline
 from config import Settings
+from devserver import free_port
 from order_client import OrderClient, runtime
 from providers.mail import SmtpMailer
 from store.database import make_engine, session
 from store.directory import read_directory, save_directory
 from store.orders import save_pipeline
 from store.schema import metadata, migrate
-from tests.helpers import free_port
 from tests.providers_server import ProvidersServer, fresh_providers_server, serve_providers  # noqa: F401
 from worker import build_worker
 

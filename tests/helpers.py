@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -77,12 +76,6 @@ async def ready_view(orders: OrderClient, order_id: str) -> OrderView | None:
     except WorkflowQueryFailedError as err:
         assert "the order is still starting" in str(err)
         return None
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def rule_status(orders: OrderClient, order_id: str, title: str) -> str | None:

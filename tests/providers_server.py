@@ -22,10 +22,10 @@ from sqlmodel import select
 from starlette.requests import ClientDisconnect
 
 from api.server import serving
+from devserver import free_port
 from providers import http_client
 from store.database import session
 from store.tables import SentMessage
-from tests.helpers import free_port
 
 Kind = Literal["sms", "call", "chat"]
 ACCOUNT_SID, AUTH_TOKEN, CHAT_TOKEN = "AC0123456789abcdef", "test-auth-token", "test-chat-token"

@@ -26,13 +26,13 @@ from automation.converter import data_converter
 from automation.order import NewOrder
 from automation.pipeline import load_pipeline, parse_pipeline
 from config import Settings
-from devserver import mail_catcher, provider_sandbox, sandbox_settings
+from devserver import free_port, mail_catcher, provider_sandbox, sandbox_settings
 from order_client import OrderClient
 from providers.mail import SmtpMailer
 from store.database import make_engine
 from store.schema import migrate
 from tests.conftest import EXAMPLE_PIPELINE, _binary, running_engine, seed
-from tests.helpers import event, eventually, free_port, new_order, payment, ready_view
+from tests.helpers import event, eventually, new_order, payment, ready_view
 from tests.test_trigger_loop import PING_PONG
 
 HISTORIES = Path(__file__).parent / "histories"

@@ -16,10 +16,9 @@ from typing import Any
 
 import pytest
 
-from devserver import PID_FILE, dev_server_command, embedded_dev_server, mail_catcher, port_open
+from devserver import PID_FILE, dev_server_command, embedded_dev_server, free_port, mail_catcher, port_open
 from run_local import demo_order
 from tests.conftest import running_engine, seed
-from tests.helpers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

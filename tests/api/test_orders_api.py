@@ -16,11 +16,12 @@ from activities.rules.base import WorkerResources
 from api.app import create_app
 from api.server import serving
 from automation.state import OrderView
+from devserver import free_port
 from order_client import OrderClient
 from store.database import make_engine
 from tests.api.conftest import PIPELINE, Api
 from tests.conftest import running_engine, seed
-from tests.helpers import eventually, free_port, new_order, ready_view
+from tests.helpers import eventually, new_order, ready_view
 
 
 async def _create(api: Api) -> str:

@@ -8,7 +8,7 @@ import httpx
 from fastapi import FastAPI
 
 from api.server import serving
-from tests.helpers import free_port
+from devserver import free_port
 
 # httpx (and most pooling clients) keep an idle connection for 5 s and then reuse it. A server
 # that closes idle connections at the same moment races the client's next request: the request

@@ -38,13 +38,13 @@ from sqlmodel import select
 from api.server import serving
 from automation.pipeline import parse_pipeline
 from automation.state import OrderView
-from devserver import dev_server_command, port_open
+from devserver import dev_server_command, free_port, port_open
 from order_client import OrderClient, connect
 from store.database import make_engine, session
 from store.schema import migrate
 from store.tables import SentMessage
 from tests.conftest import POSTGRES_ADMIN_URL, ROOT, seed
-from tests.helpers import event, free_port, new_order
+from tests.helpers import event, new_order
 from tests.history_check import differences, received
 from tests.providers_server import ProvidersServer
 

@@ -11,11 +11,11 @@ from activities.rule_activities import rule_activity
 from activities.rules.base import WorkerResources
 from automation.rule_kinds import rule_kind
 from automation.rules import RuleInput
+from devserver import free_port
 from providers.mail import SmtpMailer
 from store.database import session
 from store.tables import Employee, SentMessage
 from tests.conftest import Mailbox, text_of
-from tests.helpers import free_port
 from tests.rules.conftest import RunRule
 
 PARAMS = {"subject": "Order {{ order.number }} is paid", "body": "Please pack it for {{ customer.first_name }}."}

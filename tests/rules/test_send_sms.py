@@ -10,6 +10,7 @@ from activities.rules.base import WorkerResources
 from automation.order import ContactPoint
 from automation.pipeline import PipelineError, parse_pipeline
 from config import Settings
+from devserver import free_port
 from providers import Providers
 from providers.http_api import retry_after
 from providers.mail import SmtpMailer
@@ -19,7 +20,7 @@ from store.database import session
 from store.directory import save_customer
 from store.tables import SentMessage
 from tests.conftest import Mailbox, running_engine, seed
-from tests.helpers import eventually, free_port, new_order
+from tests.helpers import eventually, new_order
 from tests.providers_server import ACCOUNT_SID, AUTH_TOKEN, ProvidersServer, outbox_row
 from tests.rules.conftest import CUSTOMER, RunRule
 
