@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import secrets
@@ -9,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, or_
+from sqlalchemy import and_, bindparam, delete, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -64,20 +65,57 @@ class WrittenBy:
     run_id: str
     history_length: int
 
-    def may_replace(self, table: Any) -> Any:
-        """SQL: this writer may replace (or remove) the row of ``table``."""
-        same_run = and_(
-            table.c.run_number == self.run_number,
-            or_(table.c.run_id != self.run_id, table.c.history_length <= self.history_length),
-        )
-        return or_(table.c.run_number.is_(None), table.c.run_number < self.run_number, same_run)
-
     def columns(self) -> dict[str, Any]:
         return {"run_number": self.run_number, "run_id": self.run_id, "history_length": self.history_length}
 
 
+def _may_replace(table: Any) -> Any:
+    """SQL: the writer in the statement's ``run_number``, ``run_id`` and ``history_length``
+    parameters may replace (or remove) the row of ``table`` (``WrittenBy``)."""
+    number: Any = bindparam("run_number")
+    run_id: Any = bindparam("run_id")
+    length: Any = bindparam("history_length")
+    same_run = and_(table.c.run_number == number, or_(table.c.run_id != run_id, table.c.history_length <= length))
+    return or_(table.c.run_number.is_(None), table.c.run_number < number, same_run)
+
+
 def _insert(db: AsyncSession) -> Any:
     return postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+# The order's own writes follow every workflow task of every order: each statement is built
+# once per dialect, with parameters, so that SQLAlchemy compiles it once; it runs on the
+# session's connection (Core, not the ORM).
+_ORDERS: Any = Order.__table__  # type: ignore[attr-defined]
+_TIMELINE: Any = TimelineRecord.__table__  # type: ignore[attr-defined]
+_ORDER_COLUMNS = [c.name for c in _ORDERS.columns]
+_ENTRY_COLUMNS = [c.name for c in _TIMELINE.columns if c.name != "id"]
+
+
+def _upsert(dialect: str, table: Any, columns: list[str], key: list[str], kept: set[str]) -> Any:
+    """INSERT of ``columns`` from parameters; on a conflict on ``key``, the writer replaces
+    all but ``kept`` if it may (``WrittenBy``)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values({name: bindparam(name) for name in columns})
+    replaced = {name: statement.excluded[name] for name in columns if name not in kept}
+    return statement.on_conflict_do_update(index_elements=key, set_=replaced, where=_may_replace(table))
+
+
+@functools.cache
+def _order_upsert(dialect: str) -> Any:
+    upsert = _upsert(dialect, _ORDERS, _ORDER_COLUMNS, ["id"], {"id", "pipeline_id", "created_at"})
+    return upsert.returning(_ORDERS.c.id)
+
+
+@functools.cache
+def _entry_upsert(dialect: str) -> Any:
+    return _upsert(dialect, _TIMELINE, _ENTRY_COLUMNS, ["order_id", "seq"], {"order_id", "seq"})
+
+
+_LATER_ENTRIES = delete(_TIMELINE).where(
+    _TIMELINE.c.order_id == bindparam("order_id"), _TIMELINE.c.seq > bindparam("last_seq"), _may_replace(_TIMELINE)
+)
+_DELETED = select(col(DeletedOrder.order_id)).where(col(DeletedOrder.order_id) == bindparam("order_id"))
 
 
 async def save_order(
@@ -96,31 +134,22 @@ async def save_order(
     (``WrittenBy``); False, and nothing written, if a later writer has written it: then
     its timeline must not be written either. Without ``written_by`` (an order the API
     registers before its workflow starts) the row is only written if there is none."""
+    connection = await db.connection()
     # A deletion committed before shows here: the row it deleted is not brought back (the
     # last timeline entries still are saved).
-    if await db.get(DeletedOrder, order_id) is not None:
+    if (await connection.execute(_DELETED, {"order_id": order_id})).first() is not None:
         return True
-    table: Any = Order.__table__  # type: ignore[attr-defined]
     now = utcnow()
     row = {
         "id": order_id, "pipeline_id": pipeline_id, "stage": stage, "customer_id": customer_id,
         "responsible_id": responsible_id, "fields": fields, "variables": variables, "created_at": now,
         "updated_at": now, **(written_by.columns() if written_by else {}),
     }  # fmt: skip
-    statement = _insert(db)(table).values(row)
     if written_by is None:
-        await db.exec(statement.on_conflict_do_nothing(index_elements=["id"]))
+        await db.exec(_insert(db)(_ORDERS).values(row).on_conflict_do_nothing(index_elements=["id"]))
         return True
-    changed = {name: statement.excluded[name] for name in row if name not in ("id", "pipeline_id", "created_at")}
-    upsert = statement.on_conflict_do_update(
-        index_elements=["id"], set_=changed, where=written_by.may_replace(table)
-    ).returning(table.c.id)
-    result: Any = await db.exec(upsert)
+    result = await connection.execute(_order_upsert(connection.dialect.name), row)
     return result.first() is not None
-
-
-_BATCH = 500
-"""Timeline rows per INSERT (SQLite takes at most 32,766 values in one statement)."""
 
 
 async def save_timeline(
@@ -128,27 +157,19 @@ async def save_timeline(
 ) -> None:
     """Writes the entries (see ``WrittenBy``: a later writer wins) and removes any entry
     after the last of them that an older writer left."""
-    table: Any = TimelineRecord.__table__  # type: ignore[attr-defined]
+    if not entries:
+        return
+    connection = await db.connection()
+    writer = written_by.columns()
     rows = [
         {
             "order_id": order_id, "seq": entry.seq, "at": entry.at, "kind": entry.kind, "stage": entry.stage,
-            "message": entry.message, "data": entry.data, **written_by.columns(),
+            "message": entry.message, "data": entry.data, **writer,
         }
         for entry in entries
     ]  # fmt: skip
-    for start in range(0, len(rows), _BATCH):
-        statement = _insert(db)(table).values(rows[start : start + _BATCH])
-        replaced = {name: statement.excluded[name] for name in rows[0] if name not in ("order_id", "seq")}
-        await db.exec(
-            statement.on_conflict_do_update(
-                index_elements=["order_id", "seq"],
-                set_=replaced,
-                where=written_by.may_replace(table),
-            )
-        )
-    if entries:
-        after = and_(table.c.order_id == order_id, table.c.seq > entries[-1].seq)
-        await db.exec(delete(table).where(after, written_by.may_replace(table)))
+    await connection.execute(_entry_upsert(connection.dialect.name), rows)
+    await connection.execute(_LATER_ENTRIES, {"order_id": order_id, "last_seq": entries[-1].seq, **writer})
 
 
 async def read_timeline(db: AsyncSession, order_id: str) -> list[TimelineRecord]:
