@@ -19,47 +19,46 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
-with workflow.unsafe.imports_passed_through():
-    from automation import limits, search
-    from automation.contracts import (
-        LOAD_PIPELINE,
-        RESEND_MESSAGE,
-        SAVE_ORDER,
-        ResendInput,
-        ResendResult,
-        SaveOrderInput,
-    )
-    from automation.effects import EndOrder
-    from automation.errors import describe
-    from automation.events import (
-        EVENT_TYPES,
-        ChatMessageData,
-        InvalidEvent,
-        ResponsibleChangedData,
-        Source,
-        parse_event,
-        seen_key,
-    )
-    from automation.matching import match_trigger
-    from automation.models import INSIDE, json_size
-    from automation.order import NewOrder, workflow_id
-    from automation.pipeline import Pipeline
-    from automation.rules import RuleResult, result_problem
-    from automation.state import (
-        Branch,
-        EventOutcome,
-        OrderInput,
-        OrderState,
-        OrderView,
-        PendingEvent,
-        ResendOutcome,
-        ResendRequest,
-        RuleStatus,
-        StageVisit,
-        TimelineKind,
-    )
-    from automation.timeline import Timeline
-    from workflows.stage_runner import StageRunner
+from automation import limits, search
+from automation.contracts import (
+    LOAD_PIPELINE,
+    RESEND_MESSAGE,
+    SAVE_ORDER,
+    ResendInput,
+    ResendResult,
+    SaveOrderInput,
+)
+from automation.effects import EndOrder
+from automation.errors import describe
+from automation.events import (
+    EVENT_TYPES,
+    ChatMessageData,
+    InvalidEvent,
+    ResponsibleChangedData,
+    Source,
+    parse_event,
+    seen_key,
+)
+from automation.matching import match_trigger
+from automation.models import INSIDE, json_size
+from automation.order import NewOrder, workflow_id
+from automation.pipeline import Pipeline
+from automation.rules import RuleResult, result_problem
+from automation.state import (
+    Branch,
+    EventOutcome,
+    OrderInput,
+    OrderState,
+    OrderView,
+    PendingEvent,
+    ResendOutcome,
+    ResendRequest,
+    RuleStatus,
+    StageVisit,
+    TimelineKind,
+)
+from automation.timeline import Timeline
+from workflows.stage_runner import StageRunner
 
 LIMITS_PATCH = "limits-2026-12"
 """Orders started before ``automation/limits.py`` replay without its limits."""
@@ -110,7 +109,11 @@ def _fits(items: list[Any], most: int) -> bool:
     return True
 
 
-@workflow.defn(name="Order")
+# Outside Temporal's sandbox: it would compile this module again for every order it loads
+# (10 ms each, where bytecode is not cached) and wrap every activation. Its code and what
+# it imports must be deterministic on their own: ``tests/core/test_determinism.py`` holds
+# them to it, and the replay of ``tests/histories/`` to their past behaviour.
+@workflow.defn(name="Order", sandboxed=False)
 class OrderWorkflow:
     @workflow.init
     def __init__(self, input: Any) -> None:

@@ -16,14 +16,13 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, FailureError, WorkflowAlreadyStartedError
 
-with workflow.unsafe.imports_passed_through():
-    from automation.children import ChildInput
-    from automation.contracts import SETTLE_PATIENCE, SETTLE_STOPPED_MESSAGE
-    from automation.effects import EndOrder, HoldForCustomer, MoveOrder, ResultEffect, StartChildWorkflow
-    from automation.order import workflow_id
-    from automation.pipeline import RuleSpec, RuleUnavailable, Stage
-    from automation.rules import RuleInput, RuleKind, RuleResult
-    from automation.state import Branch, StageVisit, TimelineKind
+from automation.children import ChildInput
+from automation.contracts import SETTLE_PATIENCE, SETTLE_STOPPED_MESSAGE
+from automation.effects import EndOrder, HoldForCustomer, MoveOrder, ResultEffect, StartChildWorkflow
+from automation.order import workflow_id
+from automation.pipeline import RuleSpec, RuleUnavailable, Stage
+from automation.rules import RuleInput, RuleKind, RuleResult
+from automation.state import Branch, StageVisit, TimelineKind
 
 Step = Literal["next", "stop"]
 SETTLE_PATCH = "settle-stopped-messages"
