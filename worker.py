@@ -55,6 +55,7 @@ def all_activities(
     messages = MessageActivities(deps)
     by_name: dict[str, Callable[..., Any]] = {
         "load_pipeline": orders.load_pipeline,
+        "start_order": orders.start_order,
         "save_order": orders.save_order,
         "leave_follow_up_note": follow_up.leave_follow_up_note,
         "resend_message": messages.resend_message,

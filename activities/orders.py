@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from automation import limits
-from automation.contracts import LOAD_PIPELINE, SAVE_ORDER, SaveOrderInput
+from automation.contracts import LOAD_PIPELINE, SAVE_ORDER, START_ORDER, SaveOrderInput
 from automation.models import json_size
+from automation.order import NewOrder
 from automation.pipeline import Pipeline
 from store.database import session
 from store.orders import WrittenBy, get_pipeline, save_arrival, save_order, save_timeline
@@ -21,7 +23,19 @@ class OrderActivities:
     @activity.defn(name=LOAD_PIPELINE)
     async def load_pipeline(self, pipeline_id: str) -> Pipeline:
         async with session(self._engine) as db:
-            pipeline = await get_pipeline(db, pipeline_id)
+            return await self._pipeline(db, pipeline_id)
+
+    @activity.defn(name=START_ORDER)
+    async def start_order(self, order: NewOrder) -> Pipeline:
+        """The pipeline, and the order's arrival saved: idempotent (a retry saves nothing twice)."""
+        async with session(self._engine) as db:
+            pipeline = await self._pipeline(db, order.pipeline_id)
+            await save_arrival(db, order)
+            await db.commit()
+        return pipeline
+
+    async def _pipeline(self, db: AsyncSession, pipeline_id: str) -> Pipeline:
+        pipeline = await get_pipeline(db, pipeline_id)
         if pipeline is None:
             raise ApplicationError(
                 f"no pipeline {pipeline_id!r} in the store; load it with `starter.py load-pipeline FILE`",

@@ -13,7 +13,10 @@ from automation.order import NewOrder
 from automation.state import TimelineEntry
 
 LOAD_PIPELINE = "load_pipeline"
-"""pipeline id -> the ``Pipeline`` a new order runs."""
+"""pipeline id -> the ``Pipeline`` a new order runs (orders begun before ``START_ORDER``)."""
+START_ORDER = "start_order"
+"""``NewOrder`` -> the ``Pipeline`` it runs, once its arrival (customer card, shipments) is in
+the store, where its rules read them (a local activity)."""
 SAVE_ORDER = "save_order"
 """``SaveOrderInput`` -> None: the order's row and its new timeline entries (a local activity)."""
 SETTLE_STOPPED_MESSAGE = "settle_stopped_message"

@@ -11,6 +11,11 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from automation.order import NewOrder
 from automation.pipeline import Pipeline
 
+WORKFLOW_VERSION = 1
+"""The behaviour of the order workflow a run started by this code follows (every patch of
+``workflows/`` applies to it, with no marker in its history). 0: a run begun before versions,
+which the patches themselves steer as it ran."""
+
 TimelineKind = Literal[
     "order_created", "event_received", "event_refused", "event_duplicate",
     "trigger_matched", "trigger_refused", "no_trigger", "stage_changed",
@@ -124,6 +129,10 @@ class OrderInput(BaseModel):
 
     order: NewOrder
     state: OrderState | None = None
+    workflow_version: int = Field(
+        default=WORKFLOW_VERSION,
+        description="the workflow behaviour the run follows; a run without it decides by a patch marker",
+    )
 
 
 class EventOutcome(BaseModel):

@@ -22,9 +22,11 @@ def test_the_corpus_covers_every_path_and_a_hand_over() -> None:
     names = {path.stem for path in HISTORIES}
     assert {"lifecycle-run1", "refusals-run1", "hand-over-run1", "hand-over-run2", "ping-pong-run1",
             "change-status-run1", "fail-child-delete-run1"} <= names  # fmt: skip
-    # Recorded under today's limits, and before them: both kinds of order may be running.
+    # Recorded today (a versioned run: no patch marker), under the limits before versions, and
+    # before the limits: every kind of order may be running.
     folder = HISTORIES[0].parent
-    assert "limits-2026-12" in _patches((folder / "lifecycle-run1.json").read_text())
+    assert _patches((folder / "lifecycle-run1.json").read_text()) == set()
+    assert "limits-2026-12" in _patches((folder / "lifecycle-v6-run1.json").read_text())
     assert "limits-2026-12" not in _patches((folder / "lifecycle-v5-run1.json").read_text())
 
 

@@ -36,13 +36,15 @@ def _retire_rules(pipeline: dict[str, Any]) -> None:
 
 
 def _with_retired_rules(recorded: str) -> str:
-    """The recorded history, its pipeline (the result of ``load_pipeline``) changed."""
+    """The recorded history, its pipeline (the result of ``start_order``, a local activity,
+    or of ``load_pipeline`` in older histories) changed."""
     history = json.loads(recorded)
     changed = 0
     for event in history["events"]:
         result = event.get("activityTaskCompletedEventAttributes", {}).get("result")
-        for payload in (result or {}).get("payloads", []):
-            value = json.loads(base64.b64decode(payload["data"]))
+        marker = event.get("markerRecordedEventAttributes", {}).get("details", {}).get("result")
+        for payload in [*(result or {}).get("payloads", []), *(marker or {}).get("payloads", [])]:
+            value = json.loads(base64.b64decode(payload["data"])) if "data" in payload else None
             if isinstance(value, dict) and "stages" in value:
                 _retire_rules(value)
                 payload["data"] = base64.b64encode(json.dumps(value).encode()).decode()

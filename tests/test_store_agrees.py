@@ -93,7 +93,7 @@ async def test_hundreds_of_concurrent_events_to_one_order_are_stored_as_history_
     await seed(deps.engine, PIPELINE)
     async with running_engine(dev_env, deps) as engine:
         order = await started_order(engine.orders, "busy")
-        accepted = await _burst(engine, [order.order_id], 200)
+        accepted = await _burst(engine, [order.order_id], 400)  # enough that the server discards tasks
         timeline = await _compare(engine, order.order_id)
     from_outside = [i for i in received(timeline) if not i.startswith(order.order_id)]
     assert sorted(from_outside) == sorted(accepted)  # every accepted event, once

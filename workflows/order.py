@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +25,7 @@ from automation.contracts import (
     LOAD_PIPELINE,
     RESEND_MESSAGE,
     SAVE_ORDER,
+    START_ORDER,
     ResendInput,
     ResendResult,
     SaveOrderInput,
@@ -45,6 +47,7 @@ from automation.order import NewOrder, workflow_id
 from automation.pipeline import Pipeline
 from automation.rules import RuleResult, result_problem
 from automation.state import (
+    WORKFLOW_VERSION,
     Branch,
     EventOutcome,
     OrderInput,
@@ -58,10 +61,33 @@ from automation.state import (
     TimelineKind,
 )
 from automation.timeline import Timeline
-from workflows.stage_runner import StageRunner
+from workflows.stage_runner import RULES_START_AT_ONCE, SETTLE_PATCH, StageRunner
 
+VERSION_PATCH = f"workflow-version-{WORKFLOW_VERSION}"
+"""For a run whose input does not say its ``workflow_version`` (a run begun before versions, or
+one a client of another language started): a new run takes today's behaviour, with this one
+marker; a history without the marker replays its patches one by one, as it ran."""
 LIMITS_PATCH = "limits-2026-12"
 """Orders started before ``automation/limits.py`` replay without its limits."""
+START_ORDER_PATCH = "start-order-local-activity"
+"""The pipeline comes with a local activity that also stores the arrival (``START_ORDER``)."""
+WHEN_IDLE_PATCH = "publish-and-store-when-idle"
+"""Search attributes and store writes go out once per workflow task, when the order is idle."""
+PATCHES_OF_VERSION: dict[int, frozenset[str]] = {
+    1: frozenset(
+        {
+            LIMITS_PATCH,
+            START_ORDER_PATCH,
+            WHEN_IDLE_PATCH,
+            RULES_START_AT_ONCE,
+            SETTLE_PATCH,
+            "responsible-from-events",
+            "same-stage-move-keeps-rules",
+        }
+    ),
+}
+"""What a run of each ``workflow_version`` has with no marker. A later change takes a new patch
+(a marker in every run, as Temporal's patches do) until a new version folds it in here."""
 HISTORY_BOUND = 10_000
 """Continue as new here at the latest, even if the server has not suggested it yet."""
 STORE_WRITE: dict[str, Any] = {
@@ -139,6 +165,16 @@ class OrderWorkflow:
         self._store_write_started: datetime | None = None
         self._limited = False
         """Whether this run holds to ``automation/limits.py`` (runs begun before it replay without)."""
+        declared = input.get("workflow_version") if isinstance(input, dict) else None
+        self._declared_version = declared if isinstance(declared, int) else 0
+        self._patches: frozenset[str] = frozenset()
+        """The patches this run has by its version, with no marker."""
+        self._when_idle = False
+        """Whether search attributes and store writes wait for the order to be idle (``WHEN_IDLE_PATCH``)."""
+        self._stale = False
+        """The search attributes and details lag behind the order: they go out when it is idle."""
+        self._waiting_for: Callable[[], bool] | None = None
+        """What the main loop waits for, while it waits."""
 
     # --- ingress ----------------------------------------------------------------------
 
@@ -232,22 +268,23 @@ class OrderWorkflow:
 
     @workflow.run
     async def run(self, input: Any) -> None:
-        self._limited = workflow.patched(LIMITS_PATCH)
+        version = self._declared_version or (WORKFLOW_VERSION if workflow.patched(VERSION_PATCH) else 0)
+        self._patches = PATCHES_OF_VERSION.get(min(version, WORKFLOW_VERSION), frozenset())
+        self._limited = self.has_patch(LIMITS_PATCH)
+        self._when_idle = self.has_patch(WHEN_IDLE_PATCH)
         new = self._state is None
         if self._state is None:
             self._state = await self._new_state(self._new_order(input))
         self._publish()
         flusher = asyncio.create_task(self._flush_forever())
-        # The customer card is in the store before any rule reads it. Patched: orders that
-        # started before this change go on as they began.
-        if new and workflow.patched("store-before-rules"):
+        # The customer card is in the store before any rule reads it (today START_ORDER saves
+        # it). Patched: orders that started before this change go on as they began.
+        if new and START_ORDER_PATCH not in self._patches and workflow.patched("store-before-rules"):
             await workflow.wait_condition(lambda: not self._unflushed())
         self._runner = self._stage_runner()
         self._runner.start()
         while True:
-            await workflow.wait_condition(
-                lambda: self._has_work() or self._should_continue_as_new() or self.state.ended
-            )
+            await self._idle_until(lambda: self._has_work() or self._should_continue_as_new() or self.state.ended)
             if self.state.ended:
                 await self._end()
                 return
@@ -255,10 +292,11 @@ class OrderWorkflow:
                 await self._next_piece_of_work()
                 continue
             self._draining = True  # rules start no new activity from here on
-            await workflow.wait_condition(lambda: self._has_work() or self._ready_to_hand_over())
+            await self._idle_until(lambda: self._has_work() or self._ready_to_hand_over())
             if not self._has_work():
                 break
         # No await from the check above to the hand-over: nothing can slip in between.
+        self._publish_now()
         self._runner.abandon()
         flusher.cancel()
         state = self.state
@@ -283,9 +321,34 @@ class OrderWorkflow:
                     self._outcomes[item.ticket] = self._outcome(event_id, "refused", "the order was deleted")
             # Signals still arrive until the workflow completes (the update validator
             # refuses updates): each one is refused in the timeline too, none is dropped.
-            await workflow.wait_condition(lambda: bool(self._queue) or self._settled())
+            await self._idle_until(lambda: bool(self._queue) or self._settled())
             if not self._queue:
+                self._publish_now()
                 return
+
+    async def _idle_until(self, condition: Callable[[], bool]) -> None:
+        """The main loop waits for ``condition``. Meanwhile the order is idle: what was held
+        for that goes out, once for all the changes of the workflow task rather than at each
+        (the search attributes here, the store write in ``_flush_forever``)."""
+        if not self._when_idle:  # runs begun before it wait as they did
+            await workflow.wait_condition(condition)
+            return
+        while not condition():
+            self._publish_now()
+            self._waiting_for = condition
+            try:
+                await workflow.wait_condition(lambda: condition() or self._stale)
+            finally:
+                self._waiting_for = None
+
+    def _idle(self) -> bool:
+        """The main loop waits, and not for something that has just come: the changes of this
+        workflow task are made (the rules have started what they start)."""
+        return self._waiting_for is not None and not self._waiting_for()
+
+    def has_patch(self, patch: str) -> bool:
+        """``workflow.patched(patch)``, but a patch of the run's version is there with no marker."""
+        return patch in self._patches or workflow.patched(patch)
 
     def _settled(self) -> bool:
         """The store has everything, no child is starting, no handler is busy: the workflow may complete."""
@@ -323,8 +386,14 @@ class OrderWorkflow:
             raise self._cannot_start(f"the workflow id of order {order.order_id!r} must be {expected!r}")
         return order
 
-    async def _new_state(self, order: NewOrder) -> OrderState:
-        try:
+    async def _load_pipeline(self, order: NewOrder) -> Pipeline:
+        pipeline: Pipeline
+        if self.has_patch(START_ORDER_PATCH):  # a local activity: no task of its own, and the arrival saved
+            summary = f"start in pipeline {order.pipeline_id}"
+            pipeline = await workflow.execute_local_activity(
+                START_ORDER, order, result_type=Pipeline, summary=summary, **STORE_WRITE
+            )
+        else:
             pipeline = await workflow.execute_activity(
                 LOAD_PIPELINE,
                 order.pipeline_id,
@@ -332,8 +401,14 @@ class OrderWorkflow:
                 start_to_close_timeout=timedelta(seconds=30),
                 summary=f"load pipeline {order.pipeline_id}",
             )
-        except ActivityError as err:
-            cause = err.cause
+        return pipeline
+
+    async def _new_state(self, order: NewOrder) -> OrderState:
+        try:
+            pipeline = await self._load_pipeline(order)
+        except (ActivityError, ApplicationError) as err:
+            # A local activity's failure comes as its own error, an activity's as the cause of one.
+            cause = err.cause if isinstance(err, ActivityError) else err
             if isinstance(cause, ApplicationError) and cause.non_retryable:
                 raise self._cannot_start(cause.message, type=cause.type or "UnknownPipeline") from None
             raise
@@ -422,7 +497,7 @@ class OrderWorkflow:
         self.record("event_received", f"{title} ({event.event_id})", event=event.model_dump(mode="json"))
         if not internal:
             state.automatic_moves_in_a_row = 0  # a service or customer acted: not a loop
-            if isinstance(event.data, ResponsibleChangedData) and workflow.patched("responsible-from-events"):
+            if isinstance(event.data, ResponsibleChangedData) and self.has_patch("responsible-from-events"):
                 state.responsible_id = event.data.responsible_id  # changed in the CRM: the order follows
                 self._publish()
         if event.is_customer_activity:
@@ -558,7 +633,7 @@ class OrderWorkflow:
 
     def move_after_rule(self, visit: StageVisit, stage: str, label: str) -> None:
         # A move to the stage the order is in ends nothing (patched: older orders did end it).
-        if stage == visit.stage and workflow.patched("same-stage-move-keeps-rules"):
+        if stage == visit.stage and self.has_patch("same-stage-move-keeps-rules"):
             return
         visit.closed = True  # the move ends this stage's rules at once, in every branch
         self._moves.append((visit.visit, stage, label))
@@ -569,6 +644,15 @@ class OrderWorkflow:
     # --- ops: search attributes, details, the store ---------------------------------------
 
     def _publish(self) -> None:
+        """The stage or responsible may have changed: ops see it (at once in runs begun before versions)."""
+        self._stale = True
+        if not self._when_idle:
+            self._publish_now()
+
+    def _publish_now(self) -> None:
+        if not self._stale:
+            return
+        self._stale = False
         state = self.state
         current = (state.current.stage, state.responsible_id)
         if current == self._published:
@@ -598,7 +682,7 @@ class OrderWorkflow:
     async def _flush_forever(self) -> None:
         """Keeps the store's copy of the order and its timeline in step, one batch at a time."""
         while True:
-            await workflow.wait_condition(self._unflushed)
+            await workflow.wait_condition(lambda: self._unflushed() and (self._idle() or not self._when_idle))
             state, timeline = self.state, self._timeline
             assert timeline is not None
             entries = timeline.unstored()
@@ -614,7 +698,7 @@ class OrderWorkflow:
                         fields=state.fields,
                         variables=state.variables,
                         entries=entries,
-                        save_customer=state.flushed_seq == 0,
+                        save_customer=state.flushed_seq == 0 and START_ORDER_PATCH not in self._patches,
                         run_number=state.runs,
                         run_id=workflow.info().run_id,
                         history_length=workflow.info().get_current_history_length(),

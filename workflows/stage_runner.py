@@ -26,6 +26,7 @@ from automation.state import Branch, StageVisit, TimelineKind
 
 Step = Literal["next", "stop"]
 SETTLE_PATCH = "settle-stopped-messages"
+RULES_START_AT_ONCE = "rules-start-at-once"
 
 
 def _cause(err: BaseException) -> str:
@@ -55,6 +56,10 @@ class OrderForRules(Protocol):
         ...
 
     def record(self, kind: TimelineKind, message: str, **data: Any) -> None: ...
+
+    def has_patch(self, patch: str) -> bool:
+        """``workflow.patched(patch)`` as this run of the order takes patches."""
+        ...
 
     def outlive_stage(self, task: asyncio.Task[None]) -> asyncio.Task[None]:
         """Keeps ``task`` going whatever the stage does; the order waits for it."""
@@ -115,7 +120,7 @@ class StageRunner:
         says in the timeline which rules stopped."""
         for index in sorted(self._running):
             kind = self._stage.rules[index].kind
-            if kind is not None and kind.sends_messages and workflow.patched(SETTLE_PATCH):
+            if kind is not None and kind.sends_messages and self._order.has_patch(SETTLE_PATCH):
                 self._order.outlive_stage(asyncio.ensure_future(self._settle(index)))
         for branch in self._visit.branches:
             for position, index in enumerate(branch.rules[branch.position :]):
@@ -208,7 +213,9 @@ class StageRunner:
                 if self._finished:
                     return "stop"
             branch.ready = True  # kept across a hand-over: the condition is not checked again
-        await workflow.wait_condition(lambda: not self._order.starts_paused or self._finished)
+        # Waited for only when paused: today a rule starts in the workflow task that made it ready.
+        if self._order.starts_paused or not self._order.has_patch(RULES_START_AT_ONCE):
+            await workflow.wait_condition(lambda: not self._order.starts_paused or self._finished)
         if self._finished:  # the order moved on (or a Change status of this stage won): nothing more runs here
             return "stop"
         wait = branch.wait_outcome or branch.last_wait  # this rule's Wait, or the last one before it

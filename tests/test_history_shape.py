@@ -1,0 +1,81 @@
+"""What a new order writes into its history: today's orders take no patch marker (their input
+says their workflow version), an order started by a client that does not say it takes one, and
+a full life has one store write per workflow task, the pipeline loaded with the first."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import AsyncIterator
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.testing import WorkflowEnvironment
+
+from activities.rules.base import WorkerResources
+from automation.order import workflow_id
+from automation.pipeline import parse_pipeline
+from tests.conftest import Engine, running_engine, seed
+from tests.helpers import event, new_order
+
+LIFE = parse_pipeline("""
+id: life
+title: One life
+stages:
+  - {id: new, title: New}
+  - {id: done, title: Done, final: success, triggers: [{type: form_submitted}], rules: [{type: delete_order}]}
+""")
+
+
+@pytest.fixture
+async def engine(dev_env: WorkflowEnvironment, deps: WorkerResources) -> AsyncIterator[Engine]:
+    await seed(deps.engine, LIFE)
+    async with running_engine(dev_env, deps) as running:
+        yield running
+
+
+async def _history(engine: Engine, order_id: str) -> list[HistoryEvent]:
+    return [e async for e in engine.client.get_workflow_handle(workflow_id(order_id)).fetch_history_events()]
+
+
+def _kinds(events: list[HistoryEvent]) -> Counter[str]:
+    return Counter(EventType.Name(e.event_type).removeprefix("EVENT_TYPE_") for e in events)
+
+
+def _markers(events: list[HistoryEvent]) -> list[str]:
+    """Each marker's name; a patch marker as ``patch:<its id>``."""
+    names = []
+    for e in events:
+        if e.HasField("marker_recorded_event_attributes"):
+            marker = e.marker_recorded_event_attributes
+            if marker.marker_name == "core_patch":
+                data = json.loads(marker.details["patch-data"].payloads[0].data)
+                names.append(f"patch:{data['id']}")
+            else:
+                names.append(marker.marker_name)
+    return names
+
+
+async def test_a_full_life_takes_no_patch_marker_and_one_store_write_per_task(engine: Engine) -> None:
+    order = new_order("life")
+    await engine.orders.apply_event(order, event("form_submitted", form_id="f"))  # update-with-start
+    await engine.orders.handle(order.order_id).result()  # Delete order ended it
+    events = await _history(engine, order.order_id)
+    kinds = _kinds(events)
+    # start_order (the pipeline, the arrival), then one store write per workflow task that changed the order.
+    assert _markers(events) == ["core_local_activity"] * (1 + kinds["WORKFLOW_TASK_COMPLETED"])
+    assert kinds["UPSERT_WORKFLOW_SEARCH_ATTRIBUTES"] == 1  # the stage it moved to; the start's folded in
+    assert kinds["ACTIVITY_TASK_SCHEDULED"] == 1  # Delete order: the pipeline came with a local activity
+
+
+async def test_an_order_whose_input_does_not_say_its_version_takes_one_marker(engine: Engine) -> None:
+    order = new_order("life")
+    raw = json.loads(order.model_dump_json())
+    handle = await engine.client.start_workflow("Order", {"order": raw}, id=workflow_id(order.order_id),
+                                                task_queue=engine.task_queue)  # fmt: skip
+    await engine.orders.apply_event(order.order_id, event("form_submitted", form_id="f"))
+    await handle.result()
+    assert [m for m in _markers(await _history(engine, order.order_id)) if m.startswith("patch:")] == [
+        "patch:workflow-version-1"
+    ]
