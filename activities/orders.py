@@ -13,12 +13,14 @@ from automation.models import json_size
 from automation.order import NewOrder
 from automation.pipeline import Pipeline
 from store.database import session
+from store.group_commit import GroupCommit
 from store.orders import WrittenBy, get_pipeline, save_arrival, save_order, save_timeline
 
 
 class OrderActivities:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._writes = GroupCommit(engine)
 
     @activity.defn(name=LOAD_PIPELINE)
     async def load_pipeline(self, pipeline_id: str) -> Pipeline:
@@ -55,10 +57,12 @@ class OrderActivities:
     @activity.defn(name=SAVE_ORDER)
     async def save_order(self, input: SaveOrderInput) -> None:
         """Idempotent, and put right by a later writer (``WrittenBy``): the row is
-        overwritten, timeline entries are keyed by their number."""
+        overwritten, timeline entries are keyed by their number. Committed with the other
+        orders' writes waiting at the same time (``GroupCommit``)."""
         order = input.order
         written_by = WrittenBy(input.run_number, input.run_id, input.history_length)
-        async with session(self._engine) as db:
+
+        async def write(db: AsyncSession) -> None:
             if input.save_customer:  # the first save (the API may have saved it already)
                 await save_arrival(db, order)
             latest = await save_order(
@@ -74,4 +78,5 @@ class OrderActivities:
             )
             if latest:  # else a later task wrote the order already: this one was discarded
                 await save_timeline(db, order.order_id, input.entries, written_by)
-            await db.commit()
+
+        await self._writes.write(write)

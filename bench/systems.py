@@ -16,13 +16,11 @@ from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdate
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
-from activities.registry import IMPLEMENTATIONS
-from activities.rule_activities import rule_activity
+from activities.orders import OrderActivities
 from activities.rules.base import WorkerResources
+from automation.contracts import SAVE_ORDER, SaveOrderInput
 from automation.order import NewOrder, workflow_id
 from automation.pipeline import Pipeline, parse_pipeline
-from automation.rule_kinds import rule_kind
-from automation.rules import RuleInput, RuleResult
 from bench.baseline import BASELINE_WORKFLOW, EntityWorkflow, note_activity
 from bench.harness import Finished
 from config import Settings
@@ -115,17 +113,19 @@ def _event(key: str, number: int) -> dict[str, Any]:
             "occurred_at": datetime.now(UTC).isoformat()}  # fmt: skip
 
 
-def _telling(finished: Finished, deps: WorkerResources) -> Callable[[RuleInput], Any]:
-    """Write to log as the engine runs it, telling ``finished`` once it has run."""
-    real = rule_activity(rule_kind("write_to_log"), IMPLEMENTATIONS["write_to_log"], deps)
+def _telling(finished: Finished, deps: WorkerResources) -> Callable[[SaveOrderInput], Any]:
+    """The engine's store write, telling ``finished`` of each rule the order has taken the
+    result of: the next event goes once the order and its store know the rule finished."""
+    real = OrderActivities(deps.engine).save_order
 
-    @activity.defn(name="write_to_log")
-    async def write_to_log(input: RuleInput) -> RuleResult:
-        result: RuleResult = await real(input)
-        finished.heard(input.order_id)
-        return result
+    @activity.defn(name=SAVE_ORDER)
+    async def save_order(input: SaveOrderInput) -> None:
+        await real(input)
+        for entry in input.entries:
+            if entry.kind == "rule_finished":
+                finished.heard(input.order.order_id)
 
-    return write_to_log
+    return save_order
 
 
 class Engine:
@@ -174,6 +174,6 @@ async def running_engine(client: Client, engine: AsyncEngine, name: str) -> Asyn
     deps = WorkerResources(
         engine=engine, mailer=SmtpMailer(host="127.0.0.1", port=1), settings=Settings(tracking_secret="bench")
     )
-    worker = build_worker(client, deps, task_queue=task_queue, replacements={"write_to_log": _telling(finished, deps)})
+    worker = build_worker(client, deps, task_queue=task_queue, replacements={SAVE_ORDER: _telling(finished, deps)})
     async with worker:
         yield Engine(client, task_queue, finished, name)

@@ -169,6 +169,8 @@ class OrderWorkflow:
         self._declared_version = declared if isinstance(declared, int) else 0
         self._patches: frozenset[str] = frozenset()
         """The patches this run has by its version, with no marker."""
+        self._arrival_saved = False
+        """START_ORDER stored the customer card and shipments: the first store write need not."""
         self._when_idle = False
         """Whether search attributes and store writes wait for the order to be idle (``WHEN_IDLE_PATCH``)."""
         self._stale = False
@@ -393,6 +395,7 @@ class OrderWorkflow:
             pipeline = await workflow.execute_local_activity(
                 START_ORDER, order, result_type=Pipeline, summary=summary, **STORE_WRITE
             )
+            self._arrival_saved = True
         else:
             pipeline = await workflow.execute_activity(
                 LOAD_PIPELINE,
@@ -698,7 +701,7 @@ class OrderWorkflow:
                         fields=state.fields,
                         variables=state.variables,
                         entries=entries,
-                        save_customer=state.flushed_seq == 0 and START_ORDER_PATCH not in self._patches,
+                        save_customer=state.flushed_seq == 0 and not self._arrival_saved,
                         run_number=state.runs,
                         run_id=workflow.info().run_id,
                         history_length=workflow.info().get_current_history_length(),

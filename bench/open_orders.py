@@ -1,0 +1,140 @@
+"""Many orders left open on one box, as ``make run`` keeps them: the dev server with its state
+in a file, ``worker.py`` as its own process, the SQLite store. Each order waits (a Wait rule,
+a timer of 3 days). Prints the creation rate, the worker's and the server's memory, the
+database sizes, the latency of events to a random sample of them, and how long a restart of
+the worker takes before it answers again.
+
+    uv run python -m bench.open_orders [--orders 100000] [--at-once 50] [--sample 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from automation.order import NewOrder
+from automation.pipeline import parse_pipeline
+from bench.harness import Server, dev_server, percentile, rss_mib
+from order_client import OrderClient, connect
+from store.database import make_engine, session
+from store.orders import save_pipeline
+from store.schema import migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+WAITING = parse_pipeline("""
+id: bench-open
+title: Bench open orders
+stages:
+  - id: waiting
+    title: Waiting for the customer
+    rules: [{type: wait, params: {timeout: {after: 3d}}}]
+  - {id: answered, title: Answered, final: success, triggers: [{type: form_submitted}]}
+""")
+
+
+@asynccontextmanager
+async def worker_process(server: Server, database_url: str, task_queue: str, folder: Path) -> AsyncIterator[int]:
+    """``worker.py`` as its own process, as an operator runs it; yields its pid."""
+    env = {**os.environ, "TEMPORAL_ADDRESS": server.address, "TASK_QUEUE": task_queue, "DATA_DIR": str(folder),
+           "DATABASE_URL": database_url, "TRACKING_SECRET": "bench"}  # fmt: skip
+    log = (folder / "worker.log").open("ab")
+    process = await asyncio.create_subprocess_exec(sys.executable, str(ROOT / "worker.py"), cwd=ROOT, env=env,
+                                                   stdout=log, stderr=log)  # fmt: skip
+    try:
+        yield process.pid
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            await process.wait()
+        log.close()
+
+
+def _event(order_id: str) -> dict[str, object]:
+    return {"event_id": f"{order_id}-answer", "type": "form_submitted", "data": {"form_id": "f"},
+            "occurred_at": datetime.now(UTC).isoformat()}  # fmt: skip
+
+
+async def _create(orders: OrderClient, count: int, at_once: int) -> list[str]:
+    ids = [f"open-{i}" for i in range(count)]
+    slots = asyncio.Semaphore(at_once)
+
+    async def one(order_id: str) -> None:
+        async with slots:
+            await orders.create_order(NewOrder(order_id=order_id, pipeline_id=WAITING.id))
+
+    await asyncio.gather(*(one(order_id) for order_id in ids))
+    return ids
+
+
+async def _waiting(orders: OrderClient, order_id: str) -> None:
+    """Until the order's Wait is waiting (its workflow has run its first tasks)."""
+    while True:
+        try:
+            view = await orders.state(order_id)
+            if view.rules and view.rules[0].status == "waiting":
+                return
+        except Exception:  # still starting
+            pass
+        await asyncio.sleep(0.5)
+
+
+async def _answer_ms(orders: OrderClient, order_id: str) -> float:
+    start = time.perf_counter()
+    await orders.apply_event(order_id, _event(order_id))
+    return (time.perf_counter() - start) * 1000
+
+
+def _mib(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*")) / 2**20  # with -wal, -shm
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--at-once", type=int, default=50, help="creations in flight")
+    parser.add_argument("--sample", type=int, default=200, help="orders sent an event afterwards")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        temporal_db, store_db = folder / "temporal.db", folder / "orders.db"
+        database_url = f"sqlite:///{store_db}"
+        engine = make_engine(database_url)
+        await migrate(engine)
+        async with session(engine) as db:
+            await save_pipeline(db, WAITING)
+            await db.commit()
+        await engine.dispose()
+        async with dev_server(temporal_db) as server:
+            orders = OrderClient(await connect(target_host=server.address), task_queue="bench-open")
+            async with worker_process(server, database_url, "bench-open", folder) as worker:
+                start = time.perf_counter()
+                ids = await _create(orders, args.orders, args.at_once)
+                started = time.perf_counter() - start
+                await asyncio.wait_for(_waiting(orders, ids[-1]), timeout=3600)
+                settled = time.perf_counter() - start
+                print(f"orders: {args.orders:,} started in {started:.0f} s ({args.orders / started:.0f}/s), "
+                      f"all waiting after {settled:.0f} s ({args.orders / settled:.0f}/s)")  # fmt: skip
+                print(f"worker memory: {rss_mib(worker):.0f} MiB; server memory: {rss_mib(server.pid):.0f} MiB; "
+                      f"temporal.db {_mib(temporal_db):.0f} MiB, orders.db {_mib(store_db):.0f} MiB")  # fmt: skip
+                sample = random.Random(7).sample(ids[:-1], min(args.sample, len(ids) - 1))
+                took = [await _answer_ms(orders, order_id) for order_id in sample[1:]]
+                print(f"event -> stage change on {len(took)} random waiting orders: "
+                      f"p50 {percentile(took, 0.5):.0f} ms, p99 {percentile(took, 0.99):.0f} ms")  # fmt: skip
+            restart = time.perf_counter()
+            async with worker_process(server, database_url, "bench-open", folder):
+                await _answer_ms(orders, sample[0])
+                print(f"worker restart: {time.perf_counter() - restart:.1f} s until it answered an event")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
