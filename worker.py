@@ -50,7 +50,7 @@ def all_activities(
 ) -> list[Callable[..., Any]]:
     """The store activities and every rule activity. ``replacements`` (tests) stand in for
     activities, by name (a rule's is its kind)."""
-    orders = OrderActivities(deps.engine)
+    orders = OrderActivities(deps.engine, deps.writes)
     follow_up = FollowUpActivities(deps.engine)
     messages = MessageActivities(deps)
     by_name: dict[str, Callable[..., Any]] = {

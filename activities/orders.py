@@ -18,9 +18,9 @@ from store.orders import WrittenBy, get_pipeline, save_arrival, save_order, save
 
 
 class OrderActivities:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, writes: GroupCommit | None = None) -> None:
         self._engine = engine
-        self._writes = GroupCommit(engine)
+        self._writes = writes or GroupCommit(engine)
 
     @activity.defn(name=LOAD_PIPELINE)
     async def load_pipeline(self, pipeline_id: str) -> Pipeline:

@@ -21,6 +21,8 @@ from store.directory import customer_values, employee_values
 
 async def _template_values(deps: WorkerResources, input: RuleInput) -> dict[str, Any]:
     order = input.values.get("order", {})
+    if not order.get("customer_id") and not order.get("responsible_id"):
+        return {**input.values, "customer": {}, "responsible": {}}
     async with session(deps.engine) as db:
         customer = await customer_values(db, order.get("customer_id"))
         responsible = await employee_values(db, order.get("responsible_id"))

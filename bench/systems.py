@@ -116,7 +116,7 @@ def _event(key: str, number: int) -> dict[str, Any]:
 def _telling(finished: Finished, deps: WorkerResources) -> Callable[[SaveOrderInput], Any]:
     """The engine's store write, telling ``finished`` of each rule the order has taken the
     result of: the next event goes once the order and its store know the rule finished."""
-    real = OrderActivities(deps.engine).save_order
+    real = OrderActivities(deps.engine, deps.writes).save_order
 
     @activity.defn(name=SAVE_ORDER)
     async def save_order(input: SaveOrderInput) -> None:

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from store.database import session
 
-Write = Callable[[AsyncSession], Awaitable[None]]
+T = TypeVar("T")
+Write = Callable[[AsyncSession], Awaitable[Any]]
 BATCH = 200
 """Writes per transaction at most."""
 
@@ -25,42 +27,43 @@ class GroupCommit:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._waiting: list[tuple[Write, asyncio.Future[None]]] = []
+        self._waiting: list[tuple[Write, asyncio.Future[Any]]] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def write(self, write: Write) -> None:
-        done = asyncio.get_running_loop().create_future()
+    async def write(self, write: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """What ``write`` answers, once its transaction has committed."""
+        done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._waiting.append((write, done))
         if self._writer is None or self._writer.done() or self._writer.get_loop() is not asyncio.get_running_loop():
             self._writer = asyncio.create_task(self._write_all())
-        await done  # a cancelled attempt cancels its future: the writer skips it if it has not begun
+        return await done  # a cancelled attempt cancels its future: the writer skips it if it has not begun
 
     async def _write_all(self) -> None:
         while self._waiting:
             batch = [(write, done) for write, done in self._waiting[:BATCH] if not done.done()]
             del self._waiting[:BATCH]
             try:
-                await self._commit([write for write, _ in batch])
+                answers = await self._commit([write for write, _ in batch])
             except Exception:  # which one? each again on its own
                 for write, done in batch:
                     await self._alone(write, done)
                 continue
-            for _, done in batch:
+            for (_, done), answer in zip(batch, answers, strict=True):
                 if not done.done():
-                    done.set_result(None)
+                    done.set_result(answer)
 
-    async def _commit(self, writes: list[Write]) -> None:
+    async def _commit(self, writes: list[Write]) -> list[Any]:
         async with session(self._engine) as db:
-            for write in writes:
-                await write(db)
+            answers = [await write(db) for write in writes]
             await db.commit()
+        return answers
 
-    async def _alone(self, write: Write, done: asyncio.Future[None]) -> None:
+    async def _alone(self, write: Write, done: asyncio.Future[Any]) -> None:
         try:
-            await self._commit([write])
+            [answer] = await self._commit([write])
         except Exception as err:  # its own failure, for its own caller
             if not done.done():
                 done.set_exception(err)
             return
         if not done.done():
-            done.set_result(None)
+            done.set_result(answer)

@@ -25,6 +25,7 @@ from config import Settings
 from providers import Providers
 from providers.mail import SmtpMailer
 from store.database import insert_once, session
+from store.group_commit import GroupCommit
 from store.tables import Employee, RuleRun
 
 
@@ -53,6 +54,11 @@ class WorkerResources:
     settings: Settings
     providers: Providers = field(default_factory=Providers)
     """SMS, calls, open channels (HTTP); they read their URLs and credentials from ``settings``."""
+    writes: GroupCommit = field(init=False)
+    """The worker's small store writes, those waiting together in one transaction."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "writes", GroupCommit(self.engine))
 
 
 @dataclass(frozen=True)
@@ -88,10 +94,7 @@ class RuleContext:
 
     async def write_once(self, row: SQLModel) -> bool:
         """Saves a row keyed by this run's ``run_key``; a retry finds it and writes nothing."""
-        async with session(self.deps.engine) as db:
-            inserted = await insert_once(db, row, "run_key")
-            await db.commit()
-        return inserted
+        return await self.deps.writes.write(lambda db: insert_once(db, row, "run_key"))
 
     async def employee(self, ref: str) -> Employee:
         """The employee ``ref`` names (an id, or ``responsible``); refused if there is none."""
