@@ -22,6 +22,8 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
+
 from automation.order import NewOrder
 from automation.pipeline import parse_pipeline
 from bench.harness import Server, dev_server, percentile, rss_mib
@@ -130,9 +132,15 @@ async def main() -> None:
                 took = [await _answer_ms(orders, order_id) for order_id in sample[1:]]
                 print(f"event -> stage change on {len(took)} random waiting orders: "
                       f"p50 {percentile(took, 0.5):.0f} ms, p99 {percentile(took, 0.99):.0f} ms")  # fmt: skip
+            # Stopped as a deployment stops it (SIGTERM), then a new one: until an event is answered.
             restart = time.perf_counter()
             async with worker_process(server, database_url, "bench-open", folder):
-                await _answer_ms(orders, sample[0])
+                while True:
+                    try:
+                        await _answer_ms(orders, sample[0])
+                        break
+                    except WorkflowUpdateRPCTimeoutOrCancelledError:
+                        continue  # not served yet (the order's tasks wait on the old worker's sticky queue first)
                 print(f"worker restart: {time.perf_counter() - restart:.1f} s until it answered an event")
 
 
