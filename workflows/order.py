@@ -165,8 +165,6 @@ class OrderWorkflow:
         self._store_write_started: datetime | None = None
         self._limited = False
         """Whether this run holds to ``automation/limits.py`` (runs begun before it replay without)."""
-        declared = input.get("workflow_version") if isinstance(input, dict) else None
-        self._declared_version = declared if isinstance(declared, int) else 0
         self._patches: frozenset[str] = frozenset()
         """The patches this run has by its version, with no marker."""
         self._arrival_saved = False
@@ -270,7 +268,9 @@ class OrderWorkflow:
 
     @workflow.run
     async def run(self, input: Any) -> None:
-        version = self._declared_version or (WORKFLOW_VERSION if workflow.patched(VERSION_PATCH) else 0)
+        declared = input.get("workflow_version") if isinstance(input, dict) else None
+        declared = declared if isinstance(declared, int) else 0
+        version = declared or (WORKFLOW_VERSION if workflow.patched(VERSION_PATCH) else 0)
         self._patches = PATCHES_OF_VERSION.get(min(version, WORKFLOW_VERSION), frozenset())
         self._limited = self.has_patch(LIMITS_PATCH)
         self._when_idle = self.has_patch(WHEN_IDLE_PATCH)
@@ -281,7 +281,7 @@ class OrderWorkflow:
         flusher = asyncio.create_task(self._flush_forever())
         # The customer card is in the store before any rule reads it (today START_ORDER saves
         # it). Patched: orders that started before this change go on as they began.
-        if new and START_ORDER_PATCH not in self._patches and workflow.patched("store-before-rules"):
+        if new and not self._arrival_saved and workflow.patched("store-before-rules"):
             await workflow.wait_condition(lambda: not self._unflushed())
         self._runner = self._stage_runner()
         self._runner.start()
