@@ -30,9 +30,11 @@ async def _template_values(deps: WorkerResources, input: RuleInput) -> dict[str,
 
 
 async def _heartbeat(every: timedelta) -> None:
+    # Not at once: the SDK sends a first heartbeat to the server straight away, a round trip
+    # that most rules (done in milliseconds) do not need.
     while True:
-        activity.heartbeat()
         await asyncio.sleep(every.total_seconds())
+        activity.heartbeat()
 
 
 def _fitting(result: RuleResult) -> RuleResult:
