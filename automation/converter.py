@@ -41,15 +41,17 @@ class _OwnJSONPayloadConverter(PydanticJSONPlainPayloadConverter):
         return adapter.validate_json(payload.data, context=INSIDE)
 
 
+_CONVERTERS = tuple(
+    _OwnJSONPayloadConverter() if isinstance(converter, JSONPlainPayloadConverter) else converter
+    for converter in DefaultPayloadConverter.default_encoding_payload_converters
+)
+
+
 class EnginePayloadConverter(CompositePayloadConverter):
+    # The SDK makes one of these for each workflow activation: the converters, which hold
+    # no state, are made once.
     def __init__(self) -> None:
-        own = _OwnJSONPayloadConverter()
-        super().__init__(
-            *(
-                own if isinstance(converter, JSONPlainPayloadConverter) else converter
-                for converter in DefaultPayloadConverter.default_encoding_payload_converters
-            )
-        )
+        super().__init__(*_CONVERTERS)
 
 
 data_converter = DataConverter(payload_converter_class=EnginePayloadConverter)

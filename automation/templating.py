@@ -33,13 +33,21 @@ def _environment(html: bool = False) -> ImmutableSandboxedEnvironment:
 
 def check_template(text: str) -> str:
     """Refuses text that is not a valid template, naming the line and the problem."""
+    if (problem := _template_problem(text)) is not None:
+        raise ValueError(problem)
+    return text
+
+
+@lru_cache(maxsize=4096)
+def _template_problem(text: str) -> str | None:
+    # Cached: a rule's parameters are checked again each time it runs.
     try:
         _environment().parse(text)
     except TemplateSyntaxError as err:
-        raise ValueError(f"template error on line {err.lineno}: {err.message}") from None
+        return f"template error on line {err.lineno}: {err.message}"
     except (RecursionError, MemoryError):
-        raise ValueError("template nests too deeply") from None
-    return text
+        return "template nests too deeply"
+    return None
 
 
 Template = Annotated[str, AfterValidator(check_template)]
