@@ -13,6 +13,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from automation import TASK_QUEUE
 
+SCOPES = {
+    "events:write": "send events to orders, customers and contacts",
+    "orders:read": "read orders, their timelines and the messages rules sent",
+    "orders:write": "create orders and resend messages",
+    "admin": "everything the other scopes allow",
+}
+"""What an API key may do (``orders keys create --scope``)."""
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
@@ -52,6 +60,12 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     public_url: str = Field(default="http://localhost:8000", description="base of tracking links")
+    public_source_per_minute: int = Field(
+        default=120, ge=1, description="requests a minute one address may make to webhooks and tracking links"
+    )
+    public_target_per_minute: int = Field(
+        default=60, ge=1, description="requests a minute that may reach one order through them"
+    )
     tracking_secret: str = Field(default="", description="signs tracking links; set it in production")
 
     @property

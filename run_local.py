@@ -13,6 +13,7 @@ from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.envconfig import ClientConfig
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -25,12 +26,31 @@ from config import Settings, with_tracking_secret
 from devserver import embedded_dev_server, mail_catcher, port_open, provider_sandbox, sandbox_settings
 from order_client import OrderClient, connect
 from starter import load_directory, load_pipeline_file
+from store.access import create_key, key_of, local_actor
+from store.database import session
 from store.schema import migrate
 from worker import build_deps, build_worker, configure_logging
 
 EXAMPLE_PIPELINE = "examples/online_store.yaml"
 EXAMPLE_DIRECTORY = "examples/directory.yaml"
 SANDBOX_PORT = 8025
+LOCAL_KEY = "local (make run)"
+
+
+async def local_key(engine: AsyncEngine, data_dir: Path) -> Path:
+    """The file that holds this machine's admin key to the API: the one an earlier run made
+    while it is valid, else a new one (readable by this user only)."""
+    kept = data_dir / "api_key"
+    async with session(engine) as db:
+        if kept.exists():
+            key = await key_of(db, kept.read_text().strip())
+            if key is not None and key.revoked_at is None:
+                return kept
+        made = await create_key(db, LOCAL_KEY, ["admin"], None, local_actor())
+        await db.commit()
+    kept.touch(mode=0o600)
+    kept.write_text(made.secret + "\n")
+    return kept
 
 
 async def demo_order(orders: OrderClient, data_dir: Path) -> str:
@@ -78,14 +98,17 @@ def uv_command() -> str:
     return "uv" if shutil.which("uv") else ".tools/bin/uv"
 
 
-def banner(settings: Settings, order_id: str, mail_folder: str | None, sandbox: str | None, ui: str) -> str:
+def banner(
+    settings: Settings, order_id: str, mail_folder: str | None, sandbox: str | None, ui: str, key_file: Path
+) -> str:
     data = '{"amount": 120.5, "currency": "EUR", "payment_id": "pay-1"}'
     uv = uv_command()
+    api = f"http://{settings.api_host}:{settings.api_port}"
     lines = [
         "",
         "Order automation is running.",
         f'  Temporal Web UI:  {ui}  (filter: OrderStage = "paid")',
-        f"  HTTP API:         http://{settings.api_host}:{settings.api_port}/docs",
+        f"  HTTP API:         {api}/docs  (an admin key for it is in {key_file})",
         f"  Store:            {settings.database}",
         f"  Demo order:       {order_id}",
         f"  Sent mail:        {mail_folder}" if mail_folder else f"  SMTP:             {settings.smtp_host}",
@@ -97,7 +120,8 @@ def banner(settings: Settings, order_id: str, mail_folder: str | None, sandbox: 
         f"  {uv} run python starter.py send-event {order_id} email_received",
         f"  {uv} run python starter.py show {order_id}",
         f"  {uv} run python starter.py list --stage paid",
-        f"  curl -s http://{settings.api_host}:{settings.api_port}/orders/{order_id}",
+        f"  export ORDERS_API_KEY=$(cat {key_file})",
+        f'  curl -s -H "Authorization: Bearer $ORDERS_API_KEY" {api}/orders/{order_id}',
         "Ctrl-C stops everything.",
     ]
     return "\n".join(lines)
@@ -134,6 +158,7 @@ async def main() -> None:
             settings = settings.model_copy(update=sandbox_settings(url))
         deps: WorkerResources = build_deps(settings)
         await migrate(deps.engine)
+        key_file = await local_key(deps.engine, settings.data_dir)
         await load_pipeline_file(EXAMPLE_PIPELINE)
         await load_directory(EXAMPLE_DIRECTORY)
         client = await connect()
@@ -142,7 +167,7 @@ async def main() -> None:
         await stack.enter_async_context(serving(app, settings.api_host, settings.api_port))
         async with build_worker(client, deps):
             order_id = await demo_order(orders, settings.data_dir)
-            print(banner(settings, order_id, mail_folder, sandbox, ui), flush=True)
+            print(banner(settings, order_id, mail_folder, sandbox, ui, key_file), flush=True)
             await _until_stopped()
 
 

@@ -7,6 +7,9 @@ starter.py create-order 1001 --pipeline online-store --customer-json '{"id": "c1
 starter.py send-event 1001 payment --data '{"amount": 120, "currency": "EUR"}' [--wait]
 starter.py show 1001 [--json]
 starter.py list --stage paid [--json]
+starter.py keys create billing --scope events:write [--scope orders:read] [--pipeline online-store]
+starter.py keys list | keys revoke <key id>
+starter.py audit [--json]
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from automation.limits import limits_markdown
 from automation.order import CustomerInfo, NewOrder
 from automation.pipeline import load_pipeline
 from automation.rule_kinds import catalog_markdown
-from config import Settings
+from config import SCOPES, Settings
 
 # The store and Temporal's client are imported by the commands that use them: a command
 # that needs neither (validate, the catalogs) starts in a fraction of the time.
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from order_client import OrderClient
+    from store.tables_access import ApiKey
 
 
 def _json_arg(text: str, what: str) -> Any:
@@ -60,6 +64,7 @@ async def _store_engine() -> AsyncEngine:
 
 
 async def load_pipeline_file(path: str) -> None:
+    from store.access import audit, local_actor
     from store.database import session
     from store.orders import save_pipeline
 
@@ -67,6 +72,8 @@ async def load_pipeline_file(path: str) -> None:
     engine = await _store_engine()
     async with session(engine) as db:
         record = await save_pipeline(db, pipeline)
+        detail = {"version": record.version, "file": str(Path(path).resolve()), "stages": len(pipeline.stages)}
+        await audit(db, local_actor(), "pipeline_loaded", pipeline.id, detail)
         await db.commit()
     print(f"pipeline {pipeline.id!r} loaded ({len(pipeline.stages)} stages, version {record.version[:12]})")
 
@@ -201,6 +208,62 @@ async def show_webhook(pipeline_id: str) -> None:
     print('                             "<timestamp>\\n<target>\\n<code>\\n<raw body>")>')
 
 
+async def keys(args: argparse.Namespace) -> None:
+    """``keys create|list|revoke``: the API's keys (the secret is printed once, at creation)."""
+    from store.access import create_key, list_keys, local_actor, revoke_key
+    from store.database import session
+
+    engine = await _store_engine()
+    async with session(engine) as db:
+        match args.action:
+            case "create":
+                try:
+                    made = await create_key(db, args.name, args.scope, args.pipeline, local_actor())
+                except ValueError as err:
+                    raise SystemExit(f"invalid key: {err}") from None
+                await db.commit()
+                print(f"key {made.key.id} made: {_key_line(made.key)}")
+                print(f"secret (shown only now; the store keeps a hash): {made.secret}")
+                print(f"use it as:  Authorization: Bearer {made.secret}")
+            case "list":
+                found = await list_keys(db)
+                if args.json:
+                    print(json.dumps([k.model_dump(mode="json", exclude={"secret_hash"}) for k in found], indent=2))
+                for key in [] if args.json else found:
+                    print(f"{key.id}  {_key_line(key)}")
+            case "revoke":
+                try:
+                    key = await revoke_key(db, args.key_id, local_actor())
+                except KeyError:
+                    raise SystemExit(f"no key {args.key_id!r} (`keys list` lists them)") from None
+                await db.commit()
+                print(f"key {key.id} revoked: {_key_line(key)}")
+    await engine.dispose()
+
+
+def _key_line(key: ApiKey) -> str:
+    pipelines = ", ".join(key.pipelines) if key.pipelines else "all pipelines"
+    state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M} by {key.revoked_by}" if key.revoked_at else "active"
+    made = f"made {key.created_at:%Y-%m-%d %H:%M} by {key.created_by}"
+    return f"{key.name!r}  scopes {', '.join(key.scopes)}  {pipelines}  {made}  {state}"
+
+
+async def show_audit(args: argparse.Namespace) -> None:
+    from store.access import audit_log
+    from store.database import session
+
+    engine = await _store_engine()
+    async with session(engine) as db:
+        records = await audit_log(db, args.action or ())
+    await engine.dispose()
+    if args.json:
+        print(json.dumps([r.model_dump(mode="json") for r in records], indent=2))
+        return
+    for r in records:
+        print(f"{r.at:%Y-%m-%d %H:%M:%S}  {r.actor:<20} {r.action:<16} {r.subject:<20} {json.dumps(r.detail)}")
+    print(f"{len(records)} change(s)")
+
+
 README = Path(__file__).parent / "README.md"
 
 
@@ -259,6 +322,18 @@ def parser() -> argparse.ArgumentParser:
     resend_cmd = commands.add_parser("resend", help="resend an unconfirmed message (it may have gone out)")
     resend_cmd.add_argument("run_key", help="the message's rule run, as `messages` lists it")
     resend_cmd.add_argument("--by", default=getpass.getuser(), help="who decides it (default: you)")
+    key_cmd = commands.add_parser("keys", help="the HTTP API's keys: create, list, revoke").add_subparsers(
+        dest="action", required=True
+    )
+    made = key_cmd.add_parser("create", help="a new key; its secret is printed once")
+    made.add_argument("name", help="what it is for, e.g. billing")
+    made.add_argument("--scope", action="append", required=True, help=", ".join(SCOPES) + " (repeat for more)")
+    made.add_argument("--pipeline", action="append", help="limit it to this pipeline's orders (repeat for more)")
+    key_cmd.add_parser("list", help="every key, revoked ones too").add_argument("--json", action="store_true")
+    key_cmd.add_parser("revoke", help="a key stops working at once").add_argument("key_id")
+    audit_cmd = commands.add_parser("audit", help="who changed the set-up when: keys, pipeline loads")
+    audit_cmd.add_argument("--action", action="append", help="key_created, key_revoked, pipeline_loaded")
+    audit_cmd.add_argument("--json", action="store_true")
     listing = commands.add_parser("list", help="orders by stage or pipeline")
     listing.add_argument("--stage")
     listing.add_argument("--pipeline")
@@ -301,6 +376,10 @@ async def main(argv: list[str]) -> None:
             await show_messages(args)
         case "resend":
             await resend(args)
+        case "keys":
+            await keys(args)
+        case "audit":
+            await show_audit(args)
 
 
 def run(argv: list[str]) -> int:

@@ -13,18 +13,25 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.body_limit import BodyLimit
 from api.errors import install_error_handlers, refuse_nul
+from api.rate_limit import PublicLimits
 from api.routers import customers, orders, tracking_links, webhooks
 from automation import limits
 from config import Settings
 from order_client import OrderClient
 
+AREAS = (orders, customers, webhooks, tracking_links)
+"""The routers' modules, one per area."""
+
 
 def create_app(order_client: OrderClient, engine: AsyncEngine, settings: Settings) -> FastAPI:
     app = FastAPI(title="Order automation", version="0.1.0", description=__doc__)
     app.state.orders, app.state.store, app.state.settings = order_client, engine, settings
+    app.state.public_limits = PublicLimits.per_minute(
+        settings.public_source_per_minute, settings.public_target_per_minute
+    )
     app.add_middleware(BodyLimit, most=limits.REQUEST_BODY_BYTES)
     app.middleware("http")(refuse_nul)
     install_error_handlers(app)
-    for area in (orders, customers, webhooks, tracking_links):
+    for area in AREAS:
         app.include_router(area.router)
     return app

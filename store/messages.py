@@ -20,3 +20,9 @@ async def list_messages(
     if order_id is not None:
         query = query.where(SentMessage.order_id == order_id)
     return list(await db.exec(query))
+
+
+async def message_order(db: AsyncSession, run_key: str) -> str | None:
+    """The order a message of the outbox belongs to (None: no such message)."""
+    message = (await db.exec(select(SentMessage).where(SentMessage.run_key == run_key))).first()
+    return message.order_id if message is not None else None

@@ -30,6 +30,7 @@ _PG_LOCK = 727_001
 def metadata() -> MetaData:
     """Every table of the store (importing the table modules registers them)."""
     import store.tables
+    import store.tables_access
     import store.tables_lists
     import store.tables_people
     import store.tables_shipments  # noqa: F401

@@ -53,7 +53,7 @@ def test_a_refused_file_exits_1_saying_why(tmp_path: Path) -> None:
 def test_the_banner_calls_uv_the_way_that_works_here(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
     assert uv_command() == ".tools/bin/uv"
-    text = banner(Settings(), "demo-1", "data/mail", None, "http://localhost:8233")
+    text = banner(Settings(), "demo-1", "data/mail", None, "http://localhost:8233", Path("data/api_key"))
     assert "  .tools/bin/uv run python starter.py show demo-1" in text.splitlines()
 
 

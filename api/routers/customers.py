@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
+from api.auth import WritesEvents
 from api.dependencies import Orders, Store
 from api.errors import invalid_request
 from api.events_in import EventIn, IdempotencyKey, service_event
@@ -23,19 +24,25 @@ CustomerIdPath = Annotated[str, Path(min_length=1, max_length=limits.ID_CHARS, d
 
 @router.post("/customers/{customer_id}/events", status_code=202, response_model=dict[str, Any])
 async def send_customer_event(
-    customer_id: CustomerIdPath, event: EventIn, orders: Orders, store: Store, idempotency_key: IdempotencyKey = None
+    caller: WritesEvents,
+    customer_id: CustomerIdPath,
+    event: EventIn,
+    orders: Orders,
+    store: Store,
+    idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """An event about a customer (e-mail, call, chat, form, visit...): it reaches every
     open order of the customer. Answers which."""
     parsed = service_event(event, idempotency_key)
     async with session(store) as db:
-        order_ids = await open_orders(db, [customer_id])
+        order_ids = await caller.visible(db, await open_orders(db, [customer_id]))
     reached = await orders.send_to_orders(order_ids, parsed)
     return {"event_id": parsed.event_id, "orders": reached}
 
 
 @router.post("/contacts/events", status_code=202, response_model=dict[str, Any])
 async def send_contact_event(
+    caller: WritesEvents,
     event: EventIn,
     orders: Orders,
     store: Store,
@@ -52,6 +59,6 @@ async def send_contact_event(
         phone = "+" + phone.lstrip()  # an unencoded + in the query string arrives as a space
     async with session(store) as db:
         customers = await customers_by_contact(db, email=email, phone=phone)
-        order_ids = await open_orders(db, customers)
+        order_ids = await caller.visible(db, await open_orders(db, customers))
     reached = await orders.send_to_orders(order_ids, parsed)
     return {"event_id": parsed.event_id, "customers": customers, "orders": reached}

@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.auth import ReadsOrders, WritesEvents, WritesOrders
 from api.dependencies import AppSettings, Orders, Store
 from api.errors import invalid_request
 from api.events_in import EventIn, IdempotencyKey, service_event
@@ -17,7 +18,7 @@ from automation.order import NewOrder
 from automation.state import EventOutcome, OrderView, ResendOutcome
 from order_client import OrderSummary
 from store.database import session
-from store.messages import list_messages
+from store.messages import list_messages, message_order
 from store.orders import read_timeline, register_order
 from store.tables import PipelineRecord
 
@@ -60,9 +61,12 @@ class ResendDecision(BaseModel):
 
 
 @router.post("/orders", status_code=201, response_model=dict[str, str])
-async def create_order(order: NewOrder, orders: Orders, store: Store) -> dict[str, str] | JSONResponse:
+async def create_order(
+    caller: WritesOrders, order: NewOrder, orders: Orders, store: Store
+) -> dict[str, str] | JSONResponse:
     """Starts the order; creating one that exists changes nothing. The store knows the
     order (and its customer) before the answer: an event for its customer reaches it."""
+    caller.check_pipeline(order.pipeline_id)
     async with session(store) as db:
         pipeline = await db.get(PipelineRecord, order.pipeline_id)
         if pipeline is None:
@@ -75,14 +79,18 @@ async def create_order(order: NewOrder, orders: Orders, store: Store) -> dict[st
 
 @router.post("/orders/{order_id}/events", status_code=202, response_model=EventOutcome | Accepted)
 async def send_event(
+    caller: WritesEvents,
     order_id: OrderIdPath,
     event: EventIn,
     orders: Orders,
+    store: Store,
     idempotency_key: IdempotencyKey = None,
     wait: Annotated[bool, Query(description="wait for the outcome (the order's new stage)")] = False,
 ) -> EventOutcome | Accepted | JSONResponse:
     """Sends an event. A retried request with the same Idempotency-Key (or event_id) is
     applied once. With ``wait=true`` the answer is the outcome (200), else 202."""
+    async with session(store) as db:
+        await caller.check_order(db, order_id)
     parsed = service_event(event, idempotency_key)
     if not wait:
         await orders.send_event(order_id, parsed)
@@ -92,17 +100,24 @@ async def send_event(
 
 
 @router.get("/orders/{order_id}", response_model=OrderView)
-async def order_state(order_id: OrderIdPath, orders: Orders, settings: AppSettings) -> JSONResponse:
+async def order_state(
+    caller: ReadsOrders, order_id: OrderIdPath, orders: Orders, store: Store, settings: AppSettings
+) -> JSONResponse:
     """The running order: stage, variables, rules of its stage, latest timeline. Signed
     links (a document's, a tracked link) are not shown: they are the customer's."""
+    async with session(store) as db:
+        await caller.check_order(db, order_id)
     view = (await orders.state(order_id)).model_dump(mode="json")
     return JSONResponse(tracking.hidden_links(view, settings.public_url))
 
 
 @router.get("/orders/{order_id}/timeline", response_model=list[TimelineItem])
-async def order_timeline(order_id: OrderIdPath, store: Store, settings: AppSettings) -> JSONResponse:
+async def order_timeline(
+    caller: ReadsOrders, order_id: OrderIdPath, store: Store, settings: AppSettings
+) -> JSONResponse:
     """The whole timeline, from the store (signed links not shown)."""
     async with session(store) as db:
+        await caller.check_order(db, order_id)
         rows = await read_timeline(db, order_id)
     if not rows:
         raise HTTPException(404, f"no order {order_id!r}")
@@ -112,16 +127,22 @@ async def order_timeline(order_id: OrderIdPath, store: Store, settings: AppSetti
 
 @router.get("/orders", response_model=list[OrderSummary])
 async def list_orders(
+    caller: ReadsOrders,
     orders: Orders,
     stage: Annotated[str | None, Query(max_length=limits.SLUG_CHARS)] = None,
     pipeline: Annotated[str | None, Query(max_length=limits.SLUG_CHARS)] = None,
 ) -> list[OrderSummary]:
-    """Running orders by stage or pipeline (Temporal's visibility)."""
-    return await orders.list_orders(stage=stage, pipeline_id=pipeline)
+    """Running orders by stage or pipeline (Temporal's visibility); of a key limited to
+    pipelines, those of its pipelines."""
+    if pipeline is not None:
+        caller.check_pipeline(pipeline)
+    found = await orders.list_orders(stage=stage, pipeline_id=pipeline)
+    return [order for order in found if caller.may_use(order.pipeline_id)]
 
 
 @router.get("/messages", response_model=list[MessageItem], tags=["messages"])
 async def messages(
+    caller: ReadsOrders,
     store: Store,
     status: Annotated[str | None, Query(max_length=20, description="e.g. unconfirmed")] = None,
     order_id: Annotated[str | None, Query(max_length=limits.ORDER_ID_CHARS)] = None,
@@ -130,13 +151,18 @@ async def messages(
     those that may or may not have gone out, for an operator to resend or not."""
     async with session(store) as db:
         rows = await list_messages(db, status=status, order_id=order_id)
-    return [MessageItem.model_validate(row, from_attributes=True) for row in rows]
+        visible = set(await caller.visible(db, {row.order_id for row in rows}))
+    return [MessageItem.model_validate(row, from_attributes=True) for row in rows if row.order_id in visible]
 
 
 @router.post("/messages/{run_key:path}/resend", response_model=ResendOutcome, tags=["messages"])
 async def resend(
-    run_key: Annotated[str, Path(max_length=400)], decision: ResendDecision, orders: Orders
-) -> ResendOutcome:
+    caller: WritesOrders, run_key: Annotated[str, Path(max_length=400)], decision: ResendDecision,
+    orders: Orders, store: Store,
+) -> ResendOutcome:  # fmt: skip
     """Resends an unconfirmed message, on an operator's decision (recorded in the order's
     timeline, with ``by``). The engine never resends one by itself: it may have gone out."""
+    if caller.pipelines is not None:
+        async with session(store) as db:
+            await caller.check_order(db, await message_order(db, run_key) or "")
     return await orders.resend_message(run_key, decision.by)

@@ -6,11 +6,12 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Response
+from fastapi import APIRouter, HTTPException, Path, Request, Response
 from fastapi.responses import RedirectResponse
 
-from api.dependencies import AppSettings, Orders, Store
+from api.dependencies import AppSettings, Limits, Orders, Store, source_of
 from api.events_in import fire
+from api.rate_limit import PublicLimits
 from automation import limits, tracking
 from store.database import session
 from store.tables import Document
@@ -21,17 +22,32 @@ TokenPath = Annotated[str, Path(max_length=4 * limits.URL_CHARS)]
 PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
 
 
+def _verified(request: Request, throttle: PublicLimits, secret: str, token: str) -> tracking.Tracked | None:
+    """The link's signed content (None if forged), unless its caller or its order is past
+    their limit: then a 429."""
+    if (wait := throttle.by_source.take(source_of(request))) is not None:
+        raise HTTPException(429, f"too many requests; retry in {wait} s", headers={"Retry-After": str(wait)})
+    found = tracking.verify(secret, token)
+    if found is not None and (wait := throttle.by_target.take(found.order_id)) is not None:
+        raise HTTPException(429, f"too many requests; retry in {wait} s", headers={"Retry-After": str(wait)})
+    return found
+
+
 @router.get("/t/open/{token}")
-async def opened(token: TokenPath, orders: Orders, settings: AppSettings) -> Response:
-    found = tracking.verify(settings.tracking_secret, token)
+async def opened(
+    request: Request, token: TokenPath, orders: Orders, throttle: Limits, settings: AppSettings
+) -> Response:
+    found = _verified(request, throttle, settings.tracking_secret, token)
     if found is not None and found.kind == "open":
         await fire(orders, "email_viewed", found.order_id, f"viewed-{found.ref}", {"message_id": found.ref})
     return Response(PIXEL, media_type="image/gif", headers={"Cache-Control": "no-store"})
 
 
 @router.get("/t/click/{token}")
-async def clicked(token: TokenPath, orders: Orders, settings: AppSettings) -> Response:
-    found = tracking.verify(settings.tracking_secret, token)
+async def clicked(
+    request: Request, token: TokenPath, orders: Orders, throttle: Limits, settings: AppSettings
+) -> Response:
+    found = _verified(request, throttle, settings.tracking_secret, token)
     if found is None or found.kind != "click" or not found.url:
         raise HTTPException(404, "unknown link")
     link = hashlib.sha256(f"{found.ref}|{found.url}".encode()).hexdigest()[:24]
@@ -41,9 +57,11 @@ async def clicked(token: TokenPath, orders: Orders, settings: AppSettings) -> Re
 
 
 @router.get("/t/doc/{token}")
-async def document_opened(token: TokenPath, orders: Orders, store: Store, settings: AppSettings) -> Response:
+async def document_opened(
+    request: Request, token: TokenPath, orders: Orders, store: Store, throttle: Limits, settings: AppSettings
+) -> Response:
     """The document itself, behind its signed link: opening it fires Document opened."""
-    found = tracking.verify(settings.tracking_secret, token)
+    found = _verified(request, throttle, settings.tracking_secret, token)
     if found is None or found.kind != "document" or not found.template_id:
         raise HTTPException(404, "unknown document")
     async with session(store) as db:

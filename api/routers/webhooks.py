@@ -12,7 +12,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.dependencies import Orders, Store
+from api.dependencies import Limits, Orders, Store, source_of
 from api.events_in import fire
 from api.signatures import check
 from automation import limits
@@ -29,12 +29,15 @@ async def webhook(
     request: Request,
     orders: Orders,
     store: Store,
+    throttle: Limits,
     target: str | None = None,
     code: str | None = None,
     x_webhook_timestamp: Annotated[str | None, Header()] = None,
     x_webhook_signature: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
     """Answers ``{"result": true}`` or ``{"result": false, "error": ...}``."""
+    if (wait := throttle.by_source.take(source_of(request))) is not None:
+        return _too_many(wait)
     body = await request.body()
     if len(pipeline_id) > limits.SLUG_CHARS:
         return _error(404, "unknown pipeline")
@@ -46,6 +49,8 @@ async def webhook(
     refusal = check(pipeline.webhook_secret, x_webhook_timestamp, x_webhook_signature, *signed, time.time())
     if refusal is not None:
         return _error(401, "access denied", refusal)
+    if (wait := throttle.by_target.take(f"{pipeline_id}|{target}")) is not None:
+        return _too_many(wait)
     if not target:
         return _error(400, "target not set")
     if not target.startswith("ORDER_") or not 0 < len(target) - len("ORDER_") <= limits.ORDER_ID_CHARS:
@@ -82,8 +87,12 @@ def _json_object(body: bytes) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def _error(status: int, error: str, reason: str | None = None) -> JSONResponse:
+def _error(status: int, error: str, reason: str | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
     content: dict[str, Any] = {"result": False, "error": error}
     if reason:
         content["reason"] = reason
-    return JSONResponse(content, status_code=status)
+    return JSONResponse(content, status_code=status, headers=headers)
+
+
+def _too_many(wait: int) -> JSONResponse:
+    return _error(429, "too many requests", f"retry in {wait} s", headers={"Retry-After": str(wait)})

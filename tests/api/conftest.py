@@ -7,12 +7,15 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 
 from activities.rules.base import WorkerResources
 from api.app import create_app
 from api.server import serving
 from automation.pipeline import parse_pipeline
+from store.access import create_key
+from store.database import session
 from tests.conftest import Engine, running_engine, seed
 
 PIPELINE = parse_pipeline(
@@ -56,7 +59,25 @@ stages:
 @dataclass
 class Api:
     http: httpx.AsyncClient
+    """Calls with an admin key."""
     engine: Engine
+    url: str
+
+
+async def new_key(engine: AsyncEngine, *scopes: str, pipelines: list[str] | None = None) -> str:
+    """A new API key's secret (an admin key unless ``scopes`` say otherwise)."""
+    async with session(engine) as db:
+        made = await create_key(db, "tests", list(scopes or ["admin"]), pipelines, "user:tests")
+        await db.commit()
+    return made.secret
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+async def admin_client(url: str, engine: AsyncEngine) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=url, headers=bearer(await new_key(engine)))
 
 
 @pytest.fixture
@@ -64,5 +85,5 @@ async def api(dev_env: WorkflowEnvironment, deps: WorkerResources, api_port: int
     await seed(deps.engine, PIPELINE)
     async with running_engine(dev_env, deps) as engine:
         app = create_app(engine.orders, deps.engine, deps.settings)
-        async with serving(app, "127.0.0.1", api_port) as url, httpx.AsyncClient(base_url=url) as http:
-            yield Api(http, engine)
+        async with serving(app, "127.0.0.1", api_port) as url, await admin_client(url, deps.engine) as http:
+            yield Api(http, engine, url)

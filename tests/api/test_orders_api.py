@@ -19,7 +19,7 @@ from automation.state import OrderView
 from devserver import free_port
 from order_client import OrderClient
 from store.database import make_engine
-from tests.api.conftest import PIPELINE, Api
+from tests.api.conftest import PIPELINE, Api, admin_client, bearer
 from tests.conftest import running_engine, seed
 from tests.helpers import eventually, new_order, ready_view
 
@@ -204,7 +204,7 @@ async def test_with_no_worker_an_answer_is_a_503_and_an_accepted_event_is_kept(
     orders = OrderClient(dev_env.client, task_queue=f"nobody-{uuid.uuid4()}", answer_within=timedelta(seconds=1))
     order = new_order("shop")
     app = create_app(orders, deps.engine, deps.settings)
-    async with serving(app, "127.0.0.1", api_port) as url, httpx.AsyncClient(base_url=url) as http:
+    async with serving(app, "127.0.0.1", api_port) as url, await admin_client(url, deps.engine) as http:
         assert (await http.post("/orders", json=order.model_dump(mode="json"))).status_code == 201
         waited = await http.post(f"/orders/{order.order_id}/events?wait=true", json=PAYMENT)
         assert waited.status_code == 503
@@ -282,7 +282,8 @@ async def test_with_the_store_unreachable_an_order_or_a_customer_event_is_a_503(
     orders = OrderClient(dev_env.client, task_queue=f"nobody-{uuid.uuid4()}")
     order = new_order("shop")
     app = create_app(orders, unreachable, deps.settings)
-    async with serving(app, "127.0.0.1", api_port) as url, httpx.AsyncClient(base_url=url) as http:
+    headers = bearer("oak_any_key")  # its key is looked up in the store too
+    async with serving(app, "127.0.0.1", api_port) as url, httpx.AsyncClient(base_url=url, headers=headers) as http:
         created = await http.post("/orders", json=order.model_dump(mode="json"))
         fan_out = await http.post("/customers/c1/events", json={"type": "visit", "data": {}})
     await unreachable.dispose()

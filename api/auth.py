@@ -1,0 +1,102 @@
+"""Who calls the API: every route but the signed ones (webhooks, tracking links) needs an
+API key (``Authorization: Bearer oak_...``, made with ``orders keys create``) with the
+route's scope; a key limited to pipelines reaches only their orders.
+
+A missing, unknown or revoked key is a 401, a key without the scope or the pipeline a 403,
+each saying why; either is answered before the request's body is used, so it changes
+nothing. The key is found by the hash of its secret (``store/access.py``): how long that
+takes says nothing about the key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.dependencies import Store
+from store.access import key_of
+from store.database import session
+from store.tables import Order
+
+SECRET_CHARS = 200
+"""Longer than any key's secret: not looked up."""
+
+bearer = HTTPBearer(
+    auto_error=False, scheme_name="ApiKey",
+    description="An API key, made with `orders keys create`: `Authorization: Bearer oak_...`",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Caller:
+    key_id: str
+    scopes: frozenset[str]
+    pipelines: frozenset[str] | None
+    """The pipelines whose orders it may act on; None: all."""
+
+    @property
+    def actor(self) -> str:
+        return f"key:{self.key_id}"
+
+    def may_use(self, pipeline_id: str | None) -> bool:
+        return self.pipelines is None or pipeline_id in self.pipelines
+
+    def check_pipeline(self, pipeline_id: str) -> None:
+        if not self.may_use(pipeline_id):
+            raise HTTPException(403, f"this API key may not act on pipeline {pipeline_id!r}{self._only()}")
+
+    async def check_order(self, db: AsyncSession, order_id: str) -> None:
+        """Refuses (403) an order outside the key's pipelines; an order the store does not
+        know is refused the same way, so that the answer says nothing about other pipelines."""
+        if self.pipelines is not None and not await self.visible(db, [order_id]):
+            raise HTTPException(403, f"this API key may not act on order {order_id!r}{self._only()}")
+
+    async def visible(self, db: AsyncSession, order_ids: Iterable[str]) -> list[str]:
+        """Those of ``order_ids`` that are in the key's pipelines, in their order."""
+        wanted = list(order_ids)
+        if self.pipelines is None or not wanted:
+            return wanted
+        query = select(Order.id).where(col(Order.id).in_(wanted), col(Order.pipeline_id).in_(self.pipelines))
+        allowed = set((await db.exec(query)).all())
+        return [order_id for order_id in wanted if order_id in allowed]
+
+    def _only(self) -> str:
+        return f" (it may act on pipelines {', '.join(sorted(self.pipelines))} only)" if self.pipelines else ""
+
+
+def _unauthorized(message: str) -> HTTPException:
+    return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def require(scope: str) -> Any:
+    """The dependency of a route that needs ``scope``: the calling key, as a ``Caller``."""
+
+    async def caller(
+        store: Store, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    ) -> Caller:
+        if credentials is None:
+            raise _unauthorized("an API key is needed: Authorization: Bearer <key> (made with `orders keys create`)")
+        if len(credentials.credentials) > SECRET_CHARS:
+            raise _unauthorized("unknown API key")
+        async with session(store) as db:
+            key = await key_of(db, credentials.credentials)
+        if key is None:
+            raise _unauthorized("unknown API key")
+        if key.revoked_at is not None:
+            raise _unauthorized(f"API key {key.id} was revoked")
+        if scope not in key.scopes and "admin" not in key.scopes:
+            raise HTTPException(403, f"API key {key.id} lacks the scope {scope!r} (it has {', '.join(key.scopes)})")
+        pipelines = frozenset(key.pipelines) if key.pipelines is not None else None
+        return Caller(key_id=key.id, scopes=frozenset(key.scopes), pipelines=pipelines)
+
+    return Depends(caller)
+
+
+ReadsOrders = Annotated[Caller, require("orders:read")]
+WritesOrders = Annotated[Caller, require("orders:write")]
+WritesEvents = Annotated[Caller, require("events:write")]
