@@ -6,6 +6,7 @@ configuration instead: ``TEMPORAL_ADDRESS``, ``TEMPORAL_NAMESPACE``, ``TEMPORAL_
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import Field
@@ -17,6 +18,7 @@ SCOPES = {
     "events:write": "send events to orders, customers and contacts",
     "orders:read": "read orders, their timelines and the messages rules sent",
     "orders:write": "create orders and resend messages",
+    "payloads:decode": "decrypt Temporal payloads through the codec server (the Web UI, the temporal CLI)",
     "admin": "everything the other scopes allow",
 }
 """What an API key may do (``orders keys create --scope``)."""
@@ -67,6 +69,13 @@ class Settings(BaseSettings):
         default=60, ge=1, description="requests a minute that may reach one order through them"
     )
     tracking_secret: str = Field(default="", description="signs tracking links; set it in production")
+    codec_origins: list[str] = Field(
+        default_factory=lambda: ["http://localhost:8233", "http://127.0.0.1:8233"],
+        description="the Temporal Web UIs that may call the codec server",
+    )
+    payload_keys: str = Field(
+        default="", description="keys that encrypt payloads in Temporal, `id:base64,...`, the current one first"
+    )
 
     @property
     def database(self) -> str:
@@ -79,9 +88,22 @@ def with_tracking_secret(settings: Settings) -> Settings:
     in the data folder (the worker signs links with it, the API checks them)."""
     if settings.tracking_secret:
         return settings
-    path = settings.data_dir / "tracking_secret"
+    return settings.model_copy(update={"tracking_secret": _kept(settings, "tracking_secret", secrets.token_urlsafe)})
+
+
+def with_payload_keys(settings: Settings, new_key: Callable[[], str]) -> Settings:
+    """The settings with payload keys: ``PAYLOAD_KEYS``, or one made once by ``new_key``
+    and kept in the data folder (every process of one machine then uses the same)."""
+    if settings.payload_keys:
+        return settings
+    return settings.model_copy(update={"payload_keys": _kept(settings, "payload_keys", new_key)})
+
+
+def _kept(settings: Settings, name: str, make: Callable[[], str]) -> str:
+    """A secret kept in the data folder (readable by this user only), made once."""
+    path = settings.data_dir / name
     if not path.exists():
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(32))
-        path.chmod(0o600)
-    return settings.model_copy(update={"tracking_secret": path.read_text().strip()})
+        path.touch(mode=0o600)
+        path.write_text(make())
+    return path.read_text().strip()

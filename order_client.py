@@ -29,10 +29,11 @@ from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, Tele
 from temporalio.service import RPCError, RPCStatusCode
 
 from automation import TASK_QUEUE, events, limits, search
-from automation.converter import data_converter
 from automation.events import Event, Source
 from automation.order import NewOrder, workflow_id
 from automation.state import EventOutcome, OrderInput, OrderView, ResendOutcome, ResendRequest
+from config import Settings, with_payload_keys
+from encryption import PayloadKeys, encrypting_converter, new_key
 from workflows.order import OrderWorkflow
 
 UPDATE_ATTEMPTS = 6
@@ -83,13 +84,15 @@ def runtime() -> Runtime:
     return Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(filter=levels, forwarding=core_logs)))
 
 
-async def connect(**overrides: Any) -> Client:
+async def connect(settings: Settings | None = None, **overrides: Any) -> Client:
     """A client configured the Temporal way (``TEMPORAL_ADDRESS``, ``TEMPORAL_NAMESPACE``,
-    ``TEMPORAL_API_KEY``, ``TEMPORAL_TLS``..., or a ``temporal.toml`` profile)."""
+    ``TEMPORAL_API_KEY``, ``TEMPORAL_TLS``..., or a ``temporal.toml`` profile), encrypting
+    its payloads with the settings' ``PAYLOAD_KEYS`` (``encryption.py``)."""
     config: dict[str, Any] = dict(ClientConfig.load_client_connect_config())
     config.setdefault("target_host", "localhost:7233")
     config.update(overrides)
-    return await Client.connect(**config, data_converter=data_converter, runtime=runtime())
+    keys = PayloadKeys.parse(with_payload_keys(settings or Settings(), new_key).payload_keys)
+    return await Client.connect(**config, data_converter=encrypting_converter(keys), runtime=runtime())
 
 
 def parse_event(event: Event | Mapping[str, Any], source: Source = "service") -> Event:

@@ -161,7 +161,7 @@ async def main() -> None:
         key_file = await local_key(deps.engine, settings.data_dir)
         await load_pipeline_file(EXAMPLE_PIPELINE)
         await load_directory(EXAMPLE_DIRECTORY)
-        client = await connect()
+        client = await connect(settings)
         orders = OrderClient(client, settings.task_queue)
         app = create_app(orders, deps.engine, settings)
         await stack.enter_async_context(serving(app, settings.api_host, settings.api_port))

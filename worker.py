@@ -95,7 +95,7 @@ async def main() -> None:
     settings = with_tracking_secret(Settings())
     deps = build_deps(settings)
     await migrate(deps.engine)
-    client = await connect()
+    client = await connect(settings)
     print(f"worker: task queue {settings.task_queue!r}, store {deps.engine.url.render_as_string()}")
     await build_worker(client, deps).run()
 

@@ -16,7 +16,7 @@ async def main() -> None:
     settings = with_tracking_secret(Settings())
     engine = make_engine(settings.database)
     await migrate(engine)
-    orders = OrderClient(await connect(), settings.task_queue)
+    orders = OrderClient(await connect(settings), settings.task_queue)
     async with serving(create_app(orders, engine, settings), settings.api_host, settings.api_port) as url:
         print(f"API on {url} (docs: {url}/docs)", flush=True)
         await asyncio.Event().wait()

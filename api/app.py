@@ -12,14 +12,15 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.body_limit import BodyLimit
+from api.codec_cors import CodecCors
 from api.errors import install_error_handlers, refuse_nul
 from api.rate_limit import PublicLimits
-from api.routers import customers, orders, tracking_links, webhooks
+from api.routers import codec, customers, orders, tracking_links, webhooks
 from automation import limits
 from config import Settings
 from order_client import OrderClient
 
-AREAS = (orders, customers, webhooks, tracking_links)
+AREAS = (orders, customers, webhooks, tracking_links, codec)
 """The routers' modules, one per area."""
 
 
@@ -29,7 +30,9 @@ def create_app(order_client: OrderClient, engine: AsyncEngine, settings: Setting
     app.state.public_limits = PublicLimits.per_minute(
         settings.public_source_per_minute, settings.public_target_per_minute
     )
-    app.add_middleware(BodyLimit, most=limits.REQUEST_BODY_BYTES)
+    app.state.codec = order_client.client.data_converter.payload_codec
+    app.add_middleware(BodyLimit, most=limits.REQUEST_BODY_BYTES, under={"/codec/": limits.CODEC_REQUEST_BYTES})
+    app.add_middleware(CodecCors, origins=settings.codec_origins)
     app.middleware("http")(refuse_nul)
     install_error_handlers(app)
     for area in AREAS:

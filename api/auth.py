@@ -100,3 +100,4 @@ def require(scope: str) -> Any:
 ReadsOrders = Annotated[Caller, require("orders:read")]
 WritesOrders = Annotated[Caller, require("orders:write")]
 WritesEvents = Annotated[Caller, require("events:write")]
+DecodesPayloads = Annotated[Caller, require("payloads:decode")]

@@ -85,6 +85,8 @@ TEMPLATE_MEMORY_BYTES = 512 * MiB
 
 # --- the HTTP API ---------------------------------------------------------------------------
 REQUEST_BODY_BYTES = 128 * KiB
+CODEC_REQUEST_BYTES = 8 * MiB
+"""The codec server's (``/codec/...``): the Web UI sends the payloads of a history at once."""
 URL_CHARS = 2_000
 UPDATES_PER_ORDER = 8
 """Events with ``?wait=true`` (updates) one API process has in flight to one order; more
@@ -164,6 +166,7 @@ LIMITS = [
         "rule activities (the rule fails)",
     ),
     Limit("an HTTP request body", f"{_n(REQUEST_BODY_BYTES)}", "API (413 before it is read whole)"),
+    Limit("a request to the codec server", f"{_n(CODEC_REQUEST_BYTES)}", "API (413 before it is read whole)"),
     Limit("a URL (webhook target, tracked link, Delay field...)", f"{URL_CHARS:,} characters", "API, pipeline"),
     Limit("events with `?wait=true` in flight to one order", f"{UPDATES_PER_ORDER} per API process", "API"),
     Limit("events one rule raises", f"{RULE_EVENTS}", "rule activities (the rule fails)"),

@@ -17,6 +17,8 @@ from pathlib import Path
 from bench import figures
 from bench.harness import Server, dev_server, median, store
 from bench.systems import System, running_baseline, running_engine
+from config import Settings
+from encryption import new_key
 from order_client import connect
 
 Row = tuple[str, str]  # (figure, system)
@@ -39,7 +41,7 @@ class Results:
 
 @asynccontextmanager
 async def systems(server: Server, stores: list[str], folder: Path) -> AsyncIterator[list[System]]:
-    client = await connect(target_host=server.address)
+    client = await connect(Settings(payload_keys=new_key("bench")), target_host=server.address)
     async with AsyncExitStack() as stack:
         running: list[System] = [await stack.enter_async_context(running_baseline(client))]
         for kind in stores:

@@ -28,12 +28,15 @@ from automation import search
 from automation.order import NewOrder
 from automation.pipeline import parse_pipeline
 from bench.harness import Server, dev_server, percentile, rss_mib
+from config import Settings
+from encryption import new_key
 from order_client import OrderClient, connect
 from store.database import make_engine, session
 from store.orders import save_pipeline
 from store.schema import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
+PAYLOAD_KEYS = new_key("bench")
 WAITING = parse_pipeline("""
 id: bench-open
 title: Bench open orders
@@ -49,7 +52,7 @@ stages:
 async def worker_process(server: Server, database_url: str, task_queue: str, folder: Path) -> AsyncIterator[int]:
     """``worker.py`` as its own process, as an operator runs it; yields its pid."""
     env = {**os.environ, "TEMPORAL_ADDRESS": server.address, "TASK_QUEUE": task_queue, "DATA_DIR": str(folder),
-           "DATABASE_URL": database_url, "TRACKING_SECRET": "bench"}  # fmt: skip
+           "DATABASE_URL": database_url, "TRACKING_SECRET": "bench", "PAYLOAD_KEYS": PAYLOAD_KEYS}  # fmt: skip
     log = (folder / "worker.log").open("ab")
     process = await asyncio.create_subprocess_exec(sys.executable, str(ROOT / "worker.py"), cwd=ROOT, env=env,
                                                    stdout=log, stderr=log)  # fmt: skip
@@ -113,7 +116,8 @@ async def main() -> None:
             await db.commit()
         await engine.dispose()
         async with dev_server(temporal_db) as server:
-            orders = OrderClient(await connect(target_host=server.address), task_queue="bench-open")
+            client = await connect(Settings(payload_keys=PAYLOAD_KEYS), target_host=server.address)
+            orders = OrderClient(client, task_queue="bench-open")
             async with worker_process(server, database_url, "bench-open", folder) as worker:
                 start = time.perf_counter()
                 ids = await _create(orders, args.orders, args.at_once)

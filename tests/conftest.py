@@ -28,10 +28,10 @@ from temporalio.worker import Worker
 
 from activities.rules.base import WorkerResources
 from automation import search
-from automation.converter import data_converter
 from automation.pipeline import Pipeline, load_pipeline
 from config import Settings
 from devserver import free_port
+from encryption import PayloadKeys, encrypting_converter
 from order_client import OrderClient, runtime
 from providers.mail import SmtpMailer
 from store.database import make_engine, session
@@ -56,6 +56,10 @@ def _binary(name: str) -> str:
 
 
 # --- Temporal -------------------------------------------------------------------------
+
+PAYLOAD_KEYS = "tests:" + "B" * 43 + "="
+"""Every test's clients and workers encrypt their payloads, with this key (not a secret)."""
+data_converter = encrypting_converter(PayloadKeys.parse(PAYLOAD_KEYS))
 
 
 @pytest.fixture(scope="session")
@@ -259,6 +263,7 @@ def deps(db_engine: AsyncEngine, smtp: Mailbox, api_port: int, providers_server:
         smtp_host="127.0.0.1",
         smtp_port=smtp.port,
         tracking_secret="test-tracking-secret",
+        payload_keys=PAYLOAD_KEYS,
         public_url=f"http://127.0.0.1:{api_port}",
         **providers_server.settings(),
     )

@@ -19,7 +19,6 @@ from temporalio.worker import (
 )
 from temporalio.workflow import ActivityHandle
 
-from automation.converter import data_converter
 from automation.order import workflow_id
 from store.database import session
 from store.orders import read_timeline
@@ -58,7 +57,7 @@ async def replayed_timeline(client: Client, order_id: str) -> list[dict[str, Any
     timelines = _Timelines()
     replayer = Replayer(
         workflows=[OrderWorkflow],
-        data_converter=data_converter,
+        data_converter=client.data_converter,
         interceptors=[timelines],
         workflow_runner=UnsandboxedWorkflowRunner(),
     )

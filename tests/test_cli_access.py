@@ -58,9 +58,9 @@ def test_keys_are_made_listed_and_revoked_and_each_change_is_audited(
     revoked = _stored_key(tmp_path, secret[1])
     assert revoked is not None and revoked.revoked_by == f"user:{getpass.getuser()}"
     assert _orders(capsys, "keys", "revoke", "nope") == (1, "", "no key 'nope' (`keys list` lists them)\n")
-    assert _orders(capsys, "keys", "create", "x", "--scope", "everything") == (
-        1, "", "invalid key: scope 'everything': unknown; one of events:write, orders:read, orders:write, admin\n"
-    )  # fmt: skip
+    scopes = "events:write, orders:read, orders:write, payloads:decode, admin"
+    refused = (1, "", f"invalid key: scope 'everything': unknown; one of {scopes}\n")
+    assert _orders(capsys, "keys", "create", "x", "--scope", "everything") == refused
 
     assert _orders(capsys, "load-pipeline", str(ROOT / "examples" / "online_store.yaml"))[0] == 0
     status, out, _ = _orders(capsys, "audit", "--json")

@@ -62,6 +62,7 @@ def _worker_environment(
         "DATABASE_URL": deps.engine.url.render_as_string(hide_password=False),
         "SMTP_PORT": str(settings.smtp_port),
         "TRACKING_SECRET": settings.tracking_secret,
+        "PAYLOAD_KEYS": settings.payload_keys,
         "SMS_BASE_URL": settings.sms_base_url,
         "SMS_ACCOUNT_SID": settings.sms_account_sid,
         "SMS_AUTH_TOKEN": settings.sms_auth_token,

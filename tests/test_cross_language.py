@@ -1,5 +1,6 @@
 """A service in another language signals an order with its own Temporal SDK: the payload
-is plain JSON (schema: docs/event.schema.json). The `temporal` CLI stands in for it."""
+is plain JSON (schema: docs/event.schema.json). The `temporal` CLI stands in for it; it
+reads the order's answers, which are encrypted, through the codec server."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from activities.rules.base import WorkerResources
+from api.app import create_app
+from api.server import serving
 from automation.events import event_json_schema
 from automation.state import OrderView
+from tests.api.conftest import new_key
 from tests.conftest import Engine, _binary, running_engine, seed
 from tests.helpers import eventually, new_order, ready_view
 from tests.test_engine import PIPELINE
@@ -19,10 +23,10 @@ from tests.test_engine import PIPELINE
 SCHEMA = Path(__file__).parent.parent / "docs" / "event.schema.json"
 
 
-async def _temporal(env: WorkflowEnvironment, *args: str) -> str:
+async def _temporal(env: WorkflowEnvironment, *args: str, codec: tuple[str, ...] = ()) -> str:
     address = env.client.service_client.config.target_host
     process = await asyncio.create_subprocess_exec(
-        _binary("temporal"), *args, "--address", address, "--namespace", env.client.namespace,
+        _binary("temporal"), *args, "--address", address, "--namespace", env.client.namespace, *codec,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await process.communicate()
@@ -31,10 +35,14 @@ async def _temporal(env: WorkflowEnvironment, *args: str) -> str:
 
 
 async def test_the_temporal_cli_signals_and_updates_an_order_with_plain_json(
-    dev_env: WorkflowEnvironment, deps: WorkerResources
+    dev_env: WorkflowEnvironment, deps: WorkerResources, api_port: int
 ) -> None:
     await seed(deps.engine, PIPELINE)
-    async with running_engine(dev_env, deps) as engine:
+    async with (
+        running_engine(dev_env, deps) as engine,
+        serving(create_app(engine.orders, deps.engine, deps.settings), "127.0.0.1", api_port) as url,
+    ):
+        codec = ("--codec-endpoint", f"{url}/codec", "--codec-auth", f"Bearer {await new_key(deps.engine)}")
         order = new_order("test")
         await engine.orders.create_order(order)
         await eventually(lambda: ready_view(engine.orders, order.order_id))
@@ -49,12 +57,13 @@ async def test_the_temporal_cli_signals_and_updates_an_order_with_plain_json(
         webhook = {"event_id": "cli-hook-1", "type": "webhook", "data": {"code": "slow"},
                    "occurred_at": "2026-11-22T10:01:00Z"}  # fmt: skip
         out = await _temporal(dev_env, "workflow", "update", "execute", "--workflow-id", workflow_id,
-                              "--name", "apply_event", "--input", json.dumps(webhook), "--output", "json")  # fmt: skip
+                              "--name", "apply_event", "--input", json.dumps(webhook), "--output", "json",
+                              codec=codec)  # fmt: skip
         result = json.loads(out)["result"]
         assert (result["status"], result["moved_from"], result["stage"]) == ("applied", "waiting", "slow")
 
         state = await _temporal(dev_env, "workflow", "query", "--workflow-id", workflow_id, "--type", "state",
-                                "--output", "json")  # fmt: skip
+                                "--output", "json", codec=codec)  # fmt: skip
         assert json.loads(state)["queryResult"][0]["stage"] == "slow"
 
 

@@ -77,7 +77,7 @@ async def test_every_route_but_the_signed_ones_refuses_a_call_without_a_valid_ke
     }[key]
     routes = _routes()
     protected = [(method, path) for method, path in routes if not path.startswith(PUBLIC)]
-    assert len(protected) == 9 and len(routes) - len(protected) == 4
+    assert len(protected) == 11 and len(routes) - len(protected) == 4
     for method, path in protected:
         response = await _call(api, method, path, headers)
         assert (response.status_code, response.json()) == (401, {"detail": expected}), (method, path)
@@ -115,6 +115,7 @@ async def test_a_refused_call_changes_nothing(api: Api) -> None:
         (["events:write"], {"POST /orders/x1/events", "POST /customers/x1/events", "POST /contacts/events"}),
         (["orders:read"], {"GET /orders/x1", "GET /orders/x1/timeline", "GET /orders", "GET /messages"}),
         (["orders:write"], {"POST /orders", "POST /messages/x1/resend"}),
+        (["payloads:decode"], {"POST /codec/decode", "POST /codec/encode"}),
     ],
 )
 async def test_each_scope_opens_its_routes_only(api: Api, scopes: list[str], allowed: set[str]) -> None:

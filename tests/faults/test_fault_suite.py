@@ -38,12 +38,13 @@ from sqlmodel import select
 from api.server import serving
 from automation.pipeline import parse_pipeline
 from automation.state import OrderView
+from config import Settings
 from devserver import dev_server_command, free_port, port_open
 from order_client import OrderClient, connect
 from store.database import make_engine, session
 from store.schema import migrate
 from store.tables import SentMessage
-from tests.conftest import POSTGRES_ADMIN_URL, ROOT, seed
+from tests.conftest import PAYLOAD_KEYS, POSTGRES_ADMIN_URL, ROOT, seed
 from tests.helpers import event, new_order
 from tests.history_check import differences, received
 from tests.providers_server import ProvidersServer
@@ -295,11 +296,12 @@ async def test_nothing_lost_nothing_doubled_under_faults(tmp_path: Path, store_u
             **os.environ, "TEMPORAL_ADDRESS": f"127.0.0.1:{temporal.port}", "TASK_QUEUE": "faults",
             "DATA_DIR": str(tmp_path), "DATABASE_URL": store_url, "SMTP_PORT": str(smtp_port),
             "SMTP_TIMEOUT_SECONDS": "3", "PROVIDER_TIMEOUT_SECONDS": "3", "TRACKING_SECRET": "faults",
+            "PAYLOAD_KEYS": PAYLOAD_KEYS,
             **{name.upper(): str(value) for name, value in sms.settings().items() if isinstance(value, str)},
         }  # fmt: skip
         worker = _Worker(environment)
         worker.start()
-        client = await connect(target_host=f"127.0.0.1:{temporal.port}")
+        client = await connect(Settings(payload_keys=PAYLOAD_KEYS), target_host=f"127.0.0.1:{temporal.port}")
         orders = OrderClient(client, task_queue="faults")
 
         async def load() -> list[tuple[str, list[str]]]:
