@@ -5,6 +5,8 @@ configuration instead: ``TEMPORAL_ADDRESS``, ``TEMPORAL_NAMESPACE``, ``TEMPORAL_
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -100,10 +102,18 @@ def with_payload_keys(settings: Settings, new_key: Callable[[], str]) -> Setting
 
 
 def _kept(settings: Settings, name: str, make: Callable[[], str]) -> str:
-    """A secret kept in the data folder (readable by this user only), made once."""
+    """A secret kept in the data folder (readable by this user only), made once: written
+    whole under another name, then linked into place, so that two processes starting at
+    once, or one that dies meanwhile, never leave an empty or a second secret."""
     path = settings.data_dir / name
     if not path.exists():
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(make())
-    return path.read_text().strip()
+        draft = path.with_name(f".{name}.{os.getpid()}")
+        draft.touch(mode=0o600)
+        draft.write_text(make())
+        with contextlib.suppress(FileExistsError):  # another process's is there: it is the one
+            os.link(draft, path)
+        draft.unlink()
+    if not (secret := path.read_text().strip()):
+        raise ValueError(f"{path} is empty: remove it to have a new secret made, or set {name.upper()}")
+    return secret

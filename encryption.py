@@ -31,7 +31,7 @@ from automation.converter import data_converter
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
-_NONCE = 12
+_NONCE, _TAG = 12, 16
 _KEY_ID_PATTERN = r"[A-Za-z0-9_.-]{1,40}"
 
 
@@ -95,6 +95,8 @@ class EncryptionCodec(PayloadCodec):
         key = self._keys.keys.get(key_id)
         if key is None:
             raise PayloadKeyError(f"a payload encrypted with key {key_id!r}, which PAYLOAD_KEYS does not list")
+        if len(payload.data) < _NONCE + _TAG:
+            raise PayloadKeyError(f"a payload too short to be encrypted with key {key_id!r}")
         try:
             plain = key.decrypt(payload.data[:_NONCE], payload.data[_NONCE:], key_id.encode())
         except InvalidTag:

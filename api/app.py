@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api.auth import refuse_anonymous
 from api.body_limit import BodyLimit
 from api.codec_cors import CodecCors
 from api.errors import install_error_handlers, refuse_nul
@@ -33,6 +34,7 @@ def create_app(order_client: OrderClient, engine: AsyncEngine, settings: Setting
     app.state.codec = order_client.client.data_converter.payload_codec
     app.add_middleware(BodyLimit, most=limits.REQUEST_BODY_BYTES, under={"/codec/": limits.CODEC_REQUEST_BYTES})
     app.add_middleware(CodecCors, origins=settings.codec_origins)
+    app.middleware("http")(refuse_anonymous)
     app.middleware("http")(refuse_nul)
     install_error_handlers(app)
     for area in AREAS:

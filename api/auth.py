@@ -9,11 +9,12 @@ takes says nothing about the key."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException
+from fastapi import Depends, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,6 +24,11 @@ from store.access import key_of
 from store.database import session
 from store.tables import Order
 
+UNLIMITED_ONLY = {"payloads:decode"}
+"""Scopes that a key limited to pipelines cannot use: payloads do not say their pipeline."""
+PUBLIC = ("/webhooks/", "/t/", "/docs", "/redoc", "/openapi.json")
+"""Routes anyone may call: the signed ones (which keep their own checks) and the API's docs."""
+NO_KEY = "an API key is needed: Authorization: Bearer <key> (made with `orders keys create`)"
 SECRET_CHARS = 200
 """Longer than any key's secret: not looked up."""
 
@@ -80,7 +86,7 @@ def require(scope: str) -> Any:
         store: Store, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
     ) -> Caller:
         if credentials is None:
-            raise _unauthorized("an API key is needed: Authorization: Bearer <key> (made with `orders keys create`)")
+            raise _unauthorized(NO_KEY)
         if len(credentials.credentials) > SECRET_CHARS:
             raise _unauthorized("unknown API key")
         async with session(store) as db:
@@ -91,6 +97,8 @@ def require(scope: str) -> Any:
             raise _unauthorized(f"API key {key.id} was revoked")
         if scope not in key.scopes and "admin" not in key.scopes:
             raise HTTPException(403, f"API key {key.id} lacks the scope {scope!r} (it has {', '.join(key.scopes)})")
+        if scope in UNLIMITED_ONLY and key.pipelines is not None:
+            raise HTTPException(403, f"API key {key.id} is limited to pipelines: {scope} needs a key for all of them")
         pipelines = frozenset(key.pipelines) if key.pipelines is not None else None
         return Caller(key_id=key.id, scopes=frozenset(key.scopes), pipelines=pipelines)
 
@@ -101,3 +109,16 @@ ReadsOrders = Annotated[Caller, require("orders:read")]
 WritesOrders = Annotated[Caller, require("orders:write")]
 WritesEvents = Annotated[Caller, require("events:write")]
 DecodesPayloads = Annotated[Caller, require("payloads:decode")]
+
+
+async def refuse_anonymous(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """A call with no key to a route that needs one is answered before its body is read (a
+    browser's CORS preflight, which never carries one, goes on to the codec server's CORS)."""
+    path = request.scope["path"]
+    if (
+        request.method != "OPTIONS"
+        and not path.startswith(PUBLIC)
+        and not request.headers.get("authorization", "").lower().startswith("bearer ")
+    ):
+        return JSONResponse({"detail": NO_KEY}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+    return await call_next(request)

@@ -54,6 +54,8 @@ def key_problems(name: str, scopes: Sequence[str], pipelines: Sequence[str] | No
         problems.append("scopes: give at least one of " + ", ".join(SCOPES))
     problems += [f"scope {s!r}: unknown; one of {', '.join(SCOPES)}" for s in scopes if s not in SCOPES]
     problems += [f"pipeline {p!r}: not a pipeline id" for p in pipelines or () if not re.fullmatch(SLUG_PATTERN, p)]
+    if pipelines and "payloads:decode" in scopes:
+        problems.append("payloads:decode cannot be limited to pipelines: the codec server decodes any order's payloads")
     return problems
 
 

@@ -233,3 +233,11 @@ async def open_orders(db: AsyncSession, customer_ids: Sequence[str]) -> list[str
         stages = record.definition.get("stages", []) if record else []
         finals[pipeline_id] = {stage["id"] for stage in stages if stage.get("final")}
     return [order_id for order_id, pipeline_id, stage in rows if stage not in finals[pipeline_id]]
+
+
+async def customers_of(db: AsyncSession, order_ids: Sequence[str]) -> list[str]:
+    """The customers of these orders, each once, sorted."""
+    if not order_ids:
+        return []
+    found = await db.exec(select(Order.customer_id).where(col(Order.id).in_(order_ids)))
+    return sorted({customer for customer in found if customer is not None})

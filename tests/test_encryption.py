@@ -3,6 +3,8 @@ rotate without making older payloads unreadable, and a payload no key can read s
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from temporalio.api.common.v1 import Payload
 from temporalio.api.history.v1 import History
@@ -12,6 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.rules.base import WorkerResources
 from automation.order import workflow_id
 from automation.pipeline import parse_pipeline
+from config import Settings, with_payload_keys
 from encryption import ENCODING, KEY_ID, EncryptionCodec, PayloadKeyError, PayloadKeys, encrypting_converter, new_key
 from order_client import OrderClient
 from tests.conftest import Mailbox, running_engine, seed
@@ -131,6 +134,9 @@ async def test_a_payload_no_key_can_read_says_why() -> None:
     altered = Payload(metadata=sealed.metadata, data=sealed.data[:-1] + bytes([sealed.data[-1] ^ 1]))
     with pytest.raises(PayloadKeyError, match="that key 'a' cannot decrypt"):
         await EncryptionCodec(old).decode([altered])
+    cut = Payload(metadata=sealed.metadata, data=sealed.data[:20])
+    with pytest.raises(PayloadKeyError, match="a payload too short to be encrypted with key 'a'"):
+        await EncryptionCodec(old).decode([cut])
     relabelled = Payload(metadata={**sealed.metadata, KEY_ID: b"b"}, data=sealed.data)  # the id is bound too
     with pytest.raises(PayloadKeyError, match="that key 'b' cannot decrypt"):
         await EncryptionCodec(PayloadKeys.parse(f"{new_key('b')},{new_key('a')}")).decode([relabelled])
@@ -150,3 +156,14 @@ def test_keys_that_cannot_be_used_are_refused_saying_why(keys: str, problem: str
     with pytest.raises(PayloadKeyError) as refused:
         PayloadKeys.parse(keys)
     assert str(refused.value) == problem
+
+
+def test_a_kept_key_file_left_empty_is_refused_saying_where(tmp_path: Path) -> None:
+    (tmp_path / "payload_keys").write_text("")
+    with pytest.raises(ValueError, match="payload_keys is empty: remove it to have a new secret made"):
+        with_payload_keys(Settings(data_dir=tmp_path), new_key)
+    (tmp_path / "payload_keys").unlink()
+    made = with_payload_keys(Settings(data_dir=tmp_path), new_key).payload_keys
+    assert PayloadKeys.parse(made) and with_payload_keys(Settings(data_dir=tmp_path), new_key).payload_keys == made
+    assert oct((tmp_path / "payload_keys").stat().st_mode & 0o777) == "0o600"
+    assert [p.name for p in tmp_path.iterdir()] == ["payload_keys"]  # no draft left

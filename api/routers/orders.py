@@ -20,7 +20,7 @@ from order_client import OrderSummary
 from store.database import session
 from store.messages import list_messages, message_order
 from store.orders import read_timeline, register_order
-from store.tables import PipelineRecord
+from store.tables import Order, PipelineRecord
 
 router = APIRouter(tags=["orders"])
 
@@ -68,6 +68,8 @@ async def create_order(
     order (and its customer) before the answer: an event for its customer reaches it."""
     caller.check_pipeline(order.pipeline_id)
     async with session(store) as db:
+        if await db.get(Order, order.order_id) is not None:  # an order of another pipeline: not said
+            await caller.check_order(db, order.order_id)
         pipeline = await db.get(PipelineRecord, order.pipeline_id)
         if pipeline is None:
             return invalid_request(f"pipeline_id: no pipeline {order.pipeline_id!r}; load it first")
@@ -150,9 +152,8 @@ async def messages(
     """The messages rules sent (the outbox), oldest first: ``status=unconfirmed`` lists
     those that may or may not have gone out, for an operator to resend or not."""
     async with session(store) as db:
-        rows = await list_messages(db, status=status, order_id=order_id)
-        visible = set(await caller.visible(db, {row.order_id for row in rows}))
-    return [MessageItem.model_validate(row, from_attributes=True) for row in rows if row.order_id in visible]
+        rows = await list_messages(db, status=status, order_id=order_id, pipelines=caller.pipelines)
+    return [MessageItem.model_validate(row, from_attributes=True) for row in rows]
 
 
 @router.post("/messages/{run_key:path}/resend", response_model=ResendOutcome, tags=["messages"])

@@ -15,7 +15,7 @@ from temporalio.service import RPCError
 from activities.rules.base import WorkerResources
 from api.app import AREAS
 from automation.pipeline import parse_pipeline
-from store.access import key_of, revoke_key
+from store.access import key_of, key_problems, revoke_key
 from store.database import session
 from store.tables import Order
 from store.tables_access import ApiKey
@@ -94,6 +94,9 @@ async def test_a_refused_call_changes_nothing(api: Api) -> None:
         async with httpx.AsyncClient(base_url=api.url, headers=headers) as http:
             created = await http.post("/orders", json=order.model_dump(mode="json"))
         assert created.status_code in (401, 403)
+    async with httpx.AsyncClient(base_url=api.url) as http:  # no key: 401 before the body is read
+        unread = await http.post("/orders", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert unread.status_code == 401
     async with session(api.engine.deps.engine) as db:
         assert await db.get(Order, order.order_id) is None
     with pytest.raises(RPCError):
@@ -148,6 +151,8 @@ async def test_a_key_limited_to_a_pipeline_reaches_its_orders_only(api: Api) -> 
             assert response.status_code == 403
             assert response.json()["detail"].startswith("this API key may not act on order ")
             assert response.json()["detail"].endswith(only)
+        taken = await http.post("/orders", json={**theirs.model_dump(mode="json"), "pipeline_id": OTHER.id})
+        assert taken.status_code == 403 and taken.json()["detail"].endswith(only)  # its id, another pipeline's
         made = await http.post("/orders", json=new_order(PIPELINE.id).model_dump(mode="json"))
         assert made.json()["detail"] == f"this API key may not act on pipeline {PIPELINE.id!r}{only}"
         assert (await http.get("/orders", params={"pipeline": PIPELINE.id})).status_code == 403
@@ -166,6 +171,16 @@ async def test_a_key_limited_to_a_pipeline_reaches_its_orders_only(api: Api) -> 
         assert reached.json()["orders"] == []
         reached = await http.post(f"/customers/{mine.customer.id}/events", json=visit)  # type: ignore[union-attr]
         assert reached.json()["orders"] == [mine.order_id]
+        email = theirs.customer.emails[0].value  # type: ignore[union-attr]
+        found = (await http.post("/contacts/events", params={"email": email}, json=visit)).json()
+        assert (found["customers"], found["orders"]) == ([], [])  # another pipeline's customer: not named
+
+        async def theirs_mailed() -> bool:
+            listed = (await api.http.get("/messages", params={"order_id": theirs.order_id})).json()
+            return bool(listed)
+
+        await eventually(theirs_mailed)
+        assert [m for m in (await http.get("/messages")).json() if m["order_id"] == theirs.order_id] == []
 
 
 async def test_the_openapi_schema_declares_the_key(api: Api) -> None:
@@ -188,3 +203,9 @@ async def test_the_store_keeps_a_hash_of_the_secret_only(deps: WorkerResources) 
     key_id = secret.split("_")[1]
     assert secret not in stored and secret.split("_", 2)[2] not in stored
     assert key_id in stored  # its public id is listed
+
+
+def test_a_key_that_may_decode_payloads_cannot_be_limited_to_pipelines() -> None:
+    assert key_problems("ops", ["payloads:decode"], ["shop"]) == [
+        "payloads:decode cannot be limited to pipelines: the codec server decodes any order's payloads"
+    ]

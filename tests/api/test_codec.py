@@ -63,6 +63,9 @@ async def test_decoding_needs_its_scope_and_encode_then_decode_gives_the_payload
         refused = await http.post("/codec/decode", json={"payloads": [PLAIN]}, headers=reader)
         assert refused.status_code == 403 and "lacks the scope 'payloads:decode'" in refused.json()["detail"]
 
+        limited = bearer(await new_key(api.engine.deps.engine, "admin", pipelines=["shop"]))
+        refused = await http.post("/codec/decode", json={"payloads": [PLAIN]}, headers=limited)
+        assert refused.status_code == 403 and "is limited to pipelines: payloads:decode needs" in refused.text
         decoder = bearer(await new_key(api.engine.deps.engine, "payloads:decode"))
         encoded = (await http.post("/codec/encode", json={"payloads": [PLAIN]}, headers=decoder)).json()
         sealed = encoded["payloads"][0]
