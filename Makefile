@@ -4,7 +4,7 @@
 UV_VERSION := 0.13.8
 UV := .tools/bin/uv
 
-.PHONY: run test test-core lint faults bench
+.PHONY: run test test-core lint faults bench chromium
 
 $(UV):
 	python3 -m venv .tools
@@ -24,7 +24,13 @@ lint: .venv/.synced
 
 # Two pytest processes (pytest-xdist), one a core: most tests wait on a server or a timer,
 # not on a core. Then the tests marked `alone` (bursts other tests' load would change), by themselves.
-test: lint
+# A real browser for the tests of web pages: Debian's Chromium, installed once if missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+test: lint chromium
 	$(UV) run --locked pytest -n 2 --dist worksteal -m "not faults and not alone"
 	$(UV) run --locked pytest -m alone
 

@@ -141,7 +141,7 @@ async def main() -> None:
     configure_logging()
     settings = with_tracking_secret(Settings())
     async with AsyncExitStack() as stack:
-        ui, cluster = "http://localhost:8233", cluster_address()
+        ui, cluster = "http://127.0.0.1:8233", cluster_address()
         if cluster is None:
             await stack.enter_async_context(embedded_dev_server(settings.data_dir))
         else:

@@ -9,6 +9,7 @@ takes says nothing about the key."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -19,16 +20,20 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.dependencies import Store
+from api.codec_session import COOKIE, session_key
+from api.dependencies import AppSettings, Store
 from store.access import key_of
 from store.database import session
 from store.tables import Order
+from store.tables_access import ApiKey
 
 UNLIMITED_ONLY = {"payloads:decode"}
 """Scopes that a key limited to pipelines cannot use: payloads do not say their pipeline."""
-PUBLIC = ("/webhooks/", "/t/", "/docs", "/redoc", "/openapi.json")
-"""Routes anyone may call: the signed ones (which keep their own checks) and the API's docs."""
+PUBLIC = ("/webhooks/", "/t/", "/docs", "/redoc", "/openapi.json", "/codec/sign-in")
+"""Routes anyone may call: the signed ones (which keep their own checks), the API's docs,
+and the codec server's sign-in page."""
 NO_KEY = "an API key is needed: Authorization: Bearer <key> (made with `orders keys create`)"
+EXPIRED = "the codec session has expired or is not valid: sign in again at /codec/sign-in"
 SECRET_CHARS = 200
 """Longer than any key's secret: not looked up."""
 
@@ -44,10 +49,6 @@ class Caller:
     scopes: frozenset[str]
     pipelines: frozenset[str] | None
     """The pipelines whose orders it may act on; None: all."""
-
-    @property
-    def actor(self) -> str:
-        return f"key:{self.key_id}"
 
     def may_use(self, pipeline_id: str | None) -> bool:
         return self.pipelines is None or pipeline_id in self.pipelines
@@ -79,28 +80,46 @@ def _unauthorized(message: str) -> HTTPException:
     return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
 
 
-def require(scope: str) -> Any:
-    """The dependency of a route that needs ``scope``: the calling key, as a ``Caller``."""
+def checked(key: ApiKey | None, scope: str) -> Caller:
+    """The caller a key makes for ``scope``; a 401 or 403 saying why it cannot."""
+    if key is None:
+        raise _unauthorized("unknown API key")
+    if key.revoked_at is not None:
+        raise _unauthorized(f"API key {key.id} was revoked")
+    if scope not in key.scopes and "admin" not in key.scopes:
+        raise HTTPException(403, f"API key {key.id} lacks the scope {scope!r} (it has {', '.join(key.scopes)})")
+    if scope in UNLIMITED_ONLY and key.pipelines is not None:
+        raise HTTPException(403, f"API key {key.id} is limited to pipelines: {scope} needs a key for all of them")
+    pipelines = frozenset(key.pipelines) if key.pipelines is not None else None
+    return Caller(key_id=key.id, scopes=frozenset(key.scopes), pipelines=pipelines)
+
+
+def require(scope: str, signed_in: bool = False) -> Any:
+    """The dependency of a route that needs ``scope``: the calling key, as a ``Caller``;
+    ``signed_in``: a browser's session (``api/codec_session.py``) stands for its key too."""
 
     async def caller(
-        store: Store, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+        request: Request,
+        store: Store,
+        settings: AppSettings,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> Caller:
-        if credentials is None:
+        token = request.cookies.get(COOKIE) if signed_in and settings.tracking_secret else None
+        if credentials is None and token is None:
             raise _unauthorized(NO_KEY)
-        if len(credentials.credentials) > SECRET_CHARS:
-            raise _unauthorized("unknown API key")
         async with session(store) as db:
-            key = await key_of(db, credentials.credentials)
-        if key is None:
-            raise _unauthorized("unknown API key")
-        if key.revoked_at is not None:
-            raise _unauthorized(f"API key {key.id} was revoked")
-        if scope not in key.scopes and "admin" not in key.scopes:
-            raise HTTPException(403, f"API key {key.id} lacks the scope {scope!r} (it has {', '.join(key.scopes)})")
-        if scope in UNLIMITED_ONLY and key.pipelines is not None:
-            raise HTTPException(403, f"API key {key.id} is limited to pipelines: {scope} needs a key for all of them")
-        pipelines = frozenset(key.pipelines) if key.pipelines is not None else None
-        return Caller(key_id=key.id, scopes=frozenset(key.scopes), pipelines=pipelines)
+            if credentials is not None:
+                key = (
+                    await key_of(db, credentials.credentials) if len(credentials.credentials) <= SECRET_CHARS else None
+                )
+            else:
+                key_id = session_key(settings.tracking_secret, token or "", time.time())
+                if key_id is None:
+                    raise _unauthorized(
+                        "the codec session has expired or is not valid: sign in again at /codec/sign-in"
+                    )
+                key = await db.get(ApiKey, key_id)
+        return checked(key, scope)
 
     return Depends(caller)
 
@@ -108,16 +127,18 @@ def require(scope: str) -> Any:
 ReadsOrders = Annotated[Caller, require("orders:read")]
 WritesOrders = Annotated[Caller, require("orders:write")]
 WritesEvents = Annotated[Caller, require("events:write")]
-DecodesPayloads = Annotated[Caller, require("payloads:decode")]
+DecodesPayloads = Annotated[Caller, require("payloads:decode", signed_in=True)]
 
 
 async def refuse_anonymous(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
     """A call with no key to a route that needs one is answered before its body is read (a
     browser's CORS preflight, which never carries one, goes on to the codec server's CORS)."""
     path = request.scope["path"]
+    signed_in = path.startswith("/codec/") and COOKIE in request.cookies
     if (
         request.method != "OPTIONS"
         and not path.startswith(PUBLIC)
+        and not signed_in
         and not request.headers.get("authorization", "").lower().startswith("bearer ")
     ):
         return JSONResponse({"detail": NO_KEY}, status_code=401, headers={"WWW-Authenticate": "Bearer"})

@@ -10,7 +10,11 @@ import re
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
+from api.auth import EXPIRED
+from api.codec_session import COOKIE
 from automation.order import workflow_id
+from store.access import key_of, revoke_key
+from store.database import session
 from tests.api.conftest import Api, bearer, new_key
 from tests.conftest import _binary
 from tests.helpers import eventually, new_order, ready_view
@@ -92,3 +96,34 @@ async def test_the_web_uis_origin_may_call_the_codec_server_and_no_other(api: Ap
     assert ui.status_code == 200 and ui.headers["access-control-allow-origin"] == "http://localhost:8233"
     assert "access-control-allow-origin" not in other.headers
     assert "access-control-allow-origin" not in elsewhere.headers  # the rest of the API is not for browsers
+
+
+async def test_a_browser_session_decodes_until_its_key_is_revoked_and_cannot_be_forged(api: Api) -> None:
+    engine = api.engine.deps.engine
+    secret = await new_key(engine, "payloads:decode")
+    body = {"payloads": [PLAIN]}
+    async with httpx.AsyncClient(base_url=api.url) as browser:
+        refused = await browser.post("/codec/sign-in", data={"key": "oak_nope"})
+        assert refused.status_code == 401 and "unknown API key" in refused.text and COOKIE not in browser.cookies
+        limited = await new_key(engine, "admin", pipelines=["shop"])
+        assert (await browser.post("/codec/sign-in", data={"key": limited})).status_code == 403
+        signed = await browser.post("/codec/sign-in", data={"key": secret})
+        assert signed.status_code == 200 and "Signed in with key" in signed.text
+        assert "HttpOnly" in signed.headers["set-cookie"] and "SameSite=strict" in signed.headers["set-cookie"]
+        assert (await browser.post("/codec/decode", json=body)).json() == body  # the cookie stands for the key
+        assert (await browser.post("/orders", json={})).status_code == 401  # for the codec server only
+
+        token = browser.cookies[COOKIE]
+        key_id, expires, mac = token.split(".")
+        for forged in (f"{key_id}.{int(expires) + 3600}.{mac}", f"{key_id}.{expires}.{'0' * 64}", "x"):
+            browser.cookies.set(COOKIE, forged, domain="127.0.0.1", path="/codec")
+            answer = await browser.post("/codec/decode", json=body)
+            assert (answer.status_code, answer.json()["detail"]) == (401, EXPIRED)
+        browser.cookies.set(COOKIE, token, domain="127.0.0.1", path="/codec")
+        async with session(engine) as db:
+            found = await key_of(db, secret)
+            assert found is not None
+            await revoke_key(db, found.id, "user:tests")
+            await db.commit()
+        revoked = await browser.post("/codec/decode", json=body)
+        assert (revoked.status_code, revoked.json()["detail"]) == (401, f"API key {found.id} was revoked")
