@@ -51,13 +51,18 @@ def temporal_binary() -> str:
     return found
 
 
-def dev_server_command(data_dir: Path, port: int = 7233, ui_port: int = 8233) -> list[str]:
+def dev_server_command(
+    data_dir: Path, port: int = 7233, ui_port: int = 8233, codec_endpoint: str | None = None
+) -> list[str]:
+    """The dev server of ``make run``; its Web UI asks ``codec_endpoint`` to decode payloads."""
     command = [
         temporal_binary(), "server", "start-dev",
         "--db-filename", str(data_dir / "temporal.db"),
         "--port", str(port), "--ui-port", str(ui_port),
         "--log-level", "warn",
     ]  # fmt: skip
+    if codec_endpoint:
+        command += ["--ui-codec-endpoint", codec_endpoint]
     for attribute in search.ALL:
         command += ["--search-attribute", f"{attribute.name}=Keyword"]
     return command
@@ -128,7 +133,9 @@ async def _stop(pid: int, port: int) -> None:
 
 
 @asynccontextmanager
-async def embedded_dev_server(data_dir: Path, port: int = 7233, ui_port: int = 8233) -> AsyncIterator[str]:
+async def embedded_dev_server(
+    data_dir: Path, port: int = 7233, ui_port: int = 8233, codec_endpoint: str | None = None
+) -> AsyncIterator[str]:
     """Runs the dev server for the duration of the block (and no longer, even if this
     process is killed); yields its address. One an earlier run left behind is stopped."""
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -142,7 +149,7 @@ async def embedded_dev_server(data_dir: Path, port: int = 7233, ui_port: int = 8
         await _stop(pid, port)
     log = (data_dir / "temporal.log").open("ab")
     process = subprocess.Popen(
-        dev_server_command(data_dir, port, ui_port), stdout=log, stderr=log, preexec_fn=_die_with_parent
+        dev_server_command(data_dir, port, ui_port, codec_endpoint), stdout=log, stderr=log, preexec_fn=_die_with_parent
     )
     (data_dir / PID_FILE).write_text(f"{process.pid}\n")
     try:

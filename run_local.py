@@ -109,6 +109,7 @@ def banner(
         "Order automation is running.",
         f'  Temporal Web UI:  {ui}  (filter: OrderStage = "paid")',
         f"  HTTP API:         {api}/docs  (an admin key for it is in {key_file})",
+        f"  UI decoding:      sign in at {api}/codec/sign-in (README: the codec server)",
         f"  Store:            {settings.database}",
         f"  Demo order:       {order_id}",
         f"  Sent mail:        {mail_folder}" if mail_folder else f"  SMTP:             {settings.smtp_host}",
@@ -143,7 +144,8 @@ async def main() -> None:
     async with AsyncExitStack() as stack:
         ui, cluster = "http://127.0.0.1:8233", cluster_address()
         if cluster is None:
-            await stack.enter_async_context(embedded_dev_server(settings.data_dir))
+            codec = f"http://{settings.api_host}:{settings.api_port}/codec"
+            await stack.enter_async_context(embedded_dev_server(settings.data_dir, codec_endpoint=codec))
         else:
             ui = f"your cluster's Web UI (Temporal at {cluster})"
         mail_folder = None

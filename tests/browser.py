@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import AsyncIterator
@@ -69,12 +71,13 @@ def chromium() -> str:
 async def browser(width: int = 1400, height: int = 1000) -> AsyncIterator[Page]:
     """A fresh browser (its own profile: no cookies, no storage), with one page."""
     port = free_port()
-    with tempfile.TemporaryDirectory() as profile:
+    # Chromium's helper processes may still be writing to the profile as it is removed.
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         process = subprocess.Popen(
             [chromium(), "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
              f"--remote-debugging-port={port}", f"--user-data-dir={profile}", f"--window-size={width},{height}",
              "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
         try:
             target = await _page_target(port)
@@ -83,7 +86,7 @@ async def browser(width: int = 1400, height: int = 1000) -> AsyncIterator[Page]:
                 await page.send("Page.enable")
                 yield page
         finally:
-            process.terminate()
+            os.killpg(process.pid, signal.SIGTERM)  # the browser and its helper processes
             process.wait(timeout=10)
 
 
