@@ -2,7 +2,8 @@
 ``{"payloads": [...]}`` (the JSON form of Temporal's ``Payloads``), so that the Web UI
 and the ``temporal`` CLI of someone with a key show an order's payloads decrypted, and
 everyone else sees ciphertext. It needs a key with the ``payloads:decode`` scope (or
-``admin``); the UI's origin may call it (CORS, ``CODEC_ORIGINS``)."""
+``admin``), or a browser's session standing for one (``/codec/sign-in``, which sets it:
+a browser cannot send a key); the UI's origin may call it (CORS, ``CODEC_ORIGINS``)."""
 
 from __future__ import annotations
 
