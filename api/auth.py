@@ -34,8 +34,6 @@ PUBLIC = ("/webhooks/", "/t/", "/docs", "/redoc", "/openapi.json", "/codec/sign-
 and the codec server's sign-in page."""
 NO_KEY = "an API key is needed: Authorization: Bearer <key> (made with `orders keys create`)"
 EXPIRED = "the codec session has expired or is not valid: sign in again at /codec/sign-in"
-SECRET_CHARS = 200
-"""Longer than any key's secret: not looked up."""
 
 bearer = HTTPBearer(
     auto_error=False, scheme_name="ApiKey",
@@ -109,9 +107,7 @@ def require(scope: str, signed_in: bool = False) -> Any:
             raise _unauthorized(NO_KEY)
         async with session(store) as db:
             if credentials is not None:
-                key = (
-                    await key_of(db, credentials.credentials) if len(credentials.credentials) <= SECRET_CHARS else None
-                )
+                key = await key_of(db, credentials.credentials)
             else:
                 key_id = session_key(settings.tracking_secret, token or "", time.time())
                 if key_id is None:

@@ -27,6 +27,8 @@ from store.tables_access import ApiKey, AuditRecord
 
 PREFIX = "oak_"
 NAME_CHARS = 100
+SECRET_CHARS = 200
+"""Longer than any key's secret (``oak_`` + 10 + ``_`` + 43 characters)."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,10 @@ async def list_keys(db: AsyncSession) -> list[ApiKey]:
 
 
 async def key_of(db: AsyncSession, secret: str) -> ApiKey | None:
-    """The key whose secret this is (revoked or not), found by its hash."""
+    """The key whose secret this is (revoked or not), found by its hash; none for a text
+    longer than any key's secret, which is not even hashed."""
+    if not secret or len(secret) > SECRET_CHARS:
+        return None
     return (await db.exec(select(ApiKey).where(ApiKey.secret_hash == secret_hash(secret)))).first()
 
 

@@ -14,7 +14,7 @@ from activities.rules.base import WorkerResources
 from api.app import create_app
 from api.server import serving
 from automation.pipeline import parse_pipeline
-from store.access import create_key
+from store.access import create_key, key_of, revoke_key
 from store.database import session
 from tests.conftest import Engine, running_engine, seed
 
@@ -70,6 +70,16 @@ async def new_key(engine: AsyncEngine, *scopes: str, pipelines: list[str] | None
         made = await create_key(db, "tests", list(scopes or ["admin"]), pipelines, "user:tests")
         await db.commit()
     return made.secret
+
+
+async def revoke(engine: AsyncEngine, secret: str) -> str:
+    """Revokes the key of that secret; its id."""
+    async with session(engine) as db:
+        key = await key_of(db, secret)
+        assert key is not None
+        await revoke_key(db, key.id, "user:tests")
+        await db.commit()
+    return key.id
 
 
 def bearer(secret: str) -> dict[str, str]:

@@ -15,11 +15,11 @@ from temporalio.service import RPCError
 from activities.rules.base import WorkerResources
 from api.app import AREAS
 from automation.pipeline import parse_pipeline
-from store.access import key_of, key_problems, revoke_key
+from store.access import key_problems
 from store.database import session
 from store.tables import Order
 from store.tables_access import ApiKey
-from tests.api.conftest import PIPELINE, Api, bearer, new_key
+from tests.api.conftest import PIPELINE, Api, bearer, new_key, revoke
 from tests.conftest import seed
 from tests.helpers import eventually, new_order
 
@@ -56,11 +56,7 @@ async def _call(api: Api, method: str, path: str, headers: dict[str, str]) -> ht
 async def test_every_route_but_the_signed_ones_refuses_a_call_without_a_valid_key(api: Api, key: str) -> None:
     engine = api.engine.deps.engine
     revoked = await new_key(engine)
-    async with session(engine) as db:
-        found = await key_of(db, revoked)
-        assert found is not None
-        await revoke_key(db, found.id, "user:tests")
-        await db.commit()
+    revoked_id = await revoke(engine, revoked)
     headers = {
         "none": {},
         "not bearer": {"Authorization": f"Basic {revoked}"},
@@ -73,7 +69,7 @@ async def test_every_route_but_the_signed_ones_refuses_a_call_without_a_valid_ke
         "not bearer": "an API key is needed: Authorization: Bearer <key> (made with `orders keys create`)",
         "unknown": "unknown API key",
         "too long": "unknown API key",
-        "revoked": f"API key {found.id} was revoked",
+        "revoked": f"API key {revoked_id} was revoked",
     }[key]
     routes = _routes()
     protected = [(method, path) for method, path in routes if not path.startswith(PUBLIC)]

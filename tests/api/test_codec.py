@@ -13,9 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.auth import EXPIRED
 from api.codec_session import COOKIE
 from automation.order import workflow_id
-from store.access import key_of, revoke_key
-from store.database import session
-from tests.api.conftest import Api, bearer, new_key
+from tests.api.conftest import Api, bearer, new_key, revoke
 from tests.conftest import _binary
 from tests.helpers import eventually, new_order, ready_view
 
@@ -120,10 +118,6 @@ async def test_a_browser_session_decodes_until_its_key_is_revoked_and_cannot_be_
             answer = await browser.post("/codec/decode", json=body)
             assert (answer.status_code, answer.json()["detail"]) == (401, EXPIRED)
         browser.cookies.set(COOKIE, token, domain="127.0.0.1", path="/codec")
-        async with session(engine) as db:
-            found = await key_of(db, secret)
-            assert found is not None
-            await revoke_key(db, found.id, "user:tests")
-            await db.commit()
+        key_id = await revoke(engine, secret)
         revoked = await browser.post("/codec/decode", json=body)
-        assert (revoked.status_code, revoked.json()["detail"]) == (401, f"API key {found.id} was revoked")
+        assert (revoked.status_code, revoked.json()["detail"]) == (401, f"API key {key_id} was revoked")

@@ -18,10 +18,9 @@ from temporalio.api.history.v1 import History
 from api.signatures import signature
 from automation.order import workflow_id
 from automation.pipeline import parse_pipeline
-from store.access import key_of, revoke_key
 from store.database import session
 from store.tables import PipelineRecord, TimelineRecord
-from tests.api.conftest import Api, bearer, new_key
+from tests.api.conftest import Api, bearer, new_key, revoke
 from tests.conftest import PAYLOAD_KEYS, Mailbox, seed
 from tests.helpers import eventually, new_order, ready_view
 from tests.providers_server import AUTH_TOKEN, CHAT_TOKEN, ProvidersServer
@@ -51,11 +50,7 @@ async def test_no_secret_is_in_what_a_run_wrote(
     assert record is not None
     admin = api.http.headers["Authorization"].removeprefix("Bearer ")
     revoked = await new_key(engine, "orders:read")
-    async with session(engine) as db:
-        found = await key_of(db, revoked)
-        assert found is not None
-        await revoke_key(db, found.id, "user:tests")
-        await db.commit()
+    await revoke(engine, revoked)
     secrets = {
         "an admin key": admin,
         "a revoked key": revoked,
