@@ -22,8 +22,9 @@ lint: .venv/.synced
 	$(UV) run --locked ruff format --check .
 	$(UV) run --locked mypy
 
-# Two pytest processes (pytest-xdist), one a core: most tests wait on a server or a timer,
-# not on a core. Then the tests marked `alone` (bursts other tests' load would change), by themselves.
+# Three pytest processes (pytest-xdist) on this 2-core machine: most tests wait on a server or a
+# timer, not on a core (two left a third of the CPU idle). Then the tests marked `alone` (bursts
+# other tests' load would change), by themselves.
 # A real browser for the tests of web pages: Debian's Chromium, installed once if missing.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 chromium:
@@ -31,7 +32,7 @@ chromium:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 test: lint chromium
-	$(UV) run --locked pytest -n 2 --dist worksteal -m "not faults and not alone"
+	$(UV) run --locked pytest -n 3 --dist worksteal -m "not faults and not alone"
 	$(UV) run --locked pytest -m alone
 
 # The fast layer alone: the pure core, no server, in seconds.
