@@ -17,7 +17,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,23 +70,47 @@ def _event(order_id: str) -> dict[str, object]:
             "occurred_at": datetime.now(UTC).isoformat()}  # fmt: skip
 
 
-async def _create(orders: OrderClient, count: int, at_once: int) -> list[str]:
+PROGRESS_EVERY = 300.0
+"""Seconds between progress lines: a long run shows its pace (and its figures so far) as it goes."""
+
+
+async def _create(orders: OrderClient, count: int, at_once: int, worker: int) -> list[str]:
     ids = [f"open-{i}" for i in range(count)]
     slots = asyncio.Semaphore(at_once)
+    created = 0
 
     async def one(order_id: str) -> None:
+        nonlocal created
         async with slots:
             await orders.create_order(NewOrder(order_id=order_id, pipeline_id=WAITING.id))
+            created += 1
 
-    await asyncio.gather(*(one(order_id) for order_id in ids))
+    creating = asyncio.gather(*(one(order_id) for order_id in ids))
+    await _reporting(creating, lambda: f"{created:,} started", worker)
     return ids
 
 
-async def _all_waiting(orders: OrderClient, count: int) -> None:
+async def _all_waiting(orders: OrderClient, count: int, worker: int) -> None:
     """Until every order shows its first stage to the server's visibility (its first tasks ran)."""
     query = f"{search.ORDER_PIPELINE.name} = '{WAITING.id}' AND {search.ORDER_STAGE.name} = 'waiting'"
-    while (await orders.client.count_workflows(query)).count < count:
-        await asyncio.sleep(1)
+    waiting = 0
+
+    async def until_all() -> None:
+        nonlocal waiting
+        while (waiting := (await orders.client.count_workflows(query)).count) < count:
+            await asyncio.sleep(1)
+
+    await _reporting(until_all(), lambda: f"{waiting:,} waiting", worker)
+
+
+async def _reporting(work: Awaitable[object], progress: Callable[[], str], worker: int) -> None:
+    """Awaits ``work``, printing ``progress()`` and the worker's memory every ``PROGRESS_EVERY`` s."""
+    task, start = asyncio.ensure_future(work), time.perf_counter()
+    while not task.done():
+        await asyncio.wait([task], timeout=PROGRESS_EVERY)
+        if not task.done():
+            print(f"  {time.perf_counter() - start:.0f} s: {progress()}; worker {rss_mib(worker):.0f} MiB", flush=True)
+    task.result()
 
 
 async def _answer_ms(orders: OrderClient, order_id: str) -> float:
@@ -120,9 +144,9 @@ async def main() -> None:
             orders = OrderClient(client, task_queue="bench-open")
             async with worker_process(server, database_url, "bench-open", folder) as worker:
                 start = time.perf_counter()
-                ids = await _create(orders, args.orders, args.at_once)
+                ids = await _create(orders, args.orders, args.at_once, worker)
                 started = time.perf_counter() - start
-                await asyncio.wait_for(_all_waiting(orders, args.orders), timeout=7200)
+                await _all_waiting(orders, args.orders, worker)
                 settled = time.perf_counter() - start
                 print(f"orders: {args.orders:,} started in {started:.0f} s ({args.orders / started:.0f}/s), "
                       f"all waiting after {settled:.0f} s ({args.orders / settled:.0f}/s)")  # fmt: skip
