@@ -10,6 +10,7 @@ starter.py list --stage paid [--json]
 starter.py keys create billing --scope events:write [--scope orders:read] [--pipeline online-store]
 starter.py keys list | keys revoke <key id>
 starter.py audit [--json]
+starter.py pipeline list | versions ID | show ID [--version N] | diff ID N [M] | restore ID N
 """
 
 from __future__ import annotations
@@ -34,13 +35,13 @@ from automation.limits import limits_markdown
 from automation.order import CustomerInfo, NewOrder
 from automation.pipeline import load_pipeline
 from automation.rule_kinds import catalog_markdown
+from cli import pipelines
+from cli.common import store_engine
 from config import SCOPES, Settings
 
 # The store and Temporal's client are imported by the commands that use them: a command
 # that needs neither (validate, the catalogs) starts in a fraction of the time.
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncEngine
-
     from order_client import OrderClient
     from store.tables_access import ApiKey
 
@@ -52,30 +53,22 @@ def _json_arg(text: str, what: str) -> Any:
         raise SystemExit(f"{what}: not valid JSON ({err})") from None
 
 
-async def _store_engine() -> AsyncEngine:
-    from store.database import make_engine
-    from store.schema import migrate
-
-    settings = Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.database)
-    await migrate(engine)
-    return engine
-
-
 async def load_pipeline_file(path: str) -> None:
     from store.access import audit, local_actor
     from store.database import session
-    from store.orders import save_pipeline
+    from store.pipelines import save_pipeline
 
     pipeline = load_pipeline(path)
-    engine = await _store_engine()
+    source = str(Path(path).resolve())
+    engine = await store_engine()
     async with session(engine) as db:
-        record = await save_pipeline(db, pipeline)
-        detail = {"version": record.version, "file": str(Path(path).resolve()), "stages": len(pipeline.stages)}
-        await audit(db, local_actor(), "pipeline_loaded", pipeline.id, detail)
+        stored = await save_pipeline(db, pipeline, actor=local_actor(), source=f"file {source}")
+        if stored.new:
+            detail = {"version": stored.version.number, "hash": stored.version.content_hash, "file": source}
+            await audit(db, local_actor(), "pipeline_loaded", pipeline.id, detail)
         await db.commit()
-    print(f"pipeline {pipeline.id!r} loaded ({len(pipeline.stages)} stages, version {record.version[:12]})")
+    await engine.dispose()
+    pipelines.print_stored(pipeline.id, stored)
 
 
 async def load_directory(path: str) -> None:
@@ -88,7 +81,7 @@ async def load_directory(path: str) -> None:
     from store.database import session
     from store.directory import save_directory
 
-    engine = await _store_engine()
+    engine = await store_engine()
     async with session(engine) as db:
         await save_directory(db, directory)
         await db.commit()
@@ -174,7 +167,7 @@ async def show_messages(args: argparse.Namespace) -> None:
     from store.database import session
     from store.messages import list_messages
 
-    engine = await _store_engine()
+    engine = await store_engine()
     async with session(engine) as db:
         rows = await list_messages(db, status=args.status, order_id=args.order)
     await engine.dispose()
@@ -196,7 +189,7 @@ async def show_webhook(pipeline_id: str) -> None:
     from store.tables import PipelineRecord
 
     settings = Settings()
-    engine = await _store_engine()
+    engine = await store_engine()
     async with session(engine) as db:
         record = await db.get(PipelineRecord, pipeline_id)
     if record is None:
@@ -213,7 +206,7 @@ async def keys(args: argparse.Namespace) -> None:
     from store.access import create_key, list_keys, local_actor, revoke_key
     from store.database import session
 
-    engine = await _store_engine()
+    engine = await store_engine()
     async with session(engine) as db:
         match args.action:
             case "create":
@@ -252,7 +245,7 @@ async def show_audit(args: argparse.Namespace) -> None:
     from store.access import audit_log
     from store.database import session
 
-    engine = await _store_engine()
+    engine = await store_engine()
     async with session(engine) as db:
         records = await audit_log(db, args.action or ())
     await engine.dispose()
@@ -334,6 +327,7 @@ def parser() -> argparse.ArgumentParser:
     audit_cmd = commands.add_parser("audit", help="who changed the set-up when: keys, pipeline loads")
     audit_cmd.add_argument("--action", action="append", help="key_created, key_revoked, pipeline_loaded")
     audit_cmd.add_argument("--json", action="store_true")
+    pipelines.add_commands(commands)
     listing = commands.add_parser("list", help="orders by stage or pipeline")
     listing.add_argument("--stage")
     listing.add_argument("--pipeline")
@@ -380,6 +374,8 @@ async def main(argv: list[str]) -> None:
             await keys(args)
         case "audit":
             await show_audit(args)
+        case "pipeline":
+            await pipelines.run(args)
 
 
 def run(argv: list[str]) -> int:

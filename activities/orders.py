@@ -14,7 +14,8 @@ from automation.order import NewOrder
 from automation.pipeline import Pipeline
 from store.database import session
 from store.group_commit import GroupCommit
-from store.orders import WrittenBy, get_pipeline, save_arrival, save_order, save_timeline
+from store.orders import WrittenBy, save_arrival, save_order, save_timeline
+from store.pipelines import get_pipeline
 
 
 class OrderActivities:

@@ -48,6 +48,11 @@ class Caller:
     pipelines: frozenset[str] | None
     """The pipelines whose orders it may act on; None: all."""
 
+    @property
+    def actor(self) -> str:
+        """Who it is in the audit log and on what it stores."""
+        return f"key:{self.key_id}"
+
     def may_use(self, pipeline_id: str | None) -> bool:
         return self.pipelines is None or pipeline_id in self.pipelines
 
@@ -124,6 +129,7 @@ ReadsOrders = Annotated[Caller, require("orders:read")]
 WritesOrders = Annotated[Caller, require("orders:write")]
 WritesEvents = Annotated[Caller, require("events:write")]
 DecodesPayloads = Annotated[Caller, require("payloads:decode", signed_in=True)]
+Administers = Annotated[Caller, require("admin")]
 
 
 async def refuse_anonymous(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

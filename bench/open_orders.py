@@ -32,7 +32,7 @@ from config import Settings
 from encryption import new_key
 from order_client import OrderClient, connect
 from store.database import make_engine, session
-from store.orders import save_pipeline
+from store.pipelines import save_pipeline
 from store.schema import migrate
 
 ROOT = Path(__file__).resolve().parent.parent

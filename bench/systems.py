@@ -27,7 +27,7 @@ from config import Settings
 from order_client import OrderClient
 from providers.mail import SmtpMailer
 from store.database import session
-from store.orders import save_pipeline
+from store.pipelines import save_pipeline
 from worker import build_worker
 
 STAGES = 12

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,36 +12,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from automation.models import INSIDE
 from automation.order import NewOrder
-from automation.pipeline import Pipeline
 from automation.state import TimelineEntry
 from store.columns import utcnow
 from store.database import insert_once
 from store.directory import save_customer
 from store.tables import Order, PipelineRecord, Shipment, TimelineRecord
 from store.tables_shipments import DeletedOrder
-
-
-async def save_pipeline(db: AsyncSession, pipeline: Pipeline) -> PipelineRecord:
-    """Stores (or replaces) the pipeline; its webhook secret is made once and kept."""
-    definition = pipeline.model_dump(mode="json")
-    version = hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()
-    existing = await db.get(PipelineRecord, pipeline.id)
-    record = PipelineRecord(
-        id=pipeline.id,
-        title=pipeline.title,
-        version=version,
-        definition=definition,
-        loaded_at=utcnow(),
-        webhook_secret=existing.webhook_secret if existing else secrets.token_urlsafe(32),
-    )
-    return await db.merge(record)
-
-
-async def get_pipeline(db: AsyncSession, pipeline_id: str) -> Pipeline | None:
-    record = await db.get(PipelineRecord, pipeline_id)
-    return Pipeline.model_validate(record.definition, context=INSIDE) if record else None
 
 
 @dataclass(frozen=True)

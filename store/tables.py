@@ -6,13 +6,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from store.columns import json_object, when
 
 
 class PipelineRecord(SQLModel, table=True):
+    """A pipeline as new orders run it: its newest version (``PipelineVersion``)."""
+
     __tablename__ = "pipelines"
     id: str = Field(primary_key=True)
     title: str
@@ -20,6 +22,24 @@ class PipelineRecord(SQLModel, table=True):
     webhook_secret: str = Field(description="signs calls to the pipeline's webhook URL")
     definition: dict[str, Any] = json_object()
     loaded_at: datetime = when(nullable=False)
+
+
+class PipelineVersion(SQLModel, table=True):
+    """One version of a pipeline, never changed once stored: a load with other content, or
+    an earlier version made current again, adds the next number."""
+
+    __tablename__ = "pipeline_versions"
+    pipeline_id: str = Field(foreign_key="pipelines.id", primary_key=True)
+    number: int = Field(primary_key=True, description="1, 2, 3... in the order they were stored")
+    content_hash: str = Field(description="sha256 of the definition (automation.versions.content_hash)")
+    definition: dict[str, Any] = json_object()
+    changes: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False),
+        description="what it changed in the version before (automation.versions.Change)",
+    )  # fmt: skip
+    loaded_at: datetime = when(nullable=False)
+    loaded_by: str = Field(description="a key (key:<id>) or a local user (user:<name>)")
+    source: str = Field(description="where it came from: a file, the API, an earlier version")
 
 
 class Employee(SQLModel, table=True):

@@ -36,7 +36,7 @@ from order_client import OrderClient, runtime
 from providers.mail import SmtpMailer
 from store.database import make_engine, session
 from store.directory import read_directory, save_directory
-from store.orders import save_pipeline
+from store.pipelines import save_pipeline
 from store.schema import metadata, migrate
 from tests.providers_server import ProvidersServer, fresh_providers_server, serve_providers  # noqa: F401
 from worker import build_worker

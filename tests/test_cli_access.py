@@ -71,7 +71,7 @@ def test_keys_are_made_listed_and_revoked_and_each_change_is_audited(
         (f"user:{getpass.getuser()}", "pipeline_loaded", "online-store"),
     ]
     assert records[0]["detail"] == {"name": "billing", "scopes": ["events:write"], "pipelines": ["shop"]}
-    assert re.fullmatch(r"[0-9a-f]{64}", records[2]["detail"]["version"])
+    assert records[2]["detail"]["version"] == 1 and re.fullmatch(r"[0-9a-f]{64}", records[2]["detail"]["hash"])
     assert secret[1] not in out
     status, out, _ = _orders(capsys, "audit", "--action", "pipeline_loaded")
     assert status == 0 and out.splitlines()[-1] == "1 change(s)"

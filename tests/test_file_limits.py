@@ -19,7 +19,7 @@ from automation.files import FileError, parse_yaml
 from automation.pipeline import load_pipeline, parse_pipeline
 from store.database import session
 from store.directory import read_directory
-from store.orders import get_pipeline, save_pipeline
+from store.pipelines import get_pipeline, save_pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
 TAIL = "  - {id: done, title: Done, final: success}\n"

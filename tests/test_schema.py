@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from store.database import session
 from store.orders import read_timeline
+from store.pipelines import version_of
 from store.schema import BASELINE, MIGRATIONS, downgrade, metadata, migrate, revision_of
-from store.tables import Order
+from store.tables import Order, PipelineRecord
 
 SCRIPTS = ScriptDirectory(str(MIGRATIONS))
 HEAD = SCRIPTS.get_current_head()
@@ -72,6 +73,24 @@ async def test_a_database_of_the_first_revision_migrates_with_its_rows(any_engin
         timeline = await read_timeline(db, "O-old")
     assert order is not None and (order.stage, order.fields) == ("paid", {"total": 5})
     assert [(entry.seq, entry.message) for entry in timeline] == [(1, "entry 1"), (2, "entry 2")]
+
+
+async def test_a_pipeline_stored_before_versions_were_kept_becomes_its_version_1(any_engine: AsyncEngine) -> None:
+    await downgrade(any_engine, "0004")
+    async with any_engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO pipelines (id, title, version, webhook_secret, definition, loaded_at) "
+                "VALUES ('shop', 'Shop', 'abc', 's', :definition, :now)"
+            ),
+            {"definition": '{"id": "shop", "stages": []}', "now": "2026-11-30 10:00:00+00:00"},
+        )
+    await migrate(any_engine)
+    async with session(any_engine) as db:
+        version = await version_of(db, "shop", 1)
+        assert (await db.get(PipelineRecord, "shop")) is not None
+    assert (version.content_hash, version.definition, version.changes) == ("abc", {"id": "shop", "stages": []}, [])
+    assert (version.loaded_by, version.source) == ("unknown", "stored before versions were kept")
 
 
 async def test_a_database_made_before_versioning_is_taken_as_the_first_revision(any_engine: AsyncEngine) -> None:

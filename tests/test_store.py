@@ -15,7 +15,8 @@ from automation.pipeline import Pipeline
 from automation.state import TimelineEntry
 from store.database import session
 from store.directory import customer_values
-from store.orders import get_pipeline, list_orders, read_timeline, save_pipeline
+from store.orders import list_orders, read_timeline
+from store.pipelines import get_pipeline, save_pipeline
 from store.tables import CustomerEmail, LogLine
 from tests.helpers import new_order
 
@@ -49,13 +50,13 @@ async def test_saving_an_order_twice_writes_each_timeline_entry_once(any_engine:
 
 async def test_a_pipeline_round_trips_through_the_store(any_engine: AsyncEngine, example_pipeline: Pipeline) -> None:
     async with session(any_engine) as db:
-        record = await save_pipeline(db, example_pipeline)
+        stored = await save_pipeline(db, example_pipeline)
         await db.commit()
         again = await save_pipeline(db, example_pipeline)
         await db.commit()
         loaded = await get_pipeline(db, example_pipeline.id)
     assert loaded == example_pipeline
-    assert record.version == again.version
+    assert (again.new, again.version.number, again.record.version) == (False, 1, stored.record.version)
 
 
 async def test_insert_once_tells_whether_it_inserted(any_engine: AsyncEngine) -> None:

@@ -14,7 +14,7 @@ from automation.events import EVENT_TYPES, Source
 from automation.pipeline import Pipeline
 from automation.state import OrderView
 from store.database import session
-from store.orders import save_pipeline
+from store.pipelines import save_pipeline
 from tests.api.conftest import Api
 from tests.helpers import eventually, new_order, ready_view
 

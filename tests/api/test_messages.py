@@ -11,7 +11,7 @@ from typing import Any
 
 from automation.pipeline import parse_pipeline
 from store.database import session
-from store.orders import save_pipeline
+from store.pipelines import save_pipeline
 from tests.api.conftest import Api
 from tests.conftest import ROOT
 from tests.helpers import eventually, new_order, ready_view

@@ -1,0 +1,200 @@
+"""Pipelines and their versions: load a new version, list, show and compare versions, make
+an earlier one current again (as a new version). Every route needs the ``admin`` scope; a
+key limited to pipelines reaches only those. Each stored version is in the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.auth import Administers, Caller
+from api.dependencies import Store
+from api.errors import invalid_request
+from automation import limits
+from automation.errors import describe
+from automation.pipeline import Pipeline
+from automation.versions import Change
+from store.access import audit
+from store.database import session
+from store.pipelines import (
+    NoSuchVersion,
+    Stored,
+    diff_versions,
+    list_pipelines,
+    list_versions,
+    newest_version,
+    restore_version,
+    save_pipeline,
+    version_of,
+)
+from store.tables import PipelineVersion
+
+router = APIRouter(tags=["pipelines"])
+
+PipelineIdPath = Annotated[str, Path(min_length=1, max_length=limits.SLUG_CHARS, description="the pipeline id")]
+VersionPath = Annotated[int, Path(ge=1, le=2**31 - 1, description="a version's number: 1, 2, 3...")]
+
+
+class VersionInfo(BaseModel):
+    """A version without its content."""
+
+    pipeline_id: str
+    number: int
+    content_hash: str
+    loaded_at: datetime
+    loaded_by: str
+    source: str
+    changes: list[Change]
+    """What it changed in the version before."""
+
+    @classmethod
+    def of(cls, version: PipelineVersion) -> VersionInfo:
+        return cls.model_validate(version.model_dump(mode="json", exclude={"definition"}))
+
+
+class VersionDetail(VersionInfo):
+    definition: dict[str, Any]
+
+    @classmethod
+    def of(cls, version: PipelineVersion) -> VersionDetail:
+        return cls.model_validate(version.model_dump(mode="json"))
+
+
+class StoredAnswer(BaseModel):
+    new: bool
+    """False: the newest version already had this content; nothing was stored."""
+    version: VersionInfo
+
+
+class PipelineInfo(BaseModel):
+    id: str
+    title: str
+    version: int
+    loaded_at: datetime
+
+
+@router.get("/pipelines", response_model=list[PipelineInfo])
+async def get_pipelines(caller: Administers, store: Store) -> list[PipelineInfo]:
+    """Every pipeline the key may reach, with its newest version (what new orders run)."""
+    async with session(store) as db:
+        found = []
+        for record in await list_pipelines(db):
+            newest = await newest_version(db, record.id)
+            if caller.may_use(record.id) and newest is not None:
+                found.append(PipelineInfo(id=record.id, title=record.title, version=newest.number,
+                                          loaded_at=record.loaded_at))  # fmt: skip
+    return found
+
+
+@router.post("/pipelines", response_model=StoredAnswer, responses={201: {"model": StoredAnswer}})
+async def load_pipeline(caller: Administers, store: Store, definition: dict[str, Any]) -> StoredAnswer | JSONResponse:
+    """Stores a pipeline (its definition as JSON, as the YAML file has it) as its next
+    version, which new orders then run: 201. The newest version's content again: 200,
+    nothing stored. An invalid pipeline: 422, one line per problem with its place."""
+    try:
+        pipeline = Pipeline.model_validate(definition)
+    except ValidationError as err:
+        return invalid_request(*describe(err))
+    caller.check_pipeline(pipeline.id)
+    stored = await _storing(
+        store, caller, "pipeline_loaded", pipeline.id, {},
+        lambda db: save_pipeline(db, pipeline, actor=caller.actor, source="the HTTP API"),
+    )  # fmt: skip
+    return _stored_answer(stored)
+
+
+@router.get("/pipelines/{pipeline_id}/versions", response_model=list[VersionInfo])
+async def get_versions(caller: Administers, store: Store, pipeline_id: PipelineIdPath) -> list[VersionInfo]:
+    """Every version of the pipeline, oldest first."""
+    caller.check_pipeline(pipeline_id)
+    async with session(store) as db:
+        found = await list_versions(db, pipeline_id)
+    if not found:
+        raise HTTPException(404, f"no pipeline {pipeline_id!r}")
+    return [VersionInfo.of(version) for version in found]
+
+
+@router.get("/pipelines/{pipeline_id}/versions/{number}", response_model=VersionDetail)
+async def get_version(
+    caller: Administers, store: Store, pipeline_id: PipelineIdPath, number: VersionPath
+) -> VersionDetail:
+    """One version, with its content."""
+    caller.check_pipeline(pipeline_id)
+    async with session(store) as db:
+        return VersionDetail.of(await _version(db, pipeline_id, number))
+
+
+@router.get("/pipelines/{pipeline_id}/diff", response_model=list[Change])
+async def get_diff(
+    caller: Administers,
+    store: Store,
+    pipeline_id: PipelineIdPath,
+    first: Annotated[int, Query(alias="from", ge=1, le=2**31 - 1, description="a version's number")],
+    second: Annotated[int | None, Query(alias="to", ge=1, le=2**31 - 1, description="default: the newest")] = None,
+) -> list[Change]:
+    """What version ``to`` changes in version ``from``."""
+    caller.check_pipeline(pipeline_id)
+    async with session(store) as db:
+        newest = await newest_version(db, pipeline_id)
+        try:
+            return await diff_versions(db, pipeline_id, first, second or (newest.number if newest else first))
+        except NoSuchVersion as err:
+            raise HTTPException(404, str(err)) from None
+
+
+@router.post(
+    "/pipelines/{pipeline_id}/versions/{number}/restore",
+    response_model=StoredAnswer, responses={201: {"model": StoredAnswer}},
+)  # fmt: skip
+async def restore(
+    caller: Administers, store: Store, pipeline_id: PipelineIdPath, number: VersionPath
+) -> StoredAnswer | JSONResponse:
+    """Makes version ``number`` current again, as the next version: 201 (200 if it is the
+    newest's content already). 422 if this engine would no longer accept it, saying why."""
+    caller.check_pipeline(pipeline_id)
+    try:
+        stored = await _storing(store, caller, "pipeline_restored", pipeline_id, {"from": number},
+                                lambda db: restore_version(db, pipeline_id, number, actor=caller.actor))  # fmt: skip
+    except ValidationError as err:
+        return invalid_request(*(f"version {number}: {problem}" for problem in describe(err)))
+    return _stored_answer(stored)
+
+
+async def _storing(
+    store: AsyncEngine, caller: Caller, action: str, pipeline_id: str, detail: dict[str, Any],
+    make: Callable[[AsyncSession], Awaitable[Stored]],
+) -> Stored:  # fmt: skip
+    """Runs ``make(db)``, audits a new version, commits; another version stored at the same moment is a 409."""
+    async with session(store) as db:
+        try:
+            stored: Stored = await make(db)
+            if stored.new:
+                await audit(db, caller.actor, action, pipeline_id, {**detail, "version": stored.version.number})
+            await db.commit()
+        except NoSuchVersion as err:
+            raise HTTPException(404, str(err)) from None
+        except IntegrityError:
+            raise HTTPException(
+                409, f"another version of {pipeline_id!r} was stored at the same moment; retry"
+            ) from None
+    return stored
+
+
+async def _version(db: AsyncSession, pipeline_id: str, number: int) -> PipelineVersion:
+    try:
+        return await version_of(db, pipeline_id, number)
+    except NoSuchVersion as err:
+        raise HTTPException(404, str(err)) from None
+
+
+def _stored_answer(stored: Stored) -> StoredAnswer | JSONResponse:
+    answer = StoredAnswer(new=stored.new, version=VersionInfo.of(stored.version))
+    return JSONResponse(answer.model_dump(mode="json"), status_code=201) if stored.new else answer

@@ -1,0 +1,1 @@
+"""The command line's groups of commands (``orders pipeline ...``); ``starter.py`` is its entry."""

@@ -1,0 +1,157 @@
+"""``orders pipeline ...``: the pipelines in the store and their versions, listed, shown,
+compared, and an earlier one made current again (as a new version)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from pydantic import ValidationError
+
+from automation.errors import describe
+from automation.versions import Change
+from cli.common import print_json, store_engine
+
+if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from store.pipelines import Stored
+
+MOST_CHANGES_SHOWN = 40
+"""Changes printed under a version; ``pipeline diff`` prints them all."""
+
+
+def add_commands(commands: Any) -> None:
+    group = commands.add_parser("pipeline", help="pipelines and their versions: list, versions, show, diff, restore")
+    actions = group.add_subparsers(dest="action", required=True)
+    actions.add_parser("list", help="every pipeline, its newest version").add_argument("--json", action="store_true")
+    versions = actions.add_parser("versions", help="every version of a pipeline, newest last")
+    versions.add_argument("pipeline_id")
+    versions.add_argument("--json", action="store_true")
+    show = actions.add_parser("show", help="one version: who stored it when, what it changed, its content")
+    show.add_argument("pipeline_id")
+    show.add_argument("--version", type=int, help="its number (default: the newest)")
+    show.add_argument("--json", action="store_true")
+    diff = actions.add_parser("diff", help="what one version changes in another")
+    diff.add_argument("pipeline_id")
+    diff.add_argument("first", type=int, help="a version's number")
+    diff.add_argument("second", type=int, nargs="?", help="another (default: the newest)")
+    diff.add_argument("--json", action="store_true")
+    restore = actions.add_parser("restore", help="make an earlier version current again, as a new version")
+    restore.add_argument("pipeline_id")
+    restore.add_argument("version", type=int)
+
+
+async def run(args: argparse.Namespace) -> None:
+    from store.access import audit, local_actor
+    from store.database import session
+    from store.pipelines import NoSuchVersion
+
+    engine = await store_engine()
+    try:
+        async with session(engine) as db:
+            match args.action:
+                case "list":
+                    await _list(db, args.json)
+                case "versions":
+                    await _versions(db, args.pipeline_id, args.json)
+                case "show":
+                    await _show(db, args.pipeline_id, args.version, args.json)
+                case "diff":
+                    await _diff(db, args.pipeline_id, args.first, args.second, args.json)
+                case "restore":
+                    stored = await _restore(db, args.pipeline_id, args.version, local_actor())
+                    if stored.new:
+                        detail = {"version": stored.version.number, "from": args.version}
+                        await audit(db, local_actor(), "pipeline_restored", args.pipeline_id, detail)
+                    await db.commit()
+                    print_stored(args.pipeline_id, stored)
+    except NoSuchVersion as err:
+        raise SystemExit(str(err)) from None
+    finally:
+        await engine.dispose()
+
+
+def print_stored(pipeline_id: str, stored: Stored) -> None:
+    """What a load or a restore stored."""
+    version = stored.version
+    if not stored.new:
+        print(f"pipeline {pipeline_id!r} unchanged: version {version.number} has this content")
+        return
+    stages = len(version.definition["stages"])
+    print(f"pipeline {pipeline_id!r}: version {version.number} stored ({stages} stages, {version.source})")
+    for change in version.changes[:MOST_CHANGES_SHOWN] if version.number > 1 else ():
+        print("  " + Change.model_validate(change).line())
+    if version.number > 1 and len(version.changes) > MOST_CHANGES_SHOWN:
+        print(f"  ... and {len(version.changes) - MOST_CHANGES_SHOWN} more (`orders pipeline diff`)")
+
+
+async def _list(db: AsyncSession, as_json: bool) -> None:
+    from store.pipelines import list_pipelines, newest_version
+
+    rows = []
+    for record in await list_pipelines(db):
+        newest = await newest_version(db, record.id)
+        rows.append({"id": record.id, "title": record.title, "version": newest.number if newest else None,
+                     "loaded_at": record.loaded_at, "loaded_by": newest.loaded_by if newest else None})  # fmt: skip
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        print(f"{row['id']:<24} version {row['version']:<4} {row['loaded_at']:%Y-%m-%d %H:%M}  {row['title']}")
+
+
+async def _versions(db: AsyncSession, pipeline_id: str, as_json: bool) -> None:
+    from store.pipelines import NoSuchVersion, list_versions
+
+    found = await list_versions(db, pipeline_id)
+    if not found:
+        raise NoSuchVersion(f"no pipeline {pipeline_id!r}")
+    if as_json:
+        print_json([v.model_dump(mode="json", exclude={"definition"}) for v in found])
+        return
+    for v in found:
+        print(f"{v.number:>4}  {v.loaded_at:%Y-%m-%d %H:%M:%S}  {v.loaded_by:<20} {len(v.changes):>3} change(s)  "
+              f"{v.content_hash[:12]}  {v.source}")  # fmt: skip
+
+
+async def _show(db: AsyncSession, pipeline_id: str, number: int | None, as_json: bool) -> None:
+    from store.pipelines import NoSuchVersion, newest_version, version_of
+
+    version = await version_of(db, pipeline_id, number) if number is not None else await newest_version(db, pipeline_id)
+    if version is None:
+        raise NoSuchVersion(f"no pipeline {pipeline_id!r}")
+    if as_json:
+        print_json(version.model_dump(mode="json"))
+        return
+    print(f"# pipeline {pipeline_id!r}, version {version.number} ({version.content_hash[:12]})")
+    print(f"# stored {version.loaded_at:%Y-%m-%d %H:%M:%S} by {version.loaded_by}, from {version.source}")
+    for change in version.changes if version.number > 1 else ():
+        print("#   " + Change.model_validate(change).line())
+    print(yaml.safe_dump(version.definition, sort_keys=False, allow_unicode=True), end="")
+
+
+async def _diff(db: AsyncSession, pipeline_id: str, first: int, second: int | None, as_json: bool) -> None:
+    from store.pipelines import diff_versions, newest_version
+
+    if second is None:
+        newest = await newest_version(db, pipeline_id)
+        second = newest.number if newest else first
+    found = await diff_versions(db, pipeline_id, first, second)
+    if as_json:
+        print_json([change.model_dump() for change in found])
+        return
+    print(f"pipeline {pipeline_id!r}, version {first} -> {second}: {len(found)} change(s)")
+    for change in found:
+        print("  " + change.line())
+
+
+async def _restore(db: AsyncSession, pipeline_id: str, number: int, actor: str) -> Stored:
+    from store.pipelines import restore_version
+
+    try:
+        return await restore_version(db, pipeline_id, number, actor=actor)
+    except ValidationError as err:
+        problems = "\n  ".join(describe(err))
+        raise SystemExit(f"version {number} of {pipeline_id!r} is no longer valid here:\n  {problems}") from None

@@ -1,0 +1,139 @@
+"""Pipelines and their versions through the HTTP API: load, list, show, diff, restore; the
+admin scope only; bad input refused with its place, changing nothing; every stored version
+in the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.testing import WorkflowEnvironment
+
+from activities.rules.base import WorkerResources
+from api.app import create_app
+from api.server import serving
+from order_client import OrderClient
+from store.access import audit_log
+from store.database import session
+from store.pipelines import list_versions
+from tests.api.conftest import bearer, new_key
+
+SHOP: dict[str, Any] = {
+    "id": "shop",
+    "title": "Shop",
+    "stages": [
+        {"id": "new", "title": "New", "rules": [{"type": "write_to_log", "params": {"message": "hello"}}]},
+        {"id": "paid", "title": "Paid", "final": "success", "triggers": [{"type": "payment"}]},
+    ],
+}
+UNKNOWN_RULE = {**SHOP, "stages": [{**SHOP["stages"][0], "rules": [{"type": "nope"}]}, SHOP["stages"][1]]}
+EDITED = {**SHOP, "title": "Our shop", "stages": [SHOP["stages"][0], {**SHOP["stages"][1], "title": "Paid!"}]}
+
+
+@pytest.fixture
+async def admin(dev_env: WorkflowEnvironment, deps: WorkerResources, api_port: int) -> AsyncIterator[httpx.AsyncClient]:
+    """The API (no worker: these routes use the store only), called with an admin key."""
+    app = create_app(OrderClient(dev_env.client), deps.engine, deps.settings)
+    headers = bearer(await new_key(deps.engine))
+    async with serving(app, "127.0.0.1", api_port) as url, httpx.AsyncClient(base_url=url, headers=headers) as http:
+        yield http
+
+
+async def _versions(engine: AsyncEngine) -> list[int]:
+    async with session(engine) as db:
+        return [v.number for v in await list_versions(db, "shop")]
+
+
+async def test_a_pipeline_loaded_twice_with_an_edit_between_has_two_versions_and_their_diff(
+    admin: httpx.AsyncClient, deps: WorkerResources
+) -> None:
+    first = await admin.post("/pipelines", json=SHOP)
+    assert first.status_code == 201
+    assert (first.json()["new"], first.json()["version"]["number"]) == (True, 1)
+    same = await admin.post("/pipelines", json=SHOP)
+    assert (same.status_code, same.json()["new"], same.json()["version"]["number"]) == (200, False, 1)
+    second = await admin.post("/pipelines", json=EDITED)
+    assert (second.status_code, second.json()["version"]["number"]) == (201, 2)
+    assert second.json()["version"]["changes"] == [
+        {"action": "changed", "place": "pipeline", "detail": "title"},
+        {"action": "changed", "place": "stage 'paid'", "detail": "title"},
+    ]
+    listed = (await admin.get("/pipelines")).json()
+    assert [(p["id"], p["title"], p["version"]) for p in listed] == [("shop", "Our shop", 2)]
+    versions = (await admin.get("/pipelines/shop/versions")).json()
+    assert [(v["number"], v["source"], v["loaded_by"].startswith("key:")) for v in versions] == [
+        (1, "the HTTP API", True), (2, "the HTTP API", True),
+    ]  # fmt: skip
+    shown = (await admin.get("/pipelines/shop/versions/1")).json()
+    assert (shown["definition"]["title"], shown["content_hash"]) == ("Shop", versions[0]["content_hash"])
+    diff = (await admin.get("/pipelines/shop/diff", params={"from": 2, "to": 1})).json()
+    assert diff == [
+        {"action": "changed", "place": "pipeline", "detail": "title"},
+        {"action": "changed", "place": "stage 'paid'", "detail": "title"},
+    ]
+    assert (await admin.get("/pipelines/shop/diff", params={"from": 2})).json() == []  # to the newest
+    async with session(deps.engine) as db:
+        audited = await audit_log(db, ["pipeline_loaded"])
+    assert sorted(record.detail["version"] for record in audited) == [1, 2]
+
+
+async def test_an_earlier_version_is_made_current_again_as_a_new_one(
+    admin: httpx.AsyncClient, deps: WorkerResources
+) -> None:
+    await admin.post("/pipelines", json=SHOP)
+    await admin.post("/pipelines", json=EDITED)
+    restored = await admin.post("/pipelines/shop/versions/1/restore")
+    assert restored.status_code == 201
+    assert (restored.json()["version"]["number"], restored.json()["version"]["source"]) == (
+        3, "version 1 made current again",
+    )  # fmt: skip
+    assert [p["title"] for p in (await admin.get("/pipelines")).json()] == ["Shop"]
+    again = await admin.post("/pipelines/shop/versions/3/restore")
+    assert (again.status_code, again.json()["new"]) == (200, False)
+    async with session(deps.engine) as db:
+        assert [r.detail for r in await audit_log(db, ["pipeline_restored"])] == [{"from": 1, "version": 3}]
+
+
+@pytest.mark.parametrize(
+    ("call", "status", "says"),
+    [
+        (("POST", "/pipelines", {**SHOP, "stages": SHOP["stages"][:1]}), 422, "stages: at least 2 item(s)"),
+        (("POST", "/pipelines", UNKNOWN_RULE), 422, "stages[0].rules[0].type: unknown rule type 'nope'"),
+        (("POST", "/pipelines", {**SHOP, "colour": "red"}), 422, "colour: unknown field"),
+        (("GET", "/pipelines/shop/versions/9", None), 404, "pipeline 'shop' has versions 1 to 1, not 9"),
+        (("GET", "/pipelines/nope/versions", None), 404, "no pipeline 'nope'"),
+        (("GET", "/pipelines/shop/diff?from=1&to=5", None), 404, "pipeline 'shop' has versions 1 to 1, not 5"),
+        (("POST", "/pipelines/shop/versions/4/restore", None), 404, "pipeline 'shop' has versions 1 to 1, not 4"),
+        (("GET", "/pipelines/shop/versions/0", None), 422, "path.number: input should be greater than or equal to 1"),
+    ],
+)
+async def test_a_bad_request_is_refused_saying_where_and_changes_nothing(
+    admin: httpx.AsyncClient, deps: WorkerResources, call: tuple[str, str, Any], status: int, says: str
+) -> None:
+    await admin.post("/pipelines", json=SHOP)
+    method, path, body = call
+    response = await admin.request(method, path, json=body)
+    assert response.status_code == status
+    answer = response.json()
+    assert any(says in line for line in [answer["detail"], *answer.get("errors", [])]), answer
+    assert await _versions(deps.engine) == [1]
+
+
+async def test_only_an_admin_key_for_the_pipeline_may_manage_it(
+    admin: httpx.AsyncClient, deps: WorkerResources
+) -> None:
+    await admin.post("/pipelines", json=SHOP)
+    writer = bearer(await new_key(deps.engine, "orders:write", "orders:read", "events:write"))
+    elsewhere = bearer(await new_key(deps.engine, "admin", pipelines=["other"]))
+    for headers, status in ((writer, 403), (elsewhere, 403), ({}, 401)):
+        async with httpx.AsyncClient(base_url=str(admin.base_url), headers=headers) as http:
+            for method, path in (("POST", "/pipelines"), ("GET", "/pipelines/shop/versions"),
+                                 ("POST", "/pipelines/shop/versions/1/restore")):  # fmt: skip
+                response = await http.request(method, path, json=EDITED if method == "POST" else None)
+                assert response.status_code == status, (headers, method, path)
+    async with httpx.AsyncClient(base_url=str(admin.base_url), headers=elsewhere) as limited:
+        assert (await limited.get("/pipelines")).json() == []  # it does not see the others
+    assert await _versions(deps.engine) == [1]

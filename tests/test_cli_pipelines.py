@@ -1,0 +1,85 @@
+"""``orders load-pipeline`` and ``orders pipeline ...``: versions as a store admin sees them
+on the command line."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from pathlib import Path
+
+import pytest
+
+from starter import run
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOP = """id: shop
+title: Shop
+stages:
+  - {id: new, title: New, rules: [{type: write_to_log, params: {message: hello}}]}
+  - {id: paid, title: Paid, final: success, triggers: [{type: payment}]}
+"""
+
+
+def _orders(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = run(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+@pytest.fixture
+def shop_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    path = tmp_path / "shop.yaml"
+    path.write_text(SHOP)
+    return path
+
+
+def test_loads_make_versions_that_are_listed_shown_diffed_and_restored(
+    shop_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _orders(capsys, "load-pipeline", str(shop_file)) == (
+        0, f"pipeline 'shop': version 1 stored (2 stages, file {shop_file})\n", "",
+    )  # fmt: skip
+    assert _orders(capsys, "load-pipeline", str(shop_file))[1] == (
+        "pipeline 'shop' unchanged: version 1 has this content\n"
+    )
+    shop_file.write_text(SHOP.replace("message: hello", "message: hello again").replace("title: Paid", "title: Paid!"))
+    assert _orders(capsys, "load-pipeline", str(shop_file))[1].splitlines() == [
+        f"pipeline 'shop': version 2 stored (2 stages, file {shop_file})",
+        "  ~ stage 'new', rule 1 (write_to_log): params.message",
+        "  ~ stage 'paid': title",
+    ]
+
+    status, out, _ = _orders(capsys, "pipeline", "versions", "shop")
+    lines = out.splitlines()
+    assert status == 0 and len(lines) == 2
+    assert lines[1].split()[0] == "2" and f"user:{getpass.getuser()}" in lines[1] and "2 change(s)" in lines[1]
+    assert _orders(capsys, "pipeline", "diff", "shop", "1")[1].splitlines() == [
+        "pipeline 'shop', version 1 -> 2: 2 change(s)",
+        "  ~ stage 'new', rule 1 (write_to_log): params.message",
+        "  ~ stage 'paid': title",
+    ]
+    status, out, _ = _orders(capsys, "pipeline", "show", "shop", "--version", "1")
+    assert status == 0 and "# pipeline 'shop', version 1 " in out and "message: hello\n" in out
+
+    assert _orders(capsys, "pipeline", "restore", "shop", "1")[1].splitlines() == [
+        "pipeline 'shop': version 3 stored (2 stages, version 1 made current again)",
+        "  ~ stage 'new', rule 1 (write_to_log): params.message",
+        "  ~ stage 'paid': title",
+    ]
+    listed = json.loads(_orders(capsys, "pipeline", "list", "--json")[1])
+    assert [(p["id"], p["version"]) for p in listed] == [("shop", 3)]
+    audited = json.loads(_orders(capsys, "audit", "--json")[1])
+    assert [(r["action"], r["detail"]["version"]) for r in audited] == [
+        ("pipeline_loaded", 1), ("pipeline_loaded", 2), ("pipeline_restored", 3),
+    ]  # fmt: skip
+
+
+def test_an_unknown_pipeline_or_version_is_named(shop_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _orders(capsys, "load-pipeline", str(shop_file))
+    assert _orders(capsys, "pipeline", "show", "shop", "--version", "5") == (
+        1, "", "pipeline 'shop' has versions 1 to 1, not 5\n",
+    )  # fmt: skip
+    assert _orders(capsys, "pipeline", "versions", "nope") == (1, "", "no pipeline 'nope'\n")
+    assert _orders(capsys, "pipeline", "restore", "nope", "1") == (1, "", "no pipeline 'nope'\n")

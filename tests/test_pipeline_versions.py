@@ -1,0 +1,114 @@
+"""Pipeline versions in the store, on SQLite and PostgreSQL: each load with new content is
+the next version, immutable, with what it changed; an earlier one is made current again as
+a new version; the same content again stores nothing."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from automation.pipeline import parse_pipeline
+from automation.versions import content_hash
+from store.database import session
+from store.pipelines import (
+    NoSuchVersion,
+    diff_versions,
+    get_pipeline,
+    list_versions,
+    restore_version,
+    save_pipeline,
+    version_of,
+    version_pipeline,
+)
+
+FIRST = parse_pipeline("""
+id: shop
+title: Shop
+stages:
+  - {id: new, title: New, rules: [{type: write_to_log, params: {message: hello}}]}
+  - {id: paid, title: Paid, final: success, triggers: [{type: payment}]}
+""")
+SECOND = parse_pipeline("""
+id: shop
+title: Shop
+stages:
+  - {id: new, title: New, rules: [{type: write_to_log, params: {message: hello again}}]}
+  - {id: paid, title: Paid, final: success, triggers: [{type: payment}]}
+  - {id: lost, title: Lost, final: failure, triggers: [{type: order_cancelled}]}
+""")
+
+
+async def test_each_new_content_is_the_next_version_and_the_same_content_stores_nothing(
+    any_engine: AsyncEngine,
+) -> None:
+    async with session(any_engine) as db:
+        first = await save_pipeline(db, FIRST, actor="user:ada", source="file shop.yaml")
+        again = await save_pipeline(db, FIRST, actor="user:bob", source="file shop.yaml")
+        second = await save_pipeline(db, SECOND, actor="key:k1", source="the HTTP API")
+        await db.commit()
+    assert (first.new, first.version.number, again.new, again.version.number) == (True, 1, False, 1)
+    assert (second.new, second.version.number, second.record.version) == (True, 2, content_hash(SECOND))
+    assert second.record.webhook_secret == first.record.webhook_secret  # made once, kept
+    async with session(any_engine) as db:
+        versions = await list_versions(db, "shop")
+        assert await get_pipeline(db, "shop") == SECOND  # new orders run the newest
+    assert [(v.number, v.loaded_by, v.source) for v in versions] == [
+        (1, "user:ada", "file shop.yaml"),
+        (2, "key:k1", "the HTTP API"),
+    ]
+    assert [c["action"] + " " + c["place"] for c in versions[1].changes] == [
+        "changed stage 'new', rule 1 (write_to_log)",
+        "added stage 'lost'",
+    ]
+
+
+async def test_an_earlier_version_made_current_again_is_a_new_version_with_its_content(
+    any_engine: AsyncEngine,
+) -> None:
+    async with session(any_engine) as db:
+        await save_pipeline(db, FIRST)
+        await save_pipeline(db, SECOND)
+        restored = await restore_version(db, "shop", 1, actor="user:ada")
+        await db.commit()
+    assert (restored.new, restored.version.number, restored.version.source) == (
+        True, 3, "version 1 made current again",
+    )  # fmt: skip
+    assert restored.version.content_hash == content_hash(FIRST)
+    async with session(any_engine) as db:
+        assert await get_pipeline(db, "shop") == FIRST
+        assert await diff_versions(db, "shop", 1, 3) == []
+        assert [c.line() for c in await diff_versions(db, "shop", 2, 3)] == [
+            "~ stage 'new', rule 1 (write_to_log): params.message",
+            "- stage 'lost': 'Lost', 1 trigger(s), 0 rule(s)",
+        ]
+        assert (await restore_version(db, "shop", 3, actor="user:ada")).new is False  # already current
+
+
+async def test_a_version_reads_back_as_stored_and_an_unknown_one_is_named(any_engine: AsyncEngine) -> None:
+    async with session(any_engine) as db:
+        await save_pipeline(db, FIRST)
+        await save_pipeline(db, SECOND)
+        await db.commit()
+        with pytest.raises(NoSuchVersion, match=r"pipeline 'shop' has versions 1 to 2, not 7"):
+            await version_of(db, "shop", 7)
+        with pytest.raises(NoSuchVersion, match=r"no pipeline 'nope'"):
+            await version_of(db, "nope", 1)
+        first = await version_of(db, "shop", 1)
+    assert version_pipeline(first, strict=True) == FIRST
+
+
+async def test_a_version_this_engine_no_longer_accepts_is_not_made_current(any_engine: AsyncEngine) -> None:
+    async with session(any_engine) as db:
+        await save_pipeline(db, FIRST)
+        await save_pipeline(db, SECOND)
+        stale = await version_of(db, "shop", 1)  # as an older engine stored it: a rule type since removed
+        stale.definition = {**stale.definition, "stages": [
+            {**stale.definition["stages"][0], "rules": [{"type": "retired_rule", "params": {}}]},
+            *stale.definition["stages"][1:],
+        ]}  # fmt: skip
+        db.add(stale)
+        await db.commit()
+        with pytest.raises(ValidationError, match="unknown rule type 'retired_rule'"):
+            await restore_version(db, "shop", 1, actor="user:ada")
+        assert [v.number for v in await list_versions(db, "shop")] == [1, 2]
