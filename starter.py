@@ -10,7 +10,7 @@ starter.py list --stage paid [--json]
 starter.py keys create billing --scope events:write [--scope orders:read] [--pipeline online-store]
 starter.py keys list | keys revoke <key id>
 starter.py audit [--json]
-starter.py pipeline list | versions ID | show ID [--version N] | diff ID N [M] | restore ID N
+starter.py pipeline list | versions ID | show ID [--version N] | diff ID N [M] | restore ID N | preview FILE
 """
 
 from __future__ import annotations
@@ -53,16 +53,21 @@ def _json_arg(text: str, what: str) -> Any:
         raise SystemExit(f"{what}: not valid JSON ({err})") from None
 
 
-async def load_pipeline_file(path: str) -> None:
+async def load_pipeline_file(path: str, stage_moves: dict[str, str] | None = None) -> None:
     from store.access import audit, local_actor
     from store.database import session
-    from store.pipelines import save_pipeline
+    from store.pipelines import StageMovesNeeded, save_pipeline
 
     pipeline = load_pipeline(path)
     source = str(Path(path).resolve())
     engine = await store_engine()
     async with session(engine) as db:
-        stored = await save_pipeline(db, pipeline, actor=local_actor(), source=f"file {source}")
+        try:
+            stored = await save_pipeline(db, pipeline, actor=local_actor(), source=f"file {source}",
+                                         stage_moves=stage_moves)  # fmt: skip
+        except StageMovesNeeded as err:
+            await engine.dispose()
+            raise SystemExit(pipelines.refused(err)) from None
         if stored.new:
             detail = {"version": stored.version.number, "hash": stored.version.content_hash, "file": source}
             await audit(db, local_actor(), "pipeline_loaded", pipeline.id, detail)
@@ -142,7 +147,8 @@ async def show(args: argparse.Namespace) -> None:
     if args.json:
         print(view.model_dump_json(indent=2))
         return
-    print(f"order {view.order_id}  pipeline {view.pipeline_id}  stage {view.stage} ({view.stage_title})")
+    version = f" (version {view.pipeline_version})" if view.pipeline_version is not None else ""
+    print(f"order {view.order_id}  pipeline {view.pipeline_id}{version}  stage {view.stage} ({view.stage_title})")
     print(f"responsible {view.responsible_id or '-'}  customer {view.customer_id or '-'}")
     print(f"variables {json.dumps(view.variables)}")
     for rule in view.rules:
@@ -282,7 +288,9 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = top.add_subparsers(dest="command", required=True)
     commands.add_parser("validate", help="check a pipeline file").add_argument("file")
-    commands.add_parser("load-pipeline", help="validate a pipeline file and store it").add_argument("file")
+    loading = commands.add_parser("load-pipeline", help="validate a pipeline file and store it as its next version")
+    loading.add_argument("file")
+    pipelines.add_stage_moves(loading)
     commands.add_parser(
         "load-directory", help="store employees, customers, lists and document templates from YAML"
     ).add_argument("file")
@@ -343,7 +351,7 @@ async def main(argv: list[str]) -> None:
             pipeline = load_pipeline(args.file)
             print(f"{args.file}: pipeline {pipeline.id!r} is valid ({len(pipeline.stages)} stages)")
         case "load-pipeline":
-            await load_pipeline_file(args.file)
+            await load_pipeline_file(args.file, pipelines.stage_moves(args))
         case "load-directory":
             await load_directory(args.file)
         case "create-order":

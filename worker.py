@@ -56,6 +56,8 @@ def all_activities(
     by_name: dict[str, Callable[..., Any]] = {
         "load_pipeline": orders.load_pipeline,
         "start_order": orders.start_order,
+        "start_versioned_order": orders.start_versioned_order,
+        "version_at_entry": orders.version_at_entry,
         "save_order": orders.save_order,
         "leave_follow_up_note": follow_up.leave_follow_up_note,
         "resend_message": messages.resend_message,

@@ -8,14 +8,23 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from automation import limits
-from automation.contracts import LOAD_PIPELINE, SAVE_ORDER, START_ORDER, SaveOrderInput
+from automation.contracts import (
+    LOAD_PIPELINE,
+    SAVE_ORDER,
+    START_ORDER,
+    START_VERSIONED_ORDER,
+    VERSION_AT_ENTRY,
+    SaveOrderInput,
+    StageEntry,
+    VersionAtEntry,
+)
 from automation.models import json_size
 from automation.order import NewOrder
 from automation.pipeline import Pipeline
 from store.database import session
 from store.group_commit import GroupCommit
 from store.orders import WrittenBy, save_arrival, save_order, save_timeline
-from store.pipelines import get_pipeline
+from store.pipelines import get_pipeline, newest_version, version_at_entry
 
 
 class OrderActivities:
@@ -37,6 +46,25 @@ class OrderActivities:
             await db.commit()
         return pipeline
 
+    @activity.defn(name=START_VERSIONED_ORDER)
+    async def start_versioned_order(self, order: NewOrder) -> VersionAtEntry:
+        """``start_order``, saying which version the pipeline is."""
+        async with session(self._engine) as db:
+            pipeline = await self._pipeline(db, order.pipeline_id)
+            newest = await newest_version(db, order.pipeline_id)
+            await save_arrival(db, order)
+            await db.commit()
+        number = newest.number if newest is not None else None
+        return VersionAtEntry.taking(number, pipeline, pipeline.stages[0].id)
+
+    @activity.defn(name=VERSION_AT_ENTRY)
+    async def version_at_entry(self, entry: StageEntry) -> VersionAtEntry:
+        async with session(self._engine) as db:
+            found = await version_at_entry(db, entry)
+        if found.pipeline is not None:
+            self._check_size(found.pipeline)
+        return found
+
     async def _pipeline(self, db: AsyncSession, pipeline_id: str) -> Pipeline:
         pipeline = await get_pipeline(db, pipeline_id)
         if pipeline is None:
@@ -45,15 +73,19 @@ class OrderActivities:
                 type="UnknownPipeline",
                 non_retryable=True,
             )
+        self._check_size(pipeline)
+        return pipeline
+
+    @staticmethod
+    def _check_size(pipeline: Pipeline) -> None:
         size = json_size(pipeline.model_dump(mode="json"))
         if size > limits.PIPELINE_BYTES:  # stored before pipelines had a limit: over the budget of an order
             raise ApplicationError(
-                f"pipeline {pipeline_id!r} is {size:,} bytes of JSON, too big to run with an order "
+                f"pipeline {pipeline.id!r} is {size:,} bytes of JSON, too big to run with an order "
                 f"(at most {limits.PIPELINE_BYTES:,}); load a smaller one",
                 type="PipelineTooLarge",
                 non_retryable=True,
             )
-        return pipeline
 
     @activity.defn(name=SAVE_ORDER)
     async def save_order(self, input: SaveOrderInput) -> None:

@@ -5,11 +5,13 @@ activities in ``activities/`` implement them under these names."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from automation.models import INSIDE
 from automation.order import NewOrder
+from automation.pipeline import Pipeline
 from automation.state import TimelineEntry
 
 LOAD_PIPELINE = "load_pipeline"
@@ -17,6 +19,11 @@ LOAD_PIPELINE = "load_pipeline"
 START_ORDER = "start_order"
 """``NewOrder`` -> the ``Pipeline`` it runs, once its arrival (customer card, shipments) is in
 the store, where its rules read them (a local activity)."""
+START_VERSIONED_ORDER = "start_versioned_order"
+"""``NewOrder`` -> ``VersionAtEntry``: ``START_ORDER`` that also says the version's number."""
+VERSION_AT_ENTRY = "version_at_entry"
+"""``StageEntry`` -> ``VersionAtEntry``: as the order enters a stage, the newest version of its
+pipeline if the order does not run it yet (a local activity)."""
 SAVE_ORDER = "save_order"
 """``SaveOrderInput`` -> None: the order's row and its new timeline entries (a local activity)."""
 SETTLE_STOPPED_MESSAGE = "settle_stopped_message"
@@ -31,6 +38,35 @@ SETTLE_PATIENCE = timedelta(seconds=10)
 heartbeats at least every 8 s). Safe even if one has not: a row settled under an attempt
 cannot be handed over by it any more (the outbox's compare-and-set), and a message it was
 handing over stays unconfirmed, never sent again."""
+
+
+class StageEntry(BaseModel):
+    pipeline_id: str
+    number: int | None
+    """The version the order runs; None: it began before versions were kept..."""
+    content_hash: str | None = None
+    """...then the hash of its pipeline, to tell whether it runs the newest's content."""
+    stage: str
+    """The stage it enters, as its version names it."""
+
+
+class VersionAtEntry(BaseModel):
+    """Which version an order entering a stage runs it under."""
+
+    outcome: Literal["current", "same_content", "newest", "no_place"]
+    """``current``: its version is the newest; ``same_content``: it runs the newest's content
+    (it learns the number); ``newest``: it takes ``pipeline``; ``no_place``: the newest has no
+    such stage and says of no stage for it: the order stays on its version for this stage."""
+    number: int | None = None
+    pipeline: Pipeline | None = None
+    stage: str | None = None
+    """Where it goes in the newest version: the stage, or the stage a removed one maps to."""
+
+    @classmethod
+    def taking(cls, number: int | None, pipeline: Pipeline, stage: str) -> VersionAtEntry:
+        """The order takes ``pipeline``: as stored, not checked again (``INSIDE``)."""
+        data = {"outcome": "newest", "number": number, "pipeline": pipeline, "stage": stage}
+        return cls.model_validate(data, context=INSIDE)
 
 
 class SaveOrderInput(BaseModel):

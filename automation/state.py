@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from automation.order import NewOrder
 from automation.pipeline import Pipeline
 
-WORKFLOW_VERSION = 1
+WORKFLOW_VERSION = 2
 """The behaviour of the order workflow a run started by this code follows (every patch of
 ``workflows/`` applies to it, with no marker in its history). 0: a run begun before versions,
 which the patches themselves steer as it ran."""
@@ -21,7 +21,7 @@ TimelineKind = Literal[
     "trigger_matched", "trigger_refused", "no_trigger", "stage_changed",
     "rule_started", "rule_skipped", "rule_waiting", "rule_finished", "rule_failed",
     "continued_as_new", "loop_stopped", "order_deleted", "message_resend",
-    "message_unconfirmed",
+    "message_unconfirmed", "pipeline_version",
 ]  # fmt: skip
 
 
@@ -85,6 +85,9 @@ class StageVisit(BaseModel):
 class OrderState(BaseModel):
     order: NewOrder
     pipeline: Pipeline
+    pipeline_version: int | None = Field(
+        default=None, description="the version of the pipeline the current stage was entered with; None: unknown"
+    )
     responsible_id: str | None
     fields: dict[str, Any]
     variables: dict[str, Any] = Field(default_factory=dict)
@@ -157,6 +160,7 @@ class OrderView(BaseModel):
 
     order_id: str
     pipeline_id: str
+    pipeline_version: int | None = Field(default=None, description="the version its stage was entered with")
     stage: str
     stage_title: str
     responsible_id: str | None

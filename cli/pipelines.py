@@ -10,13 +10,13 @@ import yaml
 from pydantic import ValidationError
 
 from automation.errors import describe
-from automation.versions import Change
+from automation.versions import Change, parse_stage_moves
 from cli.common import print_json, store_engine
 
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
 
-    from store.pipelines import Stored
+    from store.pipelines import StageMovesNeeded, Stored
 
 MOST_CHANGES_SHOWN = 40
 """Changes printed under a version; ``pipeline diff`` prints them all."""
@@ -41,12 +41,32 @@ def add_commands(commands: Any) -> None:
     restore = actions.add_parser("restore", help="make an earlier version current again, as a new version")
     restore.add_argument("pipeline_id")
     restore.add_argument("version", type=int)
+    add_stage_moves(restore)
+    seen = actions.add_parser("preview", help="what loading a file would do to the running orders; changes nothing")
+    seen.add_argument("file")
+    add_stage_moves(seen)
+    seen.add_argument("--json", action="store_true")
+
+
+def add_stage_moves(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--move-orders", action="append", default=[], metavar="OLD=NEW",
+        help="a stage the new version removes = where an order that would enter it goes (repeat for more)",
+    )  # fmt: skip
+
+
+def stage_moves(args: argparse.Namespace) -> dict[str, str]:
+    """``--move-orders old=new ...`` as a mapping; a malformed one stops the command, saying why."""
+    try:
+        return parse_stage_moves(args.move_orders, "--move-orders")
+    except ValueError as err:
+        raise SystemExit(str(err)) from None
 
 
 async def run(args: argparse.Namespace) -> None:
     from store.access import audit, local_actor
     from store.database import session
-    from store.pipelines import NoSuchVersion
+    from store.pipelines import NoSuchVersion, StageMovesNeeded
 
     engine = await store_engine()
     try:
@@ -60,8 +80,10 @@ async def run(args: argparse.Namespace) -> None:
                     await _show(db, args.pipeline_id, args.version, args.json)
                 case "diff":
                     await _diff(db, args.pipeline_id, args.first, args.second, args.json)
+                case "preview":
+                    await _preview(db, args.file, stage_moves(args), args.json)
                 case "restore":
-                    stored = await _restore(db, args.pipeline_id, args.version, local_actor())
+                    stored = await _restore(db, args.pipeline_id, args.version, local_actor(), stage_moves(args))
                     if stored.new:
                         detail = {"version": stored.version.number, "from": args.version}
                         await audit(db, local_actor(), "pipeline_restored", args.pipeline_id, detail)
@@ -69,6 +91,8 @@ async def run(args: argparse.Namespace) -> None:
                     print_stored(args.pipeline_id, stored)
     except NoSuchVersion as err:
         raise SystemExit(str(err)) from None
+    except StageMovesNeeded as err:
+        raise SystemExit(refused(err)) from None
     finally:
         await engine.dispose()
 
@@ -147,11 +171,39 @@ async def _diff(db: AsyncSession, pipeline_id: str, first: int, second: int | No
         print("  " + change.line())
 
 
-async def _restore(db: AsyncSession, pipeline_id: str, number: int, actor: str) -> Stored:
+def refused(err: StageMovesNeeded) -> str:
+    return "refused, nothing stored:\n  " + "\n  ".join(err.problems)
+
+
+async def _preview(db: AsyncSession, path: str, moves: dict[str, str], as_json: bool) -> None:
+    from automation.pipeline import load_pipeline
+    from store.pipelines import preview_pipeline
+
+    pipeline = load_pipeline(path)
+    seen = await preview_pipeline(db, pipeline, moves)
+    if as_json:
+        print_json({"newest": seen.newest, "occupied": seen.occupied, "problems": seen.problems,
+                    "reaches": [reach.model_dump() for reach in seen.reaches]})  # fmt: skip
+        return
+    where = ", ".join(f"{stage} {count}" for stage, count in sorted(seen.occupied.items())) or "none"
+    if seen.newest is None:
+        print(f"pipeline {pipeline.id!r} is new: it would be its version 1")
+    else:
+        print(f"pipeline {pipeline.id!r}: version {seen.newest} -> {seen.newest + 1}, "
+              f"{len(seen.reaches)} change(s); orders by stage: {where}")  # fmt: skip
+    for reach in seen.reaches:
+        print(f"  {reach.change.line()}\n      {reach.how}")
+    for problem in seen.problems:
+        print(f"  refused: {problem}")
+    if seen.problems:
+        raise SystemExit(1)
+
+
+async def _restore(db: AsyncSession, pipeline_id: str, number: int, actor: str, moves: dict[str, str]) -> Stored:
     from store.pipelines import restore_version
 
     try:
-        return await restore_version(db, pipeline_id, number, actor=actor)
+        return await restore_version(db, pipeline_id, number, actor=actor, stage_moves=moves)
     except ValidationError as err:
         problems = "\n  ".join(describe(err))
         raise SystemExit(f"version {number} of {pipeline_id!r} is no longer valid here:\n  {problems}") from None

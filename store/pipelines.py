@@ -10,11 +10,20 @@ from dataclasses import dataclass
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from automation.contracts import StageEntry, VersionAtEntry
 from automation.models import INSIDE
 from automation.pipeline import Pipeline
-from automation.versions import Change, changes, content_hash
+from automation.versions import Change, Reach, changes, content_hash, preview, stage_move_problems
 from store.columns import utcnow
-from store.tables import PipelineRecord, PipelineVersion
+from store.tables import Order, PipelineRecord, PipelineVersion
+
+
+class StageMovesNeeded(ValueError):
+    """A new version refused for its stage moves (``automation.versions.stage_move_problems``)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -25,14 +34,24 @@ class Stored:
     """False: the content was the newest version's; nothing was stored."""
 
 
-async def save_pipeline(db: AsyncSession, pipeline: Pipeline, *, actor: str = "unknown", source: str = "") -> Stored:
-    """Stores ``pipeline`` as its next version, which new orders then run; its webhook
-    secret is made once and kept."""
+async def save_pipeline(
+    db: AsyncSession, pipeline: Pipeline, *, actor: str = "unknown", source: str = "",
+    stage_moves: dict[str, str] | None = None,
+) -> Stored:  # fmt: skip
+    """Stores ``pipeline`` as its next version, which new orders then run, and running
+    orders as they next enter a stage; its webhook secret is made once and kept.
+    ``stage_moves``: where an order goes that would enter a stage this version removes
+    (needed for a removed stage with orders in it: ``StageMovesNeeded`` otherwise)."""
     digest = content_hash(pipeline)
     newest = await newest_version(db, pipeline.id)
     existing = await db.get(PipelineRecord, pipeline.id)
     if newest is not None and existing is not None and newest.content_hash == digest:
         return Stored(existing, newest, new=False)
+    before = version_pipeline(newest) if newest is not None else None
+    moves = stage_moves or {}
+    problems = stage_move_problems(before, pipeline, moves, await orders_by_stage(db, pipeline.id))
+    if problems:
+        raise StageMovesNeeded(problems)
     definition = pipeline.model_dump(mode="json")
     now = utcnow()
     record = await db.merge(
@@ -41,15 +60,66 @@ async def save_pipeline(db: AsyncSession, pipeline: Pipeline, *, actor: str = "u
             webhook_secret=existing.webhook_secret if existing else secrets.token_urlsafe(32),
         )
     )  # fmt: skip
-    before = version_pipeline(newest) if newest is not None else None
     version = PipelineVersion(
         pipeline_id=pipeline.id, number=newest.number + 1 if newest else 1, content_hash=digest,
         definition=definition, changes=[change.model_dump() for change in changes(before, pipeline)],
+        stage_moves=moves,
         loaded_at=now, loaded_by=actor, source=source,
     )  # fmt: skip
     db.add(version)
     await db.flush()
     return Stored(record, version, new=True)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What storing a pipeline would do, before anything changes."""
+
+    newest: int | None
+    """The newest version's number now (None: the pipeline is new)."""
+    reaches: list[Reach]
+    problems: list[str]
+    """Why it would be refused (``StageMovesNeeded``); empty: it would be stored."""
+    occupied: dict[str, int]
+
+
+async def preview_pipeline(db: AsyncSession, pipeline: Pipeline, stage_moves: dict[str, str] | None = None) -> Preview:
+    moves = stage_moves or {}
+    newest = await newest_version(db, pipeline.id)
+    occupied = await orders_by_stage(db, pipeline.id)
+    if newest is None:
+        return Preview(None, [], stage_move_problems(None, pipeline, moves, occupied), occupied)
+    before = version_pipeline(newest)
+    problems = stage_move_problems(before, pipeline, moves, occupied)
+    return Preview(newest.number, preview(before, pipeline, occupied, moves), problems, occupied)
+
+
+async def orders_by_stage(db: AsyncSession, pipeline_id: str) -> dict[str, int]:
+    """How many orders of the pipeline are in each stage (as the store last heard)."""
+    query = select(Order.stage, func.count()).where(Order.pipeline_id == pipeline_id).group_by(col(Order.stage))
+    return dict((await db.exec(query)).all())
+
+
+async def version_at_entry(db: AsyncSession, entry: StageEntry) -> VersionAtEntry:
+    """The version an order entering ``entry.stage`` runs it under: the newest, unless the
+    newest removed that stage and says of no stage for it instead (through every version in
+    between: a stage removed, then the one it maps to removed too)."""
+    newest = await newest_version(db, entry.pipeline_id)
+    if newest is None or newest.number == entry.number:
+        return VersionAtEntry(outcome="current", number=entry.number)
+    if entry.number is None and newest.content_hash == entry.content_hash:
+        return VersionAtEntry(outcome="same_content", number=newest.number, stage=entry.stage)
+    stage: str | None = entry.stage
+    later = select(PipelineVersion).where(
+        PipelineVersion.pipeline_id == entry.pipeline_id, col(PipelineVersion.number) > (entry.number or 0)
+    )
+    for version in (await db.exec(later.order_by(col(PipelineVersion.number)))).all():
+        if stage not in {s["id"] for s in version.definition["stages"]}:
+            stage = version.stage_moves.get(stage or "")
+            if stage is None:
+                return VersionAtEntry(outcome="no_place", number=newest.number)
+    assert stage is not None
+    return VersionAtEntry.taking(newest.number, version_pipeline(newest), stage)
 
 
 async def get_pipeline(db: AsyncSession, pipeline_id: str) -> Pipeline | None:
@@ -97,11 +167,14 @@ async def diff_versions(db: AsyncSession, pipeline_id: str, first: int, second: 
     return changes(version_pipeline(before), version_pipeline(after))
 
 
-async def restore_version(db: AsyncSession, pipeline_id: str, number: int, *, actor: str) -> Stored:
+async def restore_version(
+    db: AsyncSession, pipeline_id: str, number: int, *, actor: str, stage_moves: dict[str, str] | None = None
+) -> Stored:
     """Makes version ``number`` current again, as the next version. It is checked as a new
     file is (``ValidationError``: this engine would no longer accept it)."""
     pipeline = version_pipeline(await version_of(db, pipeline_id, number), strict=True)
-    return await save_pipeline(db, pipeline, actor=actor, source=f"version {number} made current again")
+    source = f"version {number} made current again"
+    return await save_pipeline(db, pipeline, actor=actor, source=source, stage_moves=stage_moves)
 
 
 def version_pipeline(version: PipelineVersion, strict: bool = False) -> Pipeline:

@@ -37,6 +37,10 @@ class PipelineVersion(SQLModel, table=True):
         default_factory=list, sa_column=Column(JSON, nullable=False),
         description="what it changed in the version before (automation.versions.Change)",
     )  # fmt: skip
+    stage_moves: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False),
+        description="a stage it removes -> the stage an order that would enter it enters instead",
+    )  # fmt: skip
     loaded_at: datetime = when(nullable=False)
     loaded_by: str = Field(description="a key (key:<id>) or a local user (user:<name>)")
     source: str = Field(description="where it came from: a file, the API, an earlier version")

@@ -3,6 +3,7 @@ on the command line."""
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import json
 from pathlib import Path
@@ -10,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from starter import run
+from store.database import make_engine, session
+from store.orders import save_order
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOP = """id: shop
@@ -83,3 +86,42 @@ def test_an_unknown_pipeline_or_version_is_named(shop_file: Path, capsys: pytest
     )  # fmt: skip
     assert _orders(capsys, "pipeline", "versions", "nope") == (1, "", "no pipeline 'nope'\n")
     assert _orders(capsys, "pipeline", "restore", "nope", "1") == (1, "", "no pipeline 'nope'\n")
+
+
+def _an_order_in(data_dir: Path, stage: str) -> None:
+    async def write() -> None:
+        engine = make_engine(f"sqlite:///{data_dir / 'orders.db'}")
+        async with session(engine) as db:
+            await save_order(db, "O-1", pipeline_id="shop", stage=stage, customer_id=None, responsible_id=None,
+                             fields={}, variables={})  # fmt: skip
+            await db.commit()
+        await engine.dispose()
+
+    asyncio.run(write())
+
+
+def test_a_preview_says_what_a_file_would_do_and_a_removed_stage_with_orders_needs_a_move(
+    shop_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _orders(capsys, "load-pipeline", str(shop_file))
+    _an_order_in(tmp_path, "paid")
+    renamed = tmp_path / "renamed.yaml"
+    renamed.write_text(SHOP.replace("id: paid, title: Paid", "id: settled, title: Settled"))
+    removed = "stage 'paid' is removed but 1 order(s) are in it: say where they go (a stage move paid=STAGE)"
+    status, out, _ = _orders(capsys, "pipeline", "preview", str(renamed))
+    assert status == 1 and out.splitlines() == [
+        "pipeline 'shop': version 1 -> 2, 2 change(s); orders by stage: paid 1",
+        "  + stage 'settled': 'Settled', 1 trigger(s), 0 rule(s)",
+        "      each of the 1 running orders takes it as it next enters a stage",
+        "  - stage 'paid': 'Paid', 1 trigger(s), 0 rule(s)",
+        "      the 1 in it now finish it under their version; an order that would enter it stays on its version for it",
+        f"  refused: {removed}",
+    ]
+    assert _orders(capsys, "load-pipeline", str(renamed)) == (1, "", f"refused, nothing stored:\n  {removed}\n")
+    assert _orders(capsys, "load-pipeline", str(renamed), "--move-orders", "paid") == (
+        1, "", "--move-orders 'paid': write it OLD=NEW, e.g. review=paid\n",
+    )  # fmt: skip
+    status, out, _ = _orders(capsys, "pipeline", "preview", str(renamed), "--move-orders", "paid=settled")
+    assert status == 0 and out.splitlines()[-1].endswith("an order that would enter it goes to 'settled'")
+    status, out, _ = _orders(capsys, "load-pipeline", str(renamed), "--move-orders", "paid=settled")
+    assert status == 0 and out.startswith("pipeline 'shop': version 2 stored")

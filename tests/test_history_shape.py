@@ -1,6 +1,7 @@
 """What a new order writes into its history: today's orders take no patch marker (their input
 says their workflow version), an order started by a client that does not say it takes one, and
-a full life has one store write per workflow task, the pipeline loaded with the first."""
+a full life has one store write per workflow task, the pipeline loaded with the first, and one
+check of the pipeline's newest version per stage entered."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.rules.base import WorkerResources
 from automation.order import workflow_id
 from automation.pipeline import parse_pipeline
+from automation.state import WORKFLOW_VERSION
 from tests.conftest import Engine, running_engine, seed
 from tests.helpers import event, new_order
 
@@ -63,8 +65,9 @@ async def test_a_full_life_takes_no_patch_marker_and_one_store_write_per_task(en
     await engine.orders.handle(order.order_id).result()  # Delete order ended it
     events = await _history(engine, order.order_id)
     kinds = _kinds(events)
-    # start_order (the pipeline, the arrival), then one store write per workflow task that changed the order.
-    assert _markers(events) == ["core_local_activity"] * (1 + kinds["WORKFLOW_TASK_COMPLETED"])
+    # start_versioned_order (the pipeline, the arrival), the newest version's check as it entered
+    # 'done', then one store write per workflow task that changed the order.
+    assert _markers(events) == ["core_local_activity"] * (2 + kinds["WORKFLOW_TASK_COMPLETED"])
     assert kinds["UPSERT_WORKFLOW_SEARCH_ATTRIBUTES"] == 1  # the stage it moved to; the start's folded in
     assert kinds["ACTIVITY_TASK_SCHEDULED"] == 1  # Delete order: the pipeline came with a local activity
 
@@ -77,5 +80,5 @@ async def test_an_order_whose_input_does_not_say_its_version_takes_one_marker(en
     await engine.orders.apply_event(order.order_id, event("form_submitted", form_id="f"))
     await handle.result()
     assert [m for m in _markers(await _history(engine, order.order_id)) if m.startswith("patch:")] == [
-        "patch:workflow-version-1"
+        f"patch:workflow-version-{WORKFLOW_VERSION}"
     ]

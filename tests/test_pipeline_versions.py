@@ -8,16 +8,21 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from automation.contracts import StageEntry
 from automation.pipeline import parse_pipeline
 from automation.versions import content_hash
 from store.database import session
+from store.orders import save_order
 from store.pipelines import (
     NoSuchVersion,
+    StageMovesNeeded,
     diff_versions,
     get_pipeline,
     list_versions,
+    preview_pipeline,
     restore_version,
     save_pipeline,
+    version_at_entry,
     version_of,
     version_pipeline,
 )
@@ -112,3 +117,56 @@ async def test_a_version_this_engine_no_longer_accepts_is_not_made_current(any_e
         with pytest.raises(ValidationError, match="unknown rule type 'retired_rule'"):
             await restore_version(db, "shop", 1, actor="user:ada")
         assert [v.number for v in await list_versions(db, "shop")] == [1, 2]
+
+
+RENAMED = SECOND.model_copy(
+    update={"stages": [SECOND.stages[0], SECOND.stages[1].model_copy(update={"id": "settled"}), SECOND.stages[2]]}
+)
+
+
+async def test_a_version_removing_a_stage_with_orders_in_it_is_refused_unless_it_says_where_they_go(
+    any_engine: AsyncEngine,
+) -> None:
+    async with session(any_engine) as db:
+        await save_pipeline(db, FIRST)
+        for order_id in ("O-1", "O-2"):
+            await save_order(db, order_id, pipeline_id="shop", stage="paid", customer_id=None, responsible_id=None,
+                             fields={}, variables={})  # fmt: skip
+        await db.commit()
+        seen = await preview_pipeline(db, RENAMED)
+        assert seen.problems == [
+            "stage 'paid' is removed but 2 order(s) are in it: say where they go (a stage move paid=STAGE)"
+        ]
+        assert [(r.change.line(), r.orders) for r in seen.reaches][-1] == (
+            "- stage 'paid': 'Paid', 1 trigger(s), 0 rule(s)", 2,
+        )  # fmt: skip
+        with pytest.raises(StageMovesNeeded, match="stage 'paid' is removed but 2 order"):
+            await save_pipeline(db, RENAMED)
+        assert [v.number for v in await list_versions(db, "shop")] == [1]  # refused: nothing stored
+        stored = await save_pipeline(db, RENAMED, stage_moves={"paid": "settled"})
+        await db.commit()
+    assert (stored.version.number, stored.version.stage_moves) == (2, {"paid": "settled"})
+
+
+async def test_an_entering_order_finds_its_stage_through_every_version_since_its_own(any_engine: AsyncEngine) -> None:
+    closed = RENAMED.model_copy(
+        update={"stages": [RENAMED.stages[0], RENAMED.stages[1].model_copy(update={"id": "closed"}), RENAMED.stages[2]]}
+    )
+    async with session(any_engine) as db:
+        await save_pipeline(db, FIRST)
+        await save_pipeline(db, RENAMED, stage_moves={"paid": "settled"})
+        await save_pipeline(db, closed, stage_moves={"settled": "closed"})
+        await db.commit()
+
+        async def entering(stage: str, number: int | None, digest: str | None = None) -> tuple[object, ...]:
+            found = await version_at_entry(db, StageEntry(pipeline_id="shop", number=number, content_hash=digest,
+                                                          stage=stage))  # fmt: skip
+            return found.outcome, found.number, found.stage
+
+        assert await entering("paid", 1) == ("newest", 3, "closed")  # paid -> settled -> closed
+        assert await entering("settled", 2) == ("newest", 3, "closed")
+        assert await entering("closed", 3) == ("current", 3, None)
+        assert await entering("lost", 1) == ("newest", 3, "lost")
+        assert await entering("paid", None, content_hash(closed)) == ("same_content", 3, "paid")
+        await save_pipeline(db, FIRST.model_copy(update={"stages": [*FIRST.stages[:1], closed.stages[1]]}))
+        assert await entering("lost", 3) == ("no_place", 4, None)  # removed, with no stage instead

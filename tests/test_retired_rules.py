@@ -36,8 +36,8 @@ def _retire_rules(pipeline: dict[str, Any]) -> None:
 
 
 def _with_retired_rules(recorded: str) -> str:
-    """The recorded history, its pipeline (the result of ``start_order``, a local activity,
-    or of ``load_pipeline`` in older histories) changed."""
+    """The recorded history, its pipeline (the result of ``start_versioned_order``, a local
+    activity, or of ``start_order`` or ``load_pipeline`` in older histories) changed."""
     history = json.loads(recorded)
     changed = 0
     for event in history["events"]:
@@ -45,8 +45,9 @@ def _with_retired_rules(recorded: str) -> str:
         marker = event.get("markerRecordedEventAttributes", {}).get("details", {}).get("result")
         for payload in [*(result or {}).get("payloads", []), *(marker or {}).get("payloads", [])]:
             value = json.loads(base64.b64decode(payload["data"])) if "data" in payload else None
-            if isinstance(value, dict) and "stages" in value:
-                _retire_rules(value)
+            pipeline = value.get("pipeline") if isinstance(value, dict) and "outcome" in value else value
+            if isinstance(pipeline, dict) and "stages" in pipeline:  # start_versioned_order's has the version too
+                _retire_rules(pipeline)
                 payload["data"] = base64.b64encode(json.dumps(value).encode()).decode()
                 changed += 1
     assert changed == 1, "the history loads its pipeline once"

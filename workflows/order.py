@@ -26,9 +26,13 @@ from automation.contracts import (
     RESEND_MESSAGE,
     SAVE_ORDER,
     START_ORDER,
+    START_VERSIONED_ORDER,
+    VERSION_AT_ENTRY,
     ResendInput,
     ResendResult,
     SaveOrderInput,
+    StageEntry,
+    VersionAtEntry,
 )
 from automation.effects import EndOrder
 from automation.errors import describe
@@ -61,31 +65,34 @@ from automation.state import (
     TimelineKind,
 )
 from automation.timeline import Timeline
+from automation.versions import content_hash
 from workflows.stage_runner import RULES_START_AT_ONCE, SETTLE_PATCH, StageRunner
 
-VERSION_PATCH = f"workflow-version-{WORKFLOW_VERSION}"
+VERSION_PATCH = "workflow-version-{}"
 """For a run whose input does not say its ``workflow_version`` (a run begun before versions, or
 one a client of another language started): a new run takes today's behaviour, with this one
-marker; a history without the marker replays its patches one by one, as it ran."""
+marker (of today's version); a history with the marker of an earlier version replays that
+version; one without any replays its patches one by one, as it ran."""
 LIMITS_PATCH = "limits-2026-12"
 """Orders started before ``automation/limits.py`` replay without its limits."""
 START_ORDER_PATCH = "start-order-local-activity"
 """The pipeline comes with a local activity that also stores the arrival (``START_ORDER``)."""
 WHEN_IDLE_PATCH = "publish-and-store-when-idle"
 """Search attributes and store writes go out once per workflow task, when the order is idle."""
-PATCHES_OF_VERSION: dict[int, frozenset[str]] = {
-    1: frozenset(
-        {
-            LIMITS_PATCH,
-            START_ORDER_PATCH,
-            WHEN_IDLE_PATCH,
-            RULES_START_AT_ONCE,
-            SETTLE_PATCH,
-            "responsible-from-events",
-            "same-stage-move-keeps-rules",
-        }
-    ),
-}
+PIPELINE_VERSIONS_PATCH = "pipeline-versions"
+"""The order knows the version of its pipeline, and takes the newest as it enters a stage."""
+_VERSION_1 = frozenset(
+    {
+        LIMITS_PATCH,
+        START_ORDER_PATCH,
+        WHEN_IDLE_PATCH,
+        RULES_START_AT_ONCE,
+        SETTLE_PATCH,
+        "responsible-from-events",
+        "same-stage-move-keeps-rules",
+    }
+)
+PATCHES_OF_VERSION: dict[int, frozenset[str]] = {1: _VERSION_1, 2: _VERSION_1 | {PIPELINE_VERSIONS_PATCH}}
 """What a run of each ``workflow_version`` has with no marker. A later change takes a new patch
 (a marker in every run, as Temporal's patches do) until a new version folds it in here."""
 HISTORY_BOUND = 10_000
@@ -99,6 +106,12 @@ STORE_WRITE: dict[str, Any] = {
 a slow or stopped store must not keep the order from answering queries and taking
 updates for long. An attempt gets 2 s; each retry waits on a durable timer, with the
 workflow task closed meanwhile."""
+VERSION_CHECK: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=2),
+    "retry_policy": RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=3),
+}
+"""The version check as an order enters a stage: a few quick tries, then the order goes on
+with its version rather than wait for a store that is down."""
 STORE_BEHIND_AFTER = timedelta(seconds=10)
 """A store write retrying this long, with the timeline backlogged: the store is down, and
 continue-as-new takes what waits for it along rather than wait for it."""
@@ -133,6 +146,14 @@ def _fits(items: list[Any], most: int) -> bool:
         if total > most:
             return False
     return True
+
+
+def _version_by_marker() -> int:
+    """The ``workflow_version`` of a run whose input does not say it (``VERSION_PATCH``)."""
+    for version in range(WORKFLOW_VERSION, 0, -1):
+        if workflow.patched(VERSION_PATCH.format(version)):
+            return version
+    return 0
 
 
 # Outside Temporal's sandbox: it would compile this module again for every order it loads
@@ -251,6 +272,7 @@ class OrderWorkflow:
         return OrderView(
             order_id=state.order.order_id,
             pipeline_id=state.pipeline.id,
+            pipeline_version=state.pipeline_version,
             stage=stage.id,
             stage_title=stage.title,
             responsible_id=state.responsible_id,
@@ -270,7 +292,7 @@ class OrderWorkflow:
     async def run(self, input: Any) -> None:
         declared = input.get("workflow_version") if isinstance(input, dict) else None
         declared = declared if isinstance(declared, int) else 0
-        version = declared or (WORKFLOW_VERSION if workflow.patched(VERSION_PATCH) else 0)
+        version = declared or _version_by_marker()
         self._patches = PATCHES_OF_VERSION.get(min(version, WORKFLOW_VERSION), frozenset())
         self._limited = self.has_patch(LIMITS_PATCH)
         self._when_idle = self.has_patch(WHEN_IDLE_PATCH)
@@ -388,8 +410,17 @@ class OrderWorkflow:
             raise self._cannot_start(f"the workflow id of order {order.order_id!r} must be {expected!r}")
         return order
 
-    async def _load_pipeline(self, order: NewOrder) -> Pipeline:
+    async def _load_pipeline(self, order: NewOrder) -> tuple[Pipeline, int | None]:
+        """The pipeline a new order runs, and its version's number (None: not known)."""
         pipeline: Pipeline
+        if self.has_patch(PIPELINE_VERSIONS_PATCH):
+            found = await workflow.execute_local_activity(
+                START_VERSIONED_ORDER, order, result_type=VersionAtEntry,
+                summary=f"start in pipeline {order.pipeline_id}", **STORE_WRITE,
+            )  # fmt: skip
+            self._arrival_saved = True
+            assert found.pipeline is not None
+            return found.pipeline, found.number
         if self.has_patch(START_ORDER_PATCH):  # a local activity: no task of its own, and the arrival saved
             summary = f"start in pipeline {order.pipeline_id}"
             pipeline = await workflow.execute_local_activity(
@@ -404,11 +435,11 @@ class OrderWorkflow:
                 start_to_close_timeout=timedelta(seconds=30),
                 summary=f"load pipeline {order.pipeline_id}",
             )
-        return pipeline
+        return pipeline, None
 
     async def _new_state(self, order: NewOrder) -> OrderState:
         try:
-            pipeline = await self._load_pipeline(order)
+            pipeline, version = await self._load_pipeline(order)
         except (ActivityError, ApplicationError) as err:
             # A local activity's failure comes as its own error, an activity's as the cause of one.
             cause = err.cause if isinstance(err, ActivityError) else err
@@ -420,13 +451,15 @@ class OrderWorkflow:
         state = {
             "order": order,
             "pipeline": pipeline,  # checked when it was loaded: not again (INSIDE)
+            "pipeline_version": version,
             "responsible_id": order.responsible_id,
             "fields": dict(order.fields),
             "current": StageVisit(stage=first.id, visit=0, entered_at=now, branches=_branches(pipeline, first.id)),
         }
         self._state = OrderState.model_validate(state, context=INSIDE)
         self._timeline = Timeline(self._state)
-        self.record("order_created", f"order created in {pipeline.title!r} at stage {first.id!r}")
+        of_version = f" (version {version})" if version is not None else ""
+        self.record("order_created", f"order created in {pipeline.title!r}{of_version} at stage {first.id!r}")
         return self._state
 
     def _has_work(self) -> bool:
@@ -560,6 +593,8 @@ class OrderWorkflow:
             return
         if self._runner is not None:
             await self._runner.stop()
+        if self.has_patch(PIPELINE_VERSIONS_PATCH):
+            target = await self._take_newest_version(target)
         now = workflow.now()
         state.current = StageVisit(
             stage=target,
@@ -575,6 +610,44 @@ class OrderWorkflow:
         if state.pipeline.stage(target).final == "failure" and (trigger or {}).get("type") != "order_cancelled":
             # A failure stage cancels the order, which is itself an event triggers may react to.
             self._raise_event(f"{state.order.order_id}/{state.current.visit}/cancelled", "order_cancelled", {})
+
+    async def _take_newest_version(self, target: str) -> str:
+        """As the order enters ``target``: the newest version of its pipeline, if it does
+        not run it yet, and where ``target`` is in it. The order stays on its version if the
+        store cannot say (it does not wait for a store that is down) or if the newest
+        version removed ``target`` without saying where an order goes instead."""
+        state = self.state
+        entry = StageEntry(
+            pipeline_id=state.pipeline.id,
+            number=state.pipeline_version,
+            content_hash=content_hash(state.pipeline) if state.pipeline_version is None else None,
+            stage=target,
+        )
+        try:
+            found = await workflow.execute_local_activity(
+                VERSION_AT_ENTRY, entry, result_type=VersionAtEntry,
+                summary=f"version of {state.pipeline.id} for {target}", **VERSION_CHECK,
+            )  # fmt: skip
+        except ActivityError as err:
+            reason = err.cause.message if isinstance(err.cause, ApplicationError) else str(err.cause or err)
+            self.record(
+                "pipeline_version", f"stays on its version for {target!r}: the newest could not be read ({reason})"
+            )
+            return target
+        was = state.pipeline_version
+        if found.outcome == "same_content":
+            state.pipeline_version = found.number
+        elif found.outcome == "no_place":
+            self.record("pipeline_version", f"stays on version {was} for {target!r}: version {found.number} "
+                        "has no such stage and says of no stage instead")  # fmt: skip
+        elif found.outcome == "newest" and found.pipeline is not None and found.stage is not None:
+            state.pipeline, state.pipeline_version = found.pipeline, found.number
+            stage: str = found.stage
+            moved = f"; its stage {target!r} is {stage!r} there" if stage != target else ""
+            self.record("pipeline_version", f"takes version {found.number} of its pipeline (was {was}){moved}",
+                        **{"from": was, "to": found.number})  # fmt: skip
+            return stage
+        return target
 
     def _raise_event(self, event_id: str, type: str, data: dict[str, Any]) -> None:
         raw = {"event_id": event_id, "type": type, "data": data, "occurred_at": workflow.now().isoformat()}

@@ -21,16 +21,18 @@ from api.errors import invalid_request
 from automation import limits
 from automation.errors import describe
 from automation.pipeline import Pipeline
-from automation.versions import Change
+from automation.versions import Change, Reach, parse_stage_moves
 from store.access import audit
 from store.database import session
 from store.pipelines import (
     NoSuchVersion,
+    StageMovesNeeded,
     Stored,
     diff_versions,
     list_pipelines,
     list_versions,
     newest_version,
+    preview_pipeline,
     restore_version,
     save_pipeline,
     version_of,
@@ -94,21 +96,77 @@ async def get_pipelines(caller: Administers, store: Store) -> list[PipelineInfo]
     return found
 
 
+StageMoves = Annotated[
+    list[str] | None,
+    Query(max_length=limits.STAGES, description="OLD=NEW: a stage the new version removes = where an order "
+          "that would enter it goes; needed for a removed stage with orders in it"),
+]  # fmt: skip
+
+
+class PreviewAnswer(BaseModel):
+    newest: int | None
+    """The newest version now (None: the pipeline is new)."""
+    occupied: dict[str, int]
+    """Orders in each stage, as the store last heard."""
+    reaches: list[Reach]
+    problems: list[str]
+    """Why it would be refused; empty: it would be stored."""
+
+
 @router.post("/pipelines", response_model=StoredAnswer, responses={201: {"model": StoredAnswer}})
-async def load_pipeline(caller: Administers, store: Store, definition: dict[str, Any]) -> StoredAnswer | JSONResponse:
+async def load_pipeline(
+    caller: Administers,
+    store: Store,
+    definition: dict[str, Any],
+    stage_move: StageMoves = [],  # noqa: B006
+) -> StoredAnswer | JSONResponse:
     """Stores a pipeline (its definition as JSON, as the YAML file has it) as its next
-    version, which new orders then run: 201. The newest version's content again: 200,
-    nothing stored. An invalid pipeline: 422, one line per problem with its place."""
+    version: new orders run it, running orders as they next enter a stage. 201; the newest
+    version's content again: 200, nothing stored. An invalid pipeline, or a removed stage
+    with orders in it and no ``stage_move``: 422, one line per problem with its place."""
+    checked = _checked(definition, stage_move)
+    if isinstance(checked, JSONResponse):
+        return checked
+    pipeline, moves = checked
+    caller.check_pipeline(pipeline.id)
     try:
-        pipeline = Pipeline.model_validate(definition)
+        stored = await _storing(
+            store, caller, "pipeline_loaded", pipeline.id, {},
+            lambda db: save_pipeline(db, pipeline, actor=caller.actor, source="the HTTP API", stage_moves=moves),
+        )  # fmt: skip
+    except StageMovesNeeded as err:
+        return invalid_request(*err.problems)
+    return _stored_answer(stored)
+
+
+@router.post("/pipelines/preview", response_model=PreviewAnswer)
+async def preview(
+    caller: Administers,
+    store: Store,
+    definition: dict[str, Any],
+    stage_move: StageMoves = [],  # noqa: B006
+) -> PreviewAnswer | JSONResponse:
+    """What storing this pipeline would do to the running orders, change by change, and
+    whether it would be refused; nothing is stored."""
+    checked = _checked(definition, stage_move)
+    if isinstance(checked, JSONResponse):
+        return checked
+    pipeline, moves = checked
+    caller.check_pipeline(pipeline.id)
+    async with session(store) as db:
+        seen = await preview_pipeline(db, pipeline, moves)
+    return PreviewAnswer(newest=seen.newest, occupied=seen.occupied, reaches=seen.reaches, problems=seen.problems)
+
+
+def _checked(
+    definition: dict[str, Any], stage_move: list[str] | None
+) -> tuple[Pipeline, dict[str, str]] | JSONResponse:
+    try:
+        return Pipeline.model_validate(definition), _moves(stage_move)
     except ValidationError as err:
         return invalid_request(*describe(err))
-    caller.check_pipeline(pipeline.id)
-    stored = await _storing(
-        store, caller, "pipeline_loaded", pipeline.id, {},
-        lambda db: save_pipeline(db, pipeline, actor=caller.actor, source="the HTTP API"),
-    )  # fmt: skip
-    return _stored_answer(stored)
+    except ValueError as err:
+        return invalid_request(str(err))
 
 
 @router.get("/pipelines/{pipeline_id}/versions", response_model=list[VersionInfo])
@@ -155,16 +213,23 @@ async def get_diff(
     response_model=StoredAnswer, responses={201: {"model": StoredAnswer}},
 )  # fmt: skip
 async def restore(
-    caller: Administers, store: Store, pipeline_id: PipelineIdPath, number: VersionPath
+    caller: Administers, store: Store, pipeline_id: PipelineIdPath, number: VersionPath, stage_move: StageMoves = None
 ) -> StoredAnswer | JSONResponse:
     """Makes version ``number`` current again, as the next version: 201 (200 if it is the
     newest's content already). 422 if this engine would no longer accept it, saying why."""
     caller.check_pipeline(pipeline_id)
     try:
-        stored = await _storing(store, caller, "pipeline_restored", pipeline_id, {"from": number},
-                                lambda db: restore_version(db, pipeline_id, number, actor=caller.actor))  # fmt: skip
+        moves = _moves(stage_move)
+        stored = await _storing(
+            store, caller, "pipeline_restored", pipeline_id, {"from": number},
+            lambda db: restore_version(db, pipeline_id, number, actor=caller.actor, stage_moves=moves),
+        )  # fmt: skip
+    except StageMovesNeeded as err:
+        return invalid_request(*err.problems)
     except ValidationError as err:
         return invalid_request(*(f"version {number}: {problem}" for problem in describe(err)))
+    except ValueError as err:  # a malformed stage move
+        return invalid_request(str(err))
     return _stored_answer(stored)
 
 
@@ -186,6 +251,10 @@ async def _storing(
                 409, f"another version of {pipeline_id!r} was stored at the same moment; retry"
             ) from None
     return stored
+
+
+def _moves(stage_move: list[str] | None) -> dict[str, str]:
+    return parse_stage_moves(stage_move or [], "query.stage_move")
 
 
 async def _version(db: AsyncSession, pipeline_id: str, number: int) -> PipelineVersion:

@@ -18,6 +18,7 @@ from api.server import serving
 from order_client import OrderClient
 from store.access import audit_log
 from store.database import session
+from store.orders import save_order
 from store.pipelines import list_versions
 from tests.api.conftest import bearer, new_key
 
@@ -58,8 +59,8 @@ async def test_a_pipeline_loaded_twice_with_an_edit_between_has_two_versions_and
     second = await admin.post("/pipelines", json=EDITED)
     assert (second.status_code, second.json()["version"]["number"]) == (201, 2)
     assert second.json()["version"]["changes"] == [
-        {"action": "changed", "place": "pipeline", "detail": "title"},
-        {"action": "changed", "place": "stage 'paid'", "detail": "title"},
+        {"action": "changed", "part": "pipeline", "stage": None, "place": "pipeline", "detail": "title"},
+        {"action": "changed", "part": "stage", "stage": "paid", "place": "stage 'paid'", "detail": "title"},
     ]
     listed = (await admin.get("/pipelines")).json()
     assert [(p["id"], p["title"], p["version"]) for p in listed] == [("shop", "Our shop", 2)]
@@ -71,8 +72,8 @@ async def test_a_pipeline_loaded_twice_with_an_edit_between_has_two_versions_and
     assert (shown["definition"]["title"], shown["content_hash"]) == ("Shop", versions[0]["content_hash"])
     diff = (await admin.get("/pipelines/shop/diff", params={"from": 2, "to": 1})).json()
     assert diff == [
-        {"action": "changed", "place": "pipeline", "detail": "title"},
-        {"action": "changed", "place": "stage 'paid'", "detail": "title"},
+        {"action": "changed", "part": "pipeline", "stage": None, "place": "pipeline", "detail": "title"},
+        {"action": "changed", "part": "stage", "stage": "paid", "place": "stage 'paid'", "detail": "title"},
     ]
     assert (await admin.get("/pipelines/shop/diff", params={"from": 2})).json() == []  # to the newest
     async with session(deps.engine) as db:
@@ -137,3 +138,27 @@ async def test_only_an_admin_key_for_the_pipeline_may_manage_it(
     async with httpx.AsyncClient(base_url=str(admin.base_url), headers=elsewhere) as limited:
         assert (await limited.get("/pipelines")).json() == []  # it does not see the others
     assert await _versions(deps.engine) == [1]
+
+
+async def test_a_preview_changes_nothing_and_a_removed_stage_with_orders_needs_a_stage_move(
+    admin: httpx.AsyncClient, deps: WorkerResources
+) -> None:
+    await admin.post("/pipelines", json=SHOP)
+    async with session(deps.engine) as db:
+        await save_order(db, "O-1", pipeline_id="shop", stage="paid", customer_id=None, responsible_id=None,
+                         fields={}, variables={})  # fmt: skip
+        await db.commit()
+    renamed = {**SHOP, "stages": [SHOP["stages"][0], {**SHOP["stages"][1], "id": "settled"}]}
+    removed = "stage 'paid' is removed but 1 order(s) are in it: say where they go (a stage move paid=STAGE)"
+    seen = (await admin.post("/pipelines/preview", json=renamed)).json()
+    assert (seen["newest"], seen["occupied"], seen["problems"]) == (1, {"paid": 1}, [removed])
+    assert [(r["change"]["action"], r["change"]["stage"], r["orders"]) for r in seen["reaches"]] == [
+        ("added", "settled", 1), ("removed", "paid", 1),
+    ]  # fmt: skip
+    refused = await admin.post("/pipelines", json=renamed)
+    assert (refused.status_code, refused.json()["errors"]) == (422, [removed])
+    malformed = await admin.post("/pipelines", json=renamed, params={"stage_move": "paid"})
+    assert malformed.json()["errors"] == ["query.stage_move 'paid': write it OLD=NEW, e.g. review=paid"]
+    assert await _versions(deps.engine) == [1]
+    stored = await admin.post("/pipelines", json=renamed, params={"stage_move": "paid=settled"})
+    assert (stored.status_code, stored.json()["version"]["number"]) == (201, 2)

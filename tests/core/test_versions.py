@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from automation.pipeline import Pipeline, parse_pipeline
-from automation.versions import changes, content_hash
+from automation.versions import changes, content_hash, preview, stage_move_problems
 
 HEADER = "\nid: shop\ntitle: Shop\nstages:\n"
 NEW = """  - id: new
@@ -89,3 +89,35 @@ def test_a_stage_put_elsewhere_is_moved() -> None:
     assert _lines(parse_pipeline(BEFORE), inserted) == ["+ stage 'other': 'Other', 0 trigger(s), 0 rule(s)"]
     swapped = parse_pipeline(HEADER + PAID + NEW + DONE)
     assert _lines(parse_pipeline(BEFORE), swapped) == ["> stage 'paid': now position 1"]
+
+
+RENAMED = BEFORE.replace("  - id: paid\n    title: Paid", "  - id: settled\n    title: Settled")
+
+
+def test_a_removed_stage_with_orders_in_it_needs_a_stage_move() -> None:
+    before, after = parse_pipeline(BEFORE), parse_pipeline(RENAMED)
+    assert stage_move_problems(before, after, {}, {"paid": 3, "new": 1}) == [
+        "stage 'paid' is removed but 3 order(s) are in it: say where they go (a stage move paid=STAGE)"
+    ]
+    assert stage_move_problems(before, after, {}, {"new": 1}) == []  # nobody there: no move needed
+    assert stage_move_problems(before, after, {"paid": "settled"}, {"paid": 3}) == []
+    assert stage_move_problems(before, after, {"paid": "nowhere", "new": "done", "gone": "done"}, {"paid": 3}) == [
+        "stage move paid=nowhere: the new version has no stage 'nowhere'",
+        "stage move new=done: 'new' is a stage of the new version too",
+        "stage move gone=done: 'gone' is not a stage of the version before",
+    ]
+
+
+def test_a_preview_says_how_each_change_reaches_the_running_orders() -> None:
+    after = parse_pipeline(RENAMED.replace("message: one", "message: uno"))
+    occupied = {"new": 2, "paid": 3, "done": 5}
+    assert [(r.change.line(), r.orders, r.how) for r in preview(parse_pipeline(BEFORE), after, occupied, {})] == [
+        ("~ stage 'new', rule 1 (write_to_log): params.message", 2,
+         "orders entering 'new' from now on run it; the 2 in it now finish it under their version"),
+        ("+ stage 'settled': 'Settled', 1 trigger(s), 1 rule(s)", 10,
+         "each of the 10 running orders takes it as it next enters a stage"),
+        ("- stage 'paid': 'Paid', 1 trigger(s), 1 rule(s)", 3,
+         "the 3 in it now finish it under their version; an order that would enter it stays on its version for it"),
+    ]  # fmt: skip
+    moved = preview(parse_pipeline(BEFORE), after, occupied, {"paid": "settled"})[-1]
+    assert moved.how.endswith("an order that would enter it goes to 'settled'")

@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("content_hash", sa.String(), nullable=False),
         sa.Column("definition", sa.JSON(), nullable=False),
         sa.Column("changes", sa.JSON(), nullable=False),
+        sa.Column("stage_moves", sa.JSON(), nullable=False),
         sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("loaded_by", sa.String(), nullable=False),
         sa.Column("source", sa.String(), nullable=False),
@@ -38,7 +39,7 @@ def upgrade() -> None:
     stored = op.get_bind().execute(sa.select(pipelines)).mappings().all()
     op.bulk_insert(versions, [
         {"pipeline_id": row["id"], "number": 1, "content_hash": row["version"], "definition": row["definition"],
-         "changes": [], "loaded_at": row["loaded_at"], "loaded_by": "unknown",
+         "changes": [], "stage_moves": {}, "loaded_at": row["loaded_at"], "loaded_by": "unknown",
          "source": "stored before versions were kept"}
         for row in stored
     ])  # fmt: skip

@@ -1,0 +1,128 @@
+"""Running orders and new versions of their pipeline, on a real server: an order keeps the
+version its current stage was entered with and takes the newest as it next enters a stage;
+a stage the newest version removed takes the order where that version says."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import col, select
+from temporalio.testing import WorkflowEnvironment
+
+from activities.rules.base import WorkerResources
+from automation.pipeline import parse_pipeline
+from order_client import OrderClient
+from store.database import session
+from store.pipelines import save_pipeline
+from store.tables import LogLine
+from tests.conftest import running_engine, seed
+from tests.helpers import eventually, new_order, payment, ready_view
+
+WAITING = """
+id: versioned
+title: Versioned
+stages:
+  - id: new
+    title: New
+    rules:
+      - {{type: wait, title: Wait, params: {{timeout: {{after: 3d}}}}}}
+      - {{type: write_to_log, after_previous: true, params: {{message: "{v}: waited"}}}}
+      - {{type: change_status, after_previous: true, params: {{stage: next}}}}
+  - id: next
+    title: Next
+    rules: [{{type: write_to_log, params: {{message: "{v}: next"}}}}]
+  - {{id: done, title: Done, final: success, triggers: [{{type: payment}}]}}
+"""
+
+
+async def _log(deps: WorkerResources, order_id: str, count: int) -> list[str] | None:
+    async with session(deps.engine) as db:
+        query = select(LogLine.message).where(LogLine.order_id == order_id).order_by(col(LogLine.id))
+        lines = list((await db.exec(query)).all())
+    return lines if len(lines) >= count else None
+
+
+async def _store(deps: WorkerResources, text: str, **moves: str) -> int:
+    async with session(deps.engine) as db:
+        stored = await save_pipeline(db, parse_pipeline(text), stage_moves=moves)
+        await db.commit()
+    return stored.version.number
+
+
+async def _timeline(orders: OrderClient, order_id: str, kind: str) -> list[str]:
+    view = await orders.state(order_id)
+    return [entry.message for entry in view.timeline if entry.kind == kind]
+
+
+async def test_an_order_in_a_wait_finishes_it_under_its_version_then_takes_the_new_one(
+    time_env: WorkflowEnvironment, deps: WorkerResources
+) -> None:
+    await seed(deps.engine, parse_pipeline(WAITING.format(v="v1")))
+    async with running_engine(time_env, deps) as engine:
+        order = new_order("versioned")
+        await engine.orders.create_order(order)
+        view = await eventually(lambda: ready_view(engine.orders, order.order_id))
+        assert view.pipeline_version == 1
+        assert await _store(deps, WAITING.format(v="v2")) == 2  # while the order waits
+
+        await time_env.sleep(timedelta(days=3, minutes=1))
+        lines = await eventually(lambda: _log(deps, order.order_id, 2))
+        assert lines == ["v1: waited", "v2: next"]  # the wait's chain under v1, the next stage under v2
+        view = await engine.orders.state(order.order_id)
+        assert (view.stage, view.pipeline_version) == ("next", 2)
+        assert await _timeline(engine.orders, order.order_id, "pipeline_version") == [
+            "takes version 2 of its pipeline (was 1)"
+        ]
+        # A new order starts on the newest version.
+        later = new_order("versioned")
+        await engine.orders.create_order(later)
+        assert (await eventually(lambda: ready_view(engine.orders, later.order_id))).pipeline_version == 2
+
+
+PAID_STAGE = (
+    "  - {id: paid, title: Paid, triggers: [{type: payment}], rules: [{type: write_to_log, params: {message: paid}}]}\n"
+)
+MOVING = (
+    "id: moving\ntitle: Moving\nstages:\n  - {id: new, title: New}\n"
+    + PAID_STAGE
+    + "  - {id: done, title: Done, final: success}\n"
+)
+RENAMED = MOVING.replace("id: paid, title: Paid", "id: settled, title: Settled").replace(
+    "message: paid", "message: settled"
+)
+DROPPED = MOVING.replace(PAID_STAGE, "")
+
+
+async def test_a_stage_the_new_version_renamed_takes_the_order_to_its_new_name(
+    dev_env: WorkflowEnvironment, deps: WorkerResources
+) -> None:
+    await seed(deps.engine, parse_pipeline(MOVING))
+    async with running_engine(dev_env, deps) as engine:
+        order = new_order("moving")
+        await engine.orders.create_order(order)
+        await eventually(lambda: ready_view(engine.orders, order.order_id))
+        await _store(deps, RENAMED, paid="settled")
+        outcome = await engine.orders.apply_event(order.order_id, payment())  # v1's trigger, on 'paid'
+        assert outcome.stage == "settled"
+        assert await eventually(lambda: _log(deps, order.order_id, 1)) == ["settled"]
+        assert await _timeline(engine.orders, order.order_id, "pipeline_version") == [
+            "takes version 2 of its pipeline (was 1); its stage 'paid' is 'settled' there"
+        ]
+
+
+async def test_a_removed_stage_with_no_stage_instead_keeps_the_order_on_its_version(
+    dev_env: WorkflowEnvironment, deps: WorkerResources
+) -> None:
+    await seed(deps.engine, parse_pipeline(MOVING))
+    async with running_engine(dev_env, deps) as engine:
+        order = new_order("moving")
+        await engine.orders.create_order(order)
+        await eventually(lambda: ready_view(engine.orders, order.order_id))
+        await _store(deps, DROPPED)  # no order is in 'paid': no move needed
+        assert (await engine.orders.apply_event(order.order_id, payment())).stage == "paid"
+        assert await eventually(lambda: _log(deps, order.order_id, 1)) == ["paid"]
+        view = await engine.orders.state(order.order_id)
+        assert view.pipeline_version == 1
+        assert await _timeline(engine.orders, order.order_id, "pipeline_version") == [
+            "stays on version 1 for 'paid': version 2 has no such stage and says of no stage instead"
+        ]
