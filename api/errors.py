@@ -30,6 +30,14 @@ def invalid_request(*problems: str, status: int = 422) -> JSONResponse:
     return JSONResponse({"detail": "invalid request", "errors": list(problems)}, status_code=status)
 
 
+class InvalidRequest(Exception):
+    """Raised by a route: a 422 as ``invalid_request`` answers it, one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def handle(request: Request, err: Exception) -> JSONResponse:
         status, detail, errors, retry_after = _refusal(err, request.path_params.get("order_id", ""))
@@ -37,8 +45,8 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": detail, "errors": errors}, status_code=status, headers=headers)
 
     for kind in (
-        RequestValidationError, InvalidEvent, WorkflowUpdateFailedError, WorkflowQueryFailedError, Overloaded,
-        WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowAlreadyStartedError, RPCError, OperationalError,
+        RequestValidationError, InvalidRequest, InvalidEvent, WorkflowUpdateFailedError, WorkflowQueryFailedError,
+        Overloaded, WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowAlreadyStartedError, RPCError, OperationalError,
     ):  # fmt: skip
         app.add_exception_handler(kind, handle)
 
@@ -56,6 +64,8 @@ def _refusal(err: Exception, order_id: str) -> tuple[int, str, list[str], int | 
     match err:
         case RequestValidationError():
             return 422, "invalid request", describe_errors(err.errors()), None
+        case InvalidRequest():
+            return 422, "invalid request", err.problems, None
         case InvalidEvent():
             return 422, "invalid event", err.problems, None
         case WorkflowUpdateFailedError(cause=ApplicationError(type="OrderDeleted") as cause):

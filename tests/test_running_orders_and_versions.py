@@ -16,7 +16,7 @@ from store.database import session
 from store.pipelines import save_pipeline
 from store.tables import LogLine
 from tests.conftest import running_engine, seed
-from tests.helpers import eventually, new_order, payment, ready_view
+from tests.helpers import eventually, new_order, payment, ready_view, started_order
 
 WAITING = """
 id: versioned
@@ -98,9 +98,7 @@ async def test_a_stage_the_new_version_renamed_takes_the_order_to_its_new_name(
 ) -> None:
     await seed(deps.engine, parse_pipeline(MOVING))
     async with running_engine(dev_env, deps) as engine:
-        order = new_order("moving")
-        await engine.orders.create_order(order)
-        await eventually(lambda: ready_view(engine.orders, order.order_id))
+        order = await started_order(engine.orders, "moving")
         await _store(deps, RENAMED, paid="settled")
         outcome = await engine.orders.apply_event(order.order_id, payment())  # v1's trigger, on 'paid'
         assert outcome.stage == "settled"
@@ -115,9 +113,7 @@ async def test_a_removed_stage_with_no_stage_instead_keeps_the_order_on_its_vers
 ) -> None:
     await seed(deps.engine, parse_pipeline(MOVING))
     async with running_engine(dev_env, deps) as engine:
-        order = new_order("moving")
-        await engine.orders.create_order(order)
-        await eventually(lambda: ready_view(engine.orders, order.order_id))
+        order = await started_order(engine.orders, "moving")
         await _store(deps, DROPPED)  # no order is in 'paid': no move needed
         assert (await engine.orders.apply_event(order.order_id, payment())).stage == "paid"
         assert await eventually(lambda: _log(deps, order.order_id, 1)) == ["paid"]

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.auth import Administers, Caller
 from api.dependencies import Store
-from api.errors import invalid_request
+from api.errors import InvalidRequest
 from automation import limits
 from automation.errors import describe
 from automation.pipeline import Pipeline
@@ -115,58 +115,42 @@ class PreviewAnswer(BaseModel):
 
 @router.post("/pipelines", response_model=StoredAnswer, responses={201: {"model": StoredAnswer}})
 async def load_pipeline(
-    caller: Administers,
-    store: Store,
-    definition: dict[str, Any],
-    stage_move: StageMoves = [],  # noqa: B006
+    caller: Administers, store: Store, definition: dict[str, Any], stage_move: StageMoves = None
 ) -> StoredAnswer | JSONResponse:
     """Stores a pipeline (its definition as JSON, as the YAML file has it) as its next
     version: new orders run it, running orders as they next enter a stage. 201; the newest
     version's content again: 200, nothing stored. An invalid pipeline, or a removed stage
     with orders in it and no ``stage_move``: 422, one line per problem with its place."""
-    checked = _checked(definition, stage_move)
-    if isinstance(checked, JSONResponse):
-        return checked
-    pipeline, moves = checked
-    caller.check_pipeline(pipeline.id)
-    try:
-        stored = await _storing(
-            store, caller, "pipeline_loaded", pipeline.id, {},
-            lambda db: save_pipeline(db, pipeline, actor=caller.actor, source="the HTTP API", stage_moves=moves),
-        )  # fmt: skip
-    except StageMovesNeeded as err:
-        return invalid_request(*err.problems)
+    pipeline, moves = _proposed(caller, definition, stage_move)
+    stored = await _storing(
+        store, caller, "pipeline_loaded", pipeline.id, {},
+        lambda db: save_pipeline(db, pipeline, actor=caller.actor, source="the HTTP API", stage_moves=moves),
+    )  # fmt: skip
     return _stored_answer(stored)
 
 
 @router.post("/pipelines/preview", response_model=PreviewAnswer)
 async def preview(
-    caller: Administers,
-    store: Store,
-    definition: dict[str, Any],
-    stage_move: StageMoves = [],  # noqa: B006
-) -> PreviewAnswer | JSONResponse:
+    caller: Administers, store: Store, definition: dict[str, Any], stage_move: StageMoves = None
+) -> PreviewAnswer:
     """What storing this pipeline would do to the running orders, change by change, and
     whether it would be refused; nothing is stored."""
-    checked = _checked(definition, stage_move)
-    if isinstance(checked, JSONResponse):
-        return checked
-    pipeline, moves = checked
-    caller.check_pipeline(pipeline.id)
+    pipeline, moves = _proposed(caller, definition, stage_move)
     async with session(store) as db:
         seen = await preview_pipeline(db, pipeline, moves)
     return PreviewAnswer(newest=seen.newest, occupied=seen.occupied, reaches=seen.reaches, problems=seen.problems)
 
 
-def _checked(
-    definition: dict[str, Any], stage_move: list[str] | None
-) -> tuple[Pipeline, dict[str, str]] | JSONResponse:
+def _proposed(
+    caller: Caller, definition: dict[str, Any], stage_move: list[str] | None
+) -> tuple[Pipeline, dict[str, str]]:
+    """The pipeline of a request's body and the stage moves of its query, checked."""
     try:
-        return Pipeline.model_validate(definition), _moves(stage_move)
+        pipeline, moves = Pipeline.model_validate(definition), _moves(stage_move)
     except ValidationError as err:
-        return invalid_request(*describe(err))
-    except ValueError as err:
-        return invalid_request(str(err))
+        raise InvalidRequest(describe(err)) from None
+    caller.check_pipeline(pipeline.id)
+    return pipeline, moves
 
 
 @router.get("/pipelines/{pipeline_id}/versions", response_model=list[VersionInfo])
@@ -218,18 +202,14 @@ async def restore(
     """Makes version ``number`` current again, as the next version: 201 (200 if it is the
     newest's content already). 422 if this engine would no longer accept it, saying why."""
     caller.check_pipeline(pipeline_id)
+    moves = _moves(stage_move)
     try:
-        moves = _moves(stage_move)
         stored = await _storing(
             store, caller, "pipeline_restored", pipeline_id, {"from": number},
             lambda db: restore_version(db, pipeline_id, number, actor=caller.actor, stage_moves=moves),
         )  # fmt: skip
-    except StageMovesNeeded as err:
-        return invalid_request(*err.problems)
     except ValidationError as err:
-        return invalid_request(*(f"version {number}: {problem}" for problem in describe(err)))
-    except ValueError as err:  # a malformed stage move
-        return invalid_request(str(err))
+        raise InvalidRequest([f"version {number}: {problem}" for problem in describe(err)]) from None
     return _stored_answer(stored)
 
 
@@ -246,6 +226,8 @@ async def _storing(
             await db.commit()
         except NoSuchVersion as err:
             raise HTTPException(404, str(err)) from None
+        except StageMovesNeeded as err:
+            raise InvalidRequest(err.problems) from None
         except IntegrityError:
             raise HTTPException(
                 409, f"another version of {pipeline_id!r} was stored at the same moment; retry"
@@ -254,7 +236,10 @@ async def _storing(
 
 
 def _moves(stage_move: list[str] | None) -> dict[str, str]:
-    return parse_stage_moves(stage_move or [], "query.stage_move")
+    try:
+        return parse_stage_moves(stage_move or [], "query.stage_move")
+    except ValueError as err:
+        raise InvalidRequest([str(err)]) from None
 
 
 async def _version(db: AsyncSession, pipeline_id: str, number: int) -> PipelineVersion:
