@@ -10,6 +10,7 @@ starter.py list --stage paid [--json]
 starter.py keys create billing --scope events:write [--scope orders:read] [--pipeline online-store]
 starter.py keys list | keys revoke <key id>
 starter.py audit [--json]
+starter.py catalog [WORDS ...] [--group employees|customer_communication|triggers] [--json]
 starter.py pipeline list | versions ID | show ID [--version N] | diff ID N [M] | restore ID N | preview FILE
 """
 
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from automation.catalog import GROUPS, Group, search
 from automation.errors import describe
 from automation.events import InvalidEvent, event_json_schema
 from automation.files import FileError
@@ -263,6 +265,21 @@ async def show_audit(args: argparse.Namespace) -> None:
     print(f"{len(records)} change(s)")
 
 
+def show_catalog(words: str, group: Group | None, as_json: bool) -> None:
+    found = search(words, group)
+    if as_json:
+        print(json.dumps([entry.model_dump() for entry in found], indent=2))
+        return
+    for g in [g for g in GROUPS if any(entry.group == g for entry in found)]:
+        print(f"{GROUPS[g]}:")
+        for entry in (e for e in found if e.group == g):
+            print(f"  {entry.title} (`{entry.name}`): {entry.description}")
+            for p in entry.parameters:
+                default = "required" if p.required else f"default {json.dumps(p.default)}"
+                print(f"      {p.name}: {p.type}, {default}" + (f"; {p.description}" if p.description else ""))
+    print(f"{len(found)} type(s)" + (f" with {words!r}" if words else ""))
+
+
 README = Path(__file__).parent / "README.md"
 
 
@@ -310,6 +327,10 @@ def parser() -> argparse.ArgumentParser:
     show_cmd.add_argument("order_id")
     show_cmd.add_argument("--json", action="store_true")
     commands.add_parser("event-schema", help="print the JSON Schema of events (docs/event.schema.json)")
+    found = commands.add_parser("catalog", help="search the rule and trigger types by words: their parameters")
+    found.add_argument("words", nargs="*", help="words of a name or description, e.g. sms customer")
+    found.add_argument("--group", choices=list(GROUPS), help="one group only")
+    found.add_argument("--json", action="store_true")
     catalog = commands.add_parser("rule-catalog", help="print the rule catalog table (as in the README)")
     catalog.add_argument("--write", action="store_true", help="put it in README.md, between its markers")
     limits_cmd = commands.add_parser("limits", help="print the table of limits (as in the README)")
@@ -362,6 +383,8 @@ async def main(argv: list[str]) -> None:
             await show(args)
         case "list":
             await list_orders(args)
+        case "catalog":
+            show_catalog(" ".join(args.words), args.group, args.json)
         case "event-schema":
             print(json.dumps(event_json_schema(), indent=2))
         case "rule-catalog" if args.write:

@@ -29,9 +29,9 @@ from store.tables_access import ApiKey
 
 UNLIMITED_ONLY = {"payloads:decode"}
 """Scopes that a key limited to pipelines cannot use: payloads do not say their pipeline."""
-PUBLIC = ("/webhooks/", "/t/", "/docs", "/redoc", "/openapi.json", "/codec/sign-in")
+PUBLIC = ("/webhooks/", "/t/", "/docs", "/redoc", "/openapi.json", "/codec/sign-in", "/catalog")
 """Routes anyone may call: the signed ones (which keep their own checks), the API's docs,
-and the codec server's sign-in page."""
+the codec server's sign-in page, and the catalog of rule and trigger types."""
 NO_KEY = "an API key is needed: Authorization: Bearer <key> (made with `orders keys create`)"
 EXPIRED = "the codec session has expired or is not valid: sign in again at /codec/sign-in"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field, model_validator
 from temporalio.common import RetryPolicy
@@ -67,6 +67,9 @@ class RuleKind(Generic[P]):
     effect: type[Effect] | None = None
     """What it may do to the order's workflow (``automation/effects.py``); a result with
     another effect fails the rule."""
+    group: Literal["employees", "customer_communication"] = "employees"
+    """Its group in the catalog, as the source documents group rules: rules for employees,
+    rules for customer communication (those that reach the customer)."""
 
 
 class RuleInput(BaseModel):

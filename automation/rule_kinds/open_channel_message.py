@@ -14,6 +14,7 @@ class OpenChannelMessageParams(RuleParams):
 
 
 KIND = RuleKind(
+    group="customer_communication",
     name="open_channel_message",
     title="Open-channel message",
     description="writes in the channel the customer last wrote in (whisper: employees only); nothing without one",

@@ -40,6 +40,7 @@ class RobocallParams(RuleParams):
 
 
 KIND = RuleKind(
+    group="customer_communication",
     name="robocall",
     title="Robocall",
     description="calls the customer from an outgoing line and reads a text or plays an .mp3; nothing without a phone",

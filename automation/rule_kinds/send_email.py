@@ -19,6 +19,7 @@ class SendEmailParams(RuleParams):
 
 
 KIND = RuleKind(
+    group="customer_communication",
     name="send_email",
     title="Send e-mail",
     description="e-mails the customer (address of a type, or the first) from a mailbox; nothing without one",

@@ -13,6 +13,7 @@ class SendSmsParams(SmsParams):
 
 
 KIND = RuleKind(
+    group="customer_communication",
     name="send_sms",
     title="Send SMS",
     description="texts the customer (phone of a type, or the first) through the SMS provider; nothing without one",

@@ -14,6 +14,7 @@ from activities.rules.base import WorkerResources
 from api.app import create_app
 from api.server import serving
 from automation.pipeline import parse_pipeline
+from order_client import OrderClient
 from store.access import create_key, key_of, revoke_key
 from store.database import session
 from tests.conftest import Engine, running_engine, seed
@@ -97,3 +98,12 @@ async def api(dev_env: WorkflowEnvironment, deps: WorkerResources, api_port: int
         app = create_app(engine.orders, deps.engine, deps.settings)
         async with serving(app, "127.0.0.1", api_port) as url, await admin_client(url, deps.engine) as http:
             yield Api(http, engine, url)
+
+
+@pytest.fixture
+async def admin(dev_env: WorkflowEnvironment, deps: WorkerResources, api_port: int) -> AsyncIterator[httpx.AsyncClient]:
+    """The API with no worker (for routes that use the store only), called with an admin key."""
+    app = create_app(OrderClient(dev_env.client), deps.engine, deps.settings)
+    headers = bearer(await new_key(deps.engine))
+    async with serving(app, "127.0.0.1", api_port) as url, httpx.AsyncClient(base_url=url, headers=headers) as http:
+        yield http

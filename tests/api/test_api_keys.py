@@ -23,8 +23,8 @@ from tests.api.conftest import PIPELINE, Api, bearer, new_key, revoke
 from tests.conftest import seed
 from tests.helpers import eventually, new_order
 
-PUBLIC = ("/webhooks/", "/t/", "/codec/sign-in")
-"""Signed routes, which keep their own checks, and the codec server's sign-in page."""
+PUBLIC = ("/webhooks/", "/t/", "/codec/sign-in", "/catalog")
+"""Signed routes, which keep their own checks, the codec server's sign-in page and the catalog."""
 OTHER = parse_pipeline("""
 id: other
 title: Another shop
@@ -73,7 +73,7 @@ async def test_every_route_but_the_signed_ones_refuses_a_call_without_a_valid_ke
     }[key]
     routes = _routes()
     protected = [(method, path) for method, path in routes if not path.startswith(PUBLIC)]
-    assert len(protected) == 18 and len(routes) - len(protected) == 6
+    assert len(protected) == 18 and len(routes) - len(protected) == 7
     for method, path in protected:
         response = await _call(api, method, path, headers)
         assert (response.status_code, response.json()) == (401, {"detail": expected}), (method, path)

@@ -4,18 +4,13 @@ in the audit log."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
-from temporalio.testing import WorkflowEnvironment
 
 from activities.rules.base import WorkerResources
-from api.app import create_app
-from api.server import serving
-from order_client import OrderClient
 from store.access import audit_log
 from store.database import session
 from store.orders import save_order
@@ -32,15 +27,6 @@ SHOP: dict[str, Any] = {
 }
 UNKNOWN_RULE = {**SHOP, "stages": [{**SHOP["stages"][0], "rules": [{"type": "nope"}]}, SHOP["stages"][1]]}
 EDITED = {**SHOP, "title": "Our shop", "stages": [SHOP["stages"][0], {**SHOP["stages"][1], "title": "Paid!"}]}
-
-
-@pytest.fixture
-async def admin(dev_env: WorkflowEnvironment, deps: WorkerResources, api_port: int) -> AsyncIterator[httpx.AsyncClient]:
-    """The API (no worker: these routes use the store only), called with an admin key."""
-    app = create_app(OrderClient(dev_env.client), deps.engine, deps.settings)
-    headers = bearer(await new_key(deps.engine))
-    async with serving(app, "127.0.0.1", api_port) as url, httpx.AsyncClient(base_url=url, headers=headers) as http:
-        yield http
 
 
 async def _versions(engine: AsyncEngine) -> list[int]:
