@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import ValidationError
 
+from automation.copying import Item
 from automation.errors import describe
 from automation.versions import Change, parse_stage_moves
 from cli.common import print_json, store_engine
@@ -42,6 +43,14 @@ def add_commands(commands: Any) -> None:
     restore.add_argument("pipeline_id")
     restore.add_argument("version", type=int)
     add_stage_moves(restore)
+    for verb in ("copy", "move"):
+        copying = actions.add_parser(verb, help=f"{verb} rules and triggers to a stage of this or another pipeline")
+        copying.add_argument("pipeline_id", help="the pipeline they are in")
+        copying.add_argument(
+            "--rule", action="append", default=[], metavar="STAGE:N", help="rule N of STAGE (1 = first)"
+        )
+        copying.add_argument("--trigger", action="append", default=[], metavar="STAGE:N", help="trigger N of STAGE")
+        copying.add_argument("--to", required=True, metavar="[PIPELINE:]STAGE", help="where they go (the end of it)")
     seen = actions.add_parser("preview", help="what loading a file would do to the running orders; changes nothing")
     seen.add_argument("file")
     add_stage_moves(seen)
@@ -80,6 +89,8 @@ async def run(args: argparse.Namespace) -> None:
                     await _show(db, args.pipeline_id, args.version, args.json)
                 case "diff":
                     await _diff(db, args.pipeline_id, args.first, args.second, args.json)
+                case "copy" | "move":
+                    await _copy(db, args)
                 case "preview":
                     await _preview(db, args.file, stage_moves(args), args.json)
                 case "restore":
@@ -169,6 +180,38 @@ async def _diff(db: AsyncSession, pipeline_id: str, first: int, second: int | No
     print(f"pipeline {pipeline_id!r}, version {first} -> {second}: {len(found)} change(s)")
     for change in found:
         print("  " + change.line())
+
+
+def _items(args: argparse.Namespace) -> list[Item]:
+    items = []
+    for kind, texts in (("rule", args.rule), ("trigger", args.trigger)):
+        for text in texts:
+            stage, _, number = text.rpartition(":")
+            if not stage or not number.isdigit() or int(number) < 1:
+                raise SystemExit(f"--{kind} {text!r}: write it STAGE:N, e.g. paid:2 (N = 1 for the first)")
+            items.append(Item(kind=kind, stage=stage, number=int(number)))
+    if not items:
+        raise SystemExit(f"{args.action}: name what goes with --rule STAGE:N or --trigger STAGE:N")
+    return items
+
+
+async def _copy(db: AsyncSession, args: argparse.Namespace) -> None:
+    from store.access import local_actor
+    from store.pipelines import copy_rules
+
+    target, _, stage = args.to.rpartition(":")
+    items, move = _items(args), args.action == "move"
+    outcome = await copy_rules(db, args.pipeline_id, items, target or args.pipeline_id, stage, move=move,
+                               actor=local_actor())  # fmt: skip
+    await db.commit()
+    for item in outcome.went:
+        print(f"{args.action}: {item.label()}")
+    for line in outcome.refused:
+        print(f"not {'moved' if move else 'copied'}: {line}")
+    for stored in outcome.stored:
+        print_stored(stored.record.id, stored)
+    if outcome.refused:
+        raise SystemExit(1)
 
 
 def refused(err: StageMovesNeeded) -> str:

@@ -11,9 +11,11 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from automation.contracts import StageEntry, VersionAtEntry
+from automation.copying import Item, copy_items
 from automation.models import INSIDE
 from automation.pipeline import Pipeline
 from automation.versions import Change, Reach, changes, content_hash, preview, stage_move_problems
+from store.access import audit
 from store.columns import utcnow
 from store.tables import Order, PipelineRecord, PipelineVersion
 
@@ -175,6 +177,42 @@ async def restore_version(
     pipeline = version_pipeline(await version_of(db, pipeline_id, number), strict=True)
     source = f"version {number} made current again"
     return await save_pipeline(db, pipeline, actor=actor, source=source, stage_moves=stage_moves)
+
+
+@dataclass(frozen=True)
+class CopyOutcome:
+    went: list[Item]
+    refused: list[str]
+    stored: list[Stored]
+    """The new versions: the target's, and the source's for a move to another pipeline."""
+
+
+async def copy_rules(
+    db: AsyncSession, source_id: str, items: list[Item], target_id: str, stage: str, *, move: bool, actor: str
+) -> CopyOutcome:
+    """Copies (``move``: moves) ``items`` of pipeline ``source_id`` to the end of ``stage``
+    of ``target_id``; each changed pipeline is stored as its next version, in the audit log."""
+    source = await _newest_pipeline(db, source_id)
+    target = source if target_id == source_id else await _newest_pipeline(db, target_id)
+    copied = copy_items(source, items, target, stage, move)
+    if not copied.went:
+        return CopyOutcome([], copied.refused, [])
+    verb = "moved" if move else "copied"
+    what = f"{len(copied.went)} item(s) {verb} from {source_id!r} to stage {stage!r}"
+    stored = [await save_pipeline(db, copied.target, actor=actor, source=what)]
+    if copied.source is not None:
+        stored.append(await save_pipeline(db, copied.source, actor=actor, source=f"{what} of {target_id!r}"))
+    for version in stored:
+        detail = {"version": version.version.number, "from": source_id, "items": len(copied.went)}
+        await audit(db, actor, f"rules_{verb}", version.record.id, detail)
+    return CopyOutcome(copied.went, copied.refused, stored)
+
+
+async def _newest_pipeline(db: AsyncSession, pipeline_id: str) -> Pipeline:
+    newest = await newest_version(db, pipeline_id)
+    if newest is None:
+        raise NoSuchVersion(f"no pipeline {pipeline_id!r}")
+    return version_pipeline(newest)
 
 
 def version_pipeline(version: PipelineVersion, strict: bool = False) -> Pipeline:

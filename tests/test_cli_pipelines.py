@@ -125,3 +125,31 @@ def test_a_preview_says_what_a_file_would_do_and_a_removed_stage_with_orders_nee
     assert status == 0 and out.splitlines()[-1].endswith("an order that would enter it goes to 'settled'")
     status, out, _ = _orders(capsys, "load-pipeline", str(renamed), "--move-orders", "paid=settled")
     assert status == 0 and out.startswith("pipeline 'shop': version 2 stored")
+
+
+def test_rules_and_triggers_are_copied_and_moved_item_by_item_each_change_a_new_version(
+    shop_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _orders(capsys, "load-pipeline", str(shop_file))
+    other = tmp_path / "other.yaml"
+    other.write_text("id: other\ntitle: Other\nstages:\n  - {id: start, title: Start}\n"
+                     "  - {id: done, title: Done, final: success}\n")  # fmt: skip
+    _orders(capsys, "load-pipeline", str(other))
+    status, out, _ = _orders(capsys, "pipeline", "copy", "shop", "--rule", "new:1", "--rule", "new:4",
+                             "--to", "other:start")  # fmt: skip
+    assert status == 1 and out.splitlines() == [
+        "copy: rule 1 of stage 'new'",
+        "not copied: rule 4 of stage 'new': stage 'new' has 1 rule(s)",
+        "pipeline 'other': version 2 stored (2 stages, 1 item(s) copied from 'shop' to stage 'start')",
+        "  + stage 'start', rule 1 (write_to_log)",
+    ]
+    status, out, _ = _orders(capsys, "pipeline", "move", "shop", "--trigger", "paid:1", "--to", "new")
+    assert status == 0 and out.splitlines()[-2:] == ["  + stage 'new', trigger 1 (payment)",
+                                                      "  - stage 'paid', trigger 1 (payment)"]  # fmt: skip
+    assert _orders(capsys, "pipeline", "copy", "shop", "--rule", "new", "--to", "paid") == (
+        1, "", "--rule 'new': write it STAGE:N, e.g. paid:2 (N = 1 for the first)\n",
+    )  # fmt: skip
+    audited = json.loads(_orders(capsys, "audit", "--json", "--action", "rules_copied", "--action", "rules_moved")[1])
+    assert [(r["action"], r["subject"], r["detail"]["version"]) for r in audited] == [
+        ("rules_copied", "other", 2), ("rules_moved", "shop", 2),
+    ]  # fmt: skip

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,6 +19,7 @@ from api.auth import Administers, Caller
 from api.dependencies import Store
 from api.errors import InvalidRequest
 from automation import limits
+from automation.copying import Item
 from automation.errors import describe
 from automation.pipeline import Pipeline
 from automation.versions import Change, Reach, parse_stage_moves
@@ -28,6 +29,7 @@ from store.pipelines import (
     NoSuchVersion,
     StageMovesNeeded,
     Stored,
+    copy_rules,
     diff_versions,
     list_pipelines,
     list_versions,
@@ -151,6 +153,40 @@ def _proposed(
         raise InvalidRequest(describe(err)) from None
     caller.check_pipeline(pipeline.id)
     return pipeline, moves
+
+
+class CopyRequest(BaseModel):
+    items: list[Item] = Field(min_length=1, max_length=limits.RULES_PER_STAGE + limits.TRIGGERS_PER_STAGE)
+    to_stage: str = Field(min_length=1, max_length=limits.SLUG_CHARS, description="they go to the end of it")
+    to_pipeline: str | None = Field(default=None, max_length=limits.SLUG_CHARS, description="default: the same")
+    move: bool = Field(default=False, description="a move: what went is deleted where it was")
+
+
+class CopyAnswer(BaseModel):
+    went: list[Item]
+    refused: list[str]
+    """One line per item that did not go, saying why."""
+    versions: list[VersionInfo]
+    """The new versions: the target's, and the source's for a move to another pipeline."""
+
+
+@router.post("/pipelines/{pipeline_id}/copy", response_model=CopyAnswer)
+async def copy(caller: Administers, store: Store, pipeline_id: PipelineIdPath, request: CopyRequest) -> CopyAnswer:
+    """Copies (or moves) rules and triggers of this pipeline to a stage of it or of another
+    pipeline, item by item: what cannot go is refused, saying why, and the rest goes, each
+    changed pipeline as its next version."""
+    target = request.to_pipeline or pipeline_id
+    caller.check_pipeline(pipeline_id)
+    caller.check_pipeline(target)
+    async with session(store) as db:
+        try:
+            outcome = await copy_rules(db, pipeline_id, request.items, target, request.to_stage, move=request.move,
+                                       actor=caller.actor)  # fmt: skip
+        except NoSuchVersion as err:
+            raise HTTPException(404, str(err)) from None
+        await db.commit()
+    return CopyAnswer(went=outcome.went, refused=outcome.refused,
+                      versions=[VersionInfo.of(stored.version) for stored in outcome.stored])  # fmt: skip
 
 
 @router.get("/pipelines/{pipeline_id}/versions", response_model=list[VersionInfo])

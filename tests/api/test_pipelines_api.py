@@ -148,3 +148,30 @@ async def test_a_preview_changes_nothing_and_a_removed_stage_with_orders_needs_a
     assert await _versions(deps.engine) == [1]
     stored = await admin.post("/pipelines", json=renamed, params={"stage_move": "paid=settled"})
     assert (stored.status_code, stored.json()["version"]["number"]) == (201, 2)
+
+
+async def test_rules_are_moved_to_another_pipeline_item_by_item(
+    admin: httpx.AsyncClient, deps: WorkerResources
+) -> None:
+    await admin.post("/pipelines", json=SHOP)
+    stages = [{"id": "start", "title": "Start"}, {"id": "done", "title": "Done", "final": "success"}]
+    await admin.post("/pipelines", json={"id": "other", "title": "Other", "stages": stages})
+    request = {"items": [{"kind": "rule", "stage": "new", "number": 1}, {"kind": "trigger", "stage": "paid",
+               "number": 3}], "to_pipeline": "other", "to_stage": "start", "move": True}  # fmt: skip
+    answer = (await admin.post("/pipelines/shop/copy", json=request)).json()
+    assert answer["went"] == [{"kind": "rule", "stage": "new", "number": 1}]
+    assert answer["refused"] == ["trigger 3 of stage 'paid': stage 'paid' has 1 trigger(s)"]
+    assert [(v["pipeline_id"], v["number"]) for v in answer["versions"]] == [("other", 2), ("shop", 2)]
+
+    def rules(version: dict[str, Any]) -> list[Any]:
+        return list(version["definition"]["stages"][0]["rules"])
+
+    moved = rules((await admin.get("/pipelines/other/versions/2")).json())
+    assert moved == rules((await admin.get("/pipelines/shop/versions/1")).json())  # all of it, as it was
+    assert rules((await admin.get("/pipelines/shop/versions/2")).json()) == []
+    elsewhere = bearer(await new_key(deps.engine, "admin", pipelines=["shop"]))
+    async with httpx.AsyncClient(base_url=str(admin.base_url), headers=elsewhere) as limited:
+        refused = await limited.post("/pipelines/shop/copy", json=request)
+    assert refused.status_code == 403  # it may not change 'other'
+    assert (await admin.post("/pipelines/nope/copy", json=request)).status_code == 404
+    assert await _versions(deps.engine) == [1, 2]
