@@ -1,6 +1,6 @@
 """The command line for services and ops. Run ``uv run python starter.py --help``.
 
-starter.py validate examples/online_store.yaml
+starter.py validate examples/online_store.yaml   (lint FILE: the linter alone)
 starter.py load-pipeline examples/online_store.yaml
 starter.py load-directory examples/directory.yaml
 starter.py create-order 1001 --pipeline online-store --customer-json '{"id": "c1", ...}'
@@ -34,6 +34,7 @@ from automation.errors import describe
 from automation.events import InvalidEvent, event_json_schema
 from automation.files import FileError
 from automation.limits import limits_markdown
+from automation.lint import lint
 from automation.order import CustomerInfo, NewOrder
 from automation.pipeline import load_pipeline
 from automation.rule_kinds import catalog_markdown
@@ -265,6 +266,20 @@ async def show_audit(args: argparse.Namespace) -> None:
     print(f"{len(records)} change(s)")
 
 
+def show_findings(path: str) -> None:
+    """The file checked, then linted: exits 1 if it is invalid or has a lint error."""
+    pipeline = load_pipeline(path)
+    findings = lint(pipeline)
+    for finding in findings:
+        print(f"{path}: {finding.line()}")
+    errors = sum(finding.severity == "error" for finding in findings)
+    warnings = len(findings) - errors
+    print(f"{path}: pipeline {pipeline.id!r} is valid ({len(pipeline.stages)} stages); "
+          f"{errors} lint error(s), {warnings} warning(s)")  # fmt: skip
+    if errors:
+        raise SystemExit(1)
+
+
 def show_catalog(words: str, group: Group | None, as_json: bool) -> None:
     found = search(words, group)
     if as_json:
@@ -304,7 +319,8 @@ def write_section(readme: Path, name: str, content: str) -> None:
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = top.add_subparsers(dest="command", required=True)
-    commands.add_parser("validate", help="check a pipeline file").add_argument("file")
+    commands.add_parser("validate", help="check a pipeline file, and lint it").add_argument("file")
+    commands.add_parser("lint", help="what a valid pipeline file may still get wrong").add_argument("file")
     loading = commands.add_parser("load-pipeline", help="validate a pipeline file and store it as its next version")
     loading.add_argument("file")
     pipelines.add_stage_moves(loading)
@@ -368,9 +384,8 @@ def parser() -> argparse.ArgumentParser:
 async def main(argv: list[str]) -> None:
     args = parser().parse_args(argv)
     match args.command:
-        case "validate":
-            pipeline = load_pipeline(args.file)
-            print(f"{args.file}: pipeline {pipeline.id!r} is valid ({len(pipeline.stages)} stages)")
+        case "validate" | "lint":
+            show_findings(args.file)
         case "load-pipeline":
             await load_pipeline_file(args.file, pipelines.stage_moves(args))
         case "load-directory":

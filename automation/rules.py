@@ -32,6 +32,11 @@ class RuleParams(StrictFromOutside):
         """Stage ids these parameters name, checked against the pipeline at load."""
         return []
 
+    def variables_written(self) -> list[str]:
+        """The variables the rule sets for the rules after it: names, or a prefix ending in
+        ``*`` (for the linter)."""
+        return []
+
     def effect_before_action(self) -> HoldForCustomer | None:
         """What the workflow does before the rule's activity runs (Wait: holds the chain)."""
         return None
@@ -67,6 +72,8 @@ class RuleKind(Generic[P]):
     effect: type[Effect] | None = None
     """What it may do to the order's workflow (``automation/effects.py``); a result with
     another effect fails the rule."""
+    raises: tuple[str, ...] = ()
+    """The event types its activity may raise (the linter follows them to triggers)."""
     group: Literal["employees", "customer_communication"] = "employees"
     """Its group in the catalog, as the source documents group rules: rules for employees,
     rules for customer communication (those that reach the customer)."""

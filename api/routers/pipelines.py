@@ -21,6 +21,7 @@ from api.errors import InvalidRequest
 from automation import limits
 from automation.copying import Item
 from automation.errors import describe
+from automation.lint import Finding, lint
 from automation.pipeline import Pipeline
 from automation.versions import Change, Reach, parse_stage_moves
 from store.access import audit
@@ -143,16 +144,30 @@ async def preview(
     return PreviewAnswer(newest=seen.newest, occupied=seen.occupied, reaches=seen.reaches, problems=seen.problems)
 
 
+@router.post("/pipelines/lint", response_model=list[Finding])
+async def lint_pipeline(caller: Administers, definition: dict[str, Any]) -> list[Finding]:
+    """What a valid pipeline may still get wrong (trigger loops, stages nothing reaches, rules
+    that never run, variables read before they are set, undeclared constants, endless
+    Waits), each with its place and severity; an invalid one is a 422, as for loading."""
+    pipeline = _pipeline(definition)
+    caller.check_pipeline(pipeline.id)
+    return lint(pipeline)
+
+
 def _proposed(
     caller: Caller, definition: dict[str, Any], stage_move: list[str] | None
 ) -> tuple[Pipeline, dict[str, str]]:
     """The pipeline of a request's body and the stage moves of its query, checked."""
+    pipeline = _pipeline(definition)
+    caller.check_pipeline(pipeline.id)
+    return pipeline, _moves(stage_move)
+
+
+def _pipeline(definition: dict[str, Any]) -> Pipeline:
     try:
-        pipeline, moves = Pipeline.model_validate(definition), _moves(stage_move)
+        return Pipeline.model_validate(definition)
     except ValidationError as err:
         raise InvalidRequest(describe(err)) from None
-    caller.check_pipeline(pipeline.id)
-    return pipeline, moves
 
 
 class CopyRequest(BaseModel):

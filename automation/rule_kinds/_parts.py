@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import Annotated, Any, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, Field
 
@@ -32,6 +32,17 @@ def fields_parameter(choices: Any, of: str) -> Any:
 def prefix_parameter(default: str) -> Any:
     """The ``variables_prefix`` parameter of the rules that read a record into variables."""
     return Field(default=default, pattern=PREFIX_PATTERN, description="variables are named <prefix><field>")
+
+
+class IntoVariables:
+    """Mixed into the params of a rule that reads a record into variables named
+    ``<prefix><field>`` (each declares its ``variables_prefix`` where it wants it listed)."""
+
+    if TYPE_CHECKING:  # not a field here: pydantic would list it first
+        variables_prefix: str
+
+    def variables_written(self) -> list[str]:
+        return [self.variables_prefix + "*"]
 
 
 SMS_MAX_CHARS = 200

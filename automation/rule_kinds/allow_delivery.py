@@ -10,6 +10,7 @@ class AllowDeliveryParams(RuleParams):
 
 
 KIND = RuleKind(
+    raises=("delivery_approved", "shipment_changed"),
     name="allow_delivery",
     title="Allow delivery",
     description="marks delivery approved on every shipment of the order; fires Delivery approved for each",

@@ -16,6 +16,7 @@ class CancelOrderParams(RuleParams):
 
 
 KIND = RuleKind(
+    raises=("shipment_changed",),
     name="cancel_order",
     title="Cancel order",
     description="marks every shipment of the order cancelled and moves the order to a failure stage "

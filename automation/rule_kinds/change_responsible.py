@@ -13,6 +13,7 @@ class ChangeResponsibleParams(RuleParams):
 
 
 KIND = RuleKind(
+    raises=("responsible_changed",),
     name="change_responsible",
     title="Change responsible",
     description="changes the order's responsible employee",

@@ -16,8 +16,12 @@ class CreateDocumentParams(RuleParams):
     )
     title: Template | None = Field(default=None, max_length=255, description="instead of the template's title")
 
+    def variables_written(self) -> list[str]:
+        return ["document_url", "document_id"]
+
 
 KIND = RuleKind(
+    raises=("document_created",),
     name="create_document",
     title="Create document",
     description="makes an HTML document for the order from a template, stored, with a tracked link to it",

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from automation.rule_kinds._parts import fields_parameter, prefix_parameter
+from automation.rule_kinds._parts import IntoVariables, fields_parameter, prefix_parameter
 from automation.rules import RuleKind, RuleParams
 
 CustomerField = Literal["first_name", "last_name", "name", "company", "email", "phone"]
 
 
-class DetailedInformationParams(RuleParams):
+class DetailedInformationParams(IntoVariables, RuleParams):
     variables_prefix: str = prefix_parameter("customer_")
     fields: list[CustomerField] = fields_parameter(CustomerField, "the card")
 

@@ -24,6 +24,7 @@ class EditShipmentsParams(RuleParams):
 
 
 KIND = RuleKind(
+    raises=("tracking_number_added", "shipment_changed"),
     name="edit_shipments",
     title="Edit shipments",
     description="sets the delivery service and/or tracking number of every shipment of the order; "

@@ -7,13 +7,13 @@ from typing import Literal
 from pydantic import Field
 
 from automation.models import LooseId
-from automation.rule_kinds._parts import fields_parameter, prefix_parameter
+from automation.rule_kinds._parts import IntoVariables, fields_parameter, prefix_parameter
 from automation.rules import RESPONSIBLE, RuleKind, RuleParams
 
 EmployeeField = Literal["id", "name", "email", "phone"]
 
 
-class EmployeeInformationParams(RuleParams):
+class EmployeeInformationParams(IntoVariables, RuleParams):
     employee_id: LooseId = Field(default=RESPONSIBLE, description="whose record; 'responsible' = the order's")
     variables_prefix: str = prefix_parameter("employee_")
     fields: list[EmployeeField] = fields_parameter(EmployeeField, "the record")

@@ -15,6 +15,9 @@ class GenerateCodeParams(RuleParams):
     )
     variable: str = Field(default="code", pattern=r"^[A-Za-z_]\w*$", description="the variable it is stored in")
 
+    def variables_written(self) -> list[str]:
+        return [self.variable]
+
 
 KIND = RuleKind(
     name="generate_code",

@@ -10,6 +10,7 @@ class PayOrderParams(RuleParams):
 
 
 KIND = RuleKind(
+    raises=("payment",),
     name="pay_order",
     title="Pay order",
     description="marks the order and every shipment of it paid; fires Payment (the order's total and currency)",

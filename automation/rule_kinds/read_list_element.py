@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from automation.rule_kinds._parts import KEY, LIST_ID, prefix_parameter
+from automation.rule_kinds._parts import KEY, LIST_ID, IntoVariables, prefix_parameter
 from automation.rules import RuleKind, RuleParams
 from automation.templating import Template
 
 
-class ReadListElementParams(RuleParams):
+class ReadListElementParams(IntoVariables, RuleParams):
     list_id: str = Field(min_length=1, max_length=100, description=LIST_ID)
     key: Template = Field(min_length=1, max_length=200, description=KEY)
     variables_prefix: str = prefix_parameter("list_")

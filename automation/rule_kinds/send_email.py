@@ -19,6 +19,7 @@ class SendEmailParams(RuleParams):
 
 
 KIND = RuleKind(
+    raises=("email_sent",),
     group="customer_communication",
     name="send_email",
     title="Send e-mail",

@@ -12,6 +12,7 @@ class SetShipmentStatusParams(RuleParams):
 
 
 KIND = RuleKind(
+    raises=("shipment_changed", "shipped"),
     name="set_shipment_status",
     title="Set shipment status",
     description="sets the status of every shipment of the order; fires Shipment status updated (and Shipment)",

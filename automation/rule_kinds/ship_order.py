@@ -10,6 +10,7 @@ class ShipOrderParams(RuleParams):
 
 
 KIND = RuleKind(
+    raises=("shipped", "shipment_changed"),
     name="ship_order",
     title="Ship order",
     description="marks every shipment of the order shipped (status shipped); fires Shipment for each",

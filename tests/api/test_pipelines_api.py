@@ -175,3 +175,16 @@ async def test_rules_are_moved_to_another_pipeline_item_by_item(
     assert refused.status_code == 403  # it may not change 'other'
     assert (await admin.post("/pipelines/nope/copy", json=request)).status_code == 404
     assert await _versions(deps.engine) == [1, 2]
+
+
+async def test_a_pipeline_is_linted_without_being_stored(admin: httpx.AsyncClient, deps: WorkerResources) -> None:
+    waiting = {**SHOP, "stages": [{"id": "new", "title": "New", "rules": [{"type": "wait"}]}, SHOP["stages"][1]]}
+    found = await admin.post("/pipelines/lint", json=waiting)
+    assert found.json() == [{
+        "severity": "warning", "place": "stages[0].rules[0]",
+        "message": "a Wait with no deadline (timeout): it waits for the customer for ever",
+    }]  # fmt: skip
+    assert (await admin.post("/pipelines/lint", json=SHOP)).json() == []
+    invalid = await admin.post("/pipelines/lint", json=UNKNOWN_RULE)
+    assert invalid.status_code == 422
+    assert await _versions(deps.engine) == []

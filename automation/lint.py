@@ -1,0 +1,252 @@
+"""The linter: what a valid pipeline file may still get wrong, each finding with its place
+and whether it is an error (the pipeline cannot work as written) or a warning (it works,
+but likely not as meant). Pure: it reads the pipeline only.
+
+- trigger loops: stages whose rules move the order to each other (Change status, or an
+  event a rule raises that a trigger of the other stage takes), round and round;
+- stages that nothing can reach (no trigger, no Change status, not the first);
+- rules that never run: after a rule in their chain that moves the order away or ends it;
+- a variable a rule reads before the rule of its stage that sets it has run (a later rule,
+  or one in a parallel chain), or that no rule sets at all;
+- a constant that the pipeline does not declare;
+- a Wait with no deadline (it waits for the customer for ever)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from jinja2 import TemplateSyntaxError, nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from pydantic import BaseModel
+
+from automation.effects import EndOrder, MoveOrder
+from automation.pipeline import Pipeline, RuleSpec, Stage
+
+_PARSER = ImmutableSandboxedEnvironment()
+
+
+class Finding(BaseModel):
+    severity: Literal["error", "warning"]
+    place: str
+    """As a validation problem names it: ``stages[2].rules[1]``."""
+    message: str
+
+    def line(self) -> str:
+        return f"{self.severity}: {self.place}: {self.message}"
+
+
+def lint(pipeline: Pipeline) -> list[Finding]:
+    """Every finding, errors first, each in pipeline order."""
+    found = [
+        *_loops(pipeline),
+        *_unreachable(pipeline),
+        *_never_run(pipeline),
+        *_references(pipeline),
+        *_endless_waits(pipeline),
+    ]
+    return sorted(found, key=lambda f: f.severity != "error")
+
+
+def _place(pipeline: Pipeline, stage: str, rule: int | None = None) -> str:
+    where = f"stages[{pipeline.position(stage)}]"
+    return where if rule is None else f"{where}.rules[{rule}]"
+
+
+# --- moves: loops and reachability ------------------------------------------------------
+
+
+def _moves_from(pipeline: Pipeline, stage: Stage) -> dict[str, str]:
+    """The stages an order in ``stage`` can be moved to by the engine itself (its rules), and how."""
+    position = pipeline.position(stage.id)
+    raised: dict[str, str] = {}
+    if stage.final == "failure":
+        raised["order_cancelled"] = "entering it (Order cancelled)"
+    moves: dict[str, str] = {}
+    for index, rule in enumerate(stage.rules):
+        kind = rule.kind
+        if kind is None:
+            continue
+        for event in kind.raises:
+            raised.setdefault(event, f"rule {index + 1} ({rule.label}) raises {event}")
+        if kind.effect is MoveOrder:  # a move to the stage it is in changes nothing
+            for stage_id in _stage_references(rule):
+                if stage_id != stage.id:
+                    moves.setdefault(stage_id, f"rule {index + 1} ({rule.label}) moves it there")
+    for target_position, target in enumerate(pipeline.stages):
+        for trigger in target.triggers:
+            reason = raised.get(trigger.type)
+            candidate = target_position > position or trigger.allow_back
+            if reason is not None and candidate and target.id != stage.id:
+                moves.setdefault(target.id, f"{reason}, which a trigger of {target.id!r} takes")
+    return moves
+
+
+def _loops(pipeline: Pipeline) -> Iterator[Finding]:
+    graph = {stage.id: _moves_from(pipeline, stage) for stage in pipeline.stages}
+    reported: set[frozenset[str]] = set()
+    for start in pipeline.stage_ids:
+        for cycle in _cycles_from(graph, start):
+            if frozenset(cycle) in reported:
+                continue
+            reported.add(frozenset(cycle))
+            steps = "; ".join(f"{a} -> {b}: {graph[a][b]}" for a, b in zip(cycle, [*cycle[1:], cycle[0]], strict=True))
+            path = " -> ".join([*cycle, cycle[0]])
+            yield Finding(severity="warning", place=_place(pipeline, start),
+                          message=f"trigger loop {path} ({steps}); the engine stops it after a few rounds")  # fmt: skip
+
+
+def _cycles_from(graph: dict[str, dict[str, str]], start: str) -> Iterator[list[str]]:
+    """The simple cycles through ``start``, as paths that begin there."""
+    path = [start]
+
+    def walk(node: str) -> Iterator[list[str]]:
+        for target in graph[node]:
+            if target == start:
+                yield list(path)
+            elif target not in path:
+                path.append(target)
+                yield from walk(target)
+                path.pop()
+
+    yield from walk(start)
+
+
+def _unreachable(pipeline: Pipeline) -> Iterator[Finding]:
+    reached = {pipeline.stages[0].id}
+    waiting = [pipeline.stages[0].id]
+    while waiting:
+        stage = pipeline.stage(waiting.pop())
+        position = pipeline.position(stage.id)
+        # Events from outside can fire any trigger after the stage, or an allow-back one anywhere.
+        by_events = [t.id for i, t in enumerate(pipeline.stages) if t.triggers and (i > position or any(
+            trigger.allow_back for trigger in t.triggers))]  # fmt: skip
+        for target in [*by_events, *_moves_from(pipeline, stage)]:
+            if target not in reached:
+                reached.add(target)
+                waiting.append(target)
+    for stage in pipeline.stages:
+        if stage.id not in reached:
+            yield Finding(severity="warning", place=_place(pipeline, stage.id),
+                          message=f"stage {stage.id!r} cannot be reached: no trigger, no Change status leads "
+                                  "there, and it is not the first; its rules never run")  # fmt: skip
+
+
+def _never_run(pipeline: Pipeline) -> Iterator[Finding]:
+    for stage in pipeline.stages:
+        for branch in stage.branches():
+            for position, index in enumerate(branch):
+                kind = stage.rules[index].kind
+                if kind is not None and kind.effect in (MoveOrder, EndOrder) and position + 1 < len(branch):
+                    what = "moves the order away" if kind.effect is MoveOrder else "ends the order"
+                    for later in branch[position + 1 :]:
+                        yield Finding(severity="warning", place=_place(pipeline, stage.id, later),
+                                      message=f"never runs: rule {index + 1} ({stage.rules[index].label}) before it "
+                                              f"in its chain {what}")  # fmt: skip
+                    break
+
+
+# --- references: variables and constants -------------------------------------------------
+
+
+def _references(pipeline: Pipeline) -> Iterator[Finding]:
+    written_anywhere = [name for stage in pipeline.stages for rule in stage.rules for name in _writes(rule)]
+    for stage in pipeline.stages:
+        for branch in stage.branches():
+            for position, index in enumerate(branch):
+                rule = stage.rules[index]
+                before = [name for earlier in branch[:position] for name in _writes(stage.rules[earlier])]
+                later_here = [(other, name) for other, r in enumerate(stage.rules) if other != index
+                              and other not in branch[:position] for name in _writes(r)]  # fmt: skip
+                for root, name in sorted(_reads(rule)):
+                    place = _place(pipeline, stage.id, index)
+                    if root == "constants" and name not in pipeline.constants:
+                        known = ", ".join(sorted(pipeline.constants)) or "none"
+                        yield Finding(severity="error", place=place,
+                                      message=f"constants.{name} is not declared (constants: {known})")  # fmt: skip
+                    elif root == "variables" and not _sets(before, name):
+                        setter = next((other for other, written in later_here if _matches(written, name)), None)
+                        if setter is not None:
+                            yield Finding(severity="warning", place=place,
+                                          message=f"reads variables.{name} before rule {setter + 1} of its stage "
+                                                  "sets it (later, or in a parallel chain)")  # fmt: skip
+                        elif not _sets(written_anywhere, name):
+                            unset = f"reads variables.{name}, which no rule sets: it renders empty"
+                            yield Finding(severity="warning", place=place, message=unset)
+
+
+def _writes(rule: RuleSpec) -> list[str]:
+    """The variables a rule sets: names, or prefixes ending in ``*``."""
+    try:
+        return rule.params_model().variables_written()
+    except ValueError:  # a rule this engine cannot run: the file's validation says so
+        return []
+
+
+def _matches(written: str, name: str) -> bool:
+    return name.startswith(written[:-1]) if written.endswith("*") else name == written
+
+
+def _sets(written: list[str], name: str) -> bool:
+    return any(_matches(w, name) for w in written)
+
+
+def _reads(rule: RuleSpec) -> set[tuple[str, str]]:
+    """(``variables`` or ``constants``, name) that the rule's templates and condition read."""
+    found: set[tuple[str, str]] = set()
+    for text in _nested(rule.params):
+        if isinstance(text, str) and ("{{" in text or "{%" in text):
+            found |= _template_reads(text)
+    condition = rule.condition.model_dump(mode="json") if rule.condition is not None else None
+    for clause in _nested(condition):
+        if not (isinstance(clause, dict) and isinstance(clause.get("field"), str)):
+            continue
+        root, _, name = clause["field"].partition(".")
+        if root in ("variables", "constants") and name:
+            found.add((root, name.split(".")[0]))
+    return found
+
+
+def _template_reads(text: str) -> set[tuple[str, str]]:
+    try:
+        tree = _PARSER.parse(text)
+    except TemplateSyntaxError:
+        return set()  # the file's validation says so
+    found = set()
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        key: object
+        if isinstance(node, nodes.Getattr):
+            target, key = node.node, node.attr
+        elif isinstance(node, nodes.Getitem):
+            target, key = node.node, getattr(node.arg, "value", None)
+        else:
+            continue
+        if isinstance(target, nodes.Name) and target.name in ("variables", "constants") and isinstance(key, str):
+            found.add((target.name, key))
+    return found
+
+
+def _nested(value: Any) -> Iterator[Any]:
+    """``value`` and every value inside it."""
+    yield value
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    for child in children:
+        yield from _nested(child)
+
+
+def _stage_references(rule: RuleSpec) -> list[str]:
+    try:
+        return rule.params_model().stage_references()
+    except ValueError:  # a rule this engine cannot run: the file's validation says so
+        return []
+
+
+# --- waits ---------------------------------------------------------------------------
+
+
+def _endless_waits(pipeline: Pipeline) -> Iterator[Finding]:
+    for stage in pipeline.stages:
+        for index, rule in enumerate(stage.rules):
+            if rule.type == "wait" and rule.params.get("timeout") is None:
+                endless = "a Wait with no deadline (timeout): it waits for the customer for ever"
+                yield Finding(severity="warning", place=_place(pipeline, stage.id, index), message=endless)
