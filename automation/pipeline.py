@@ -32,16 +32,60 @@ from automation.rule_kinds import RULE_KINDS, rule_kind
 from automation.rules import RuleKind, RuleParams
 
 
-def _constant(value: Any, info: ValidationInfo) -> Any:
+def _check_constant(value: Any, limited: bool = True) -> None:
     if value is not None and not isinstance(value, str | int | float | bool):
         raise ValueError("a constant is a text, a number, true or false, or empty")
-    if isinstance(value, str) and len(value) > limits.CONSTANT_CHARS and not is_inside(info):
+    if isinstance(value, str) and len(value) > limits.CONSTANT_CHARS and limited:
         raise ValueError(f"at most {limits.CONSTANT_CHARS} characters")
+
+
+def _constant(value: Any, info: ValidationInfo) -> Any:
+    _check_constant(value, limited=not is_inside(info))
     return value
 
 
 Constant = Annotated[Any, AfterValidator(_constant)]
 """A text, a number, true or false, or empty (None)."""
+
+
+def constant_type(value: Any) -> str:
+    """The type a constant has by the value the file gives it: what an admin may set it to."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return "text" if isinstance(value, str) else "any"
+
+
+def constant_from_text(declared: Any, text: str) -> Any:
+    """A value typed on a command line, as the type of the constant it is for: ``12.5`` for a
+    number, ``true`` for a boolean, the text itself for a text (``ValueError`` if it is not one)."""
+    match constant_type(declared):
+        case "number":
+            try:
+                number = float(text)
+            except ValueError:
+                raise ValueError(f"it is a number constant: {text!r} is not a number") from None
+            return int(number) if number.is_integer() and "." not in text else number
+        case "boolean":
+            if text.lower() not in ("true", "false"):
+                raise ValueError(f"it is a boolean constant: {text!r} is not true or false")
+            return text.lower() == "true"
+    return text
+
+
+def constant_problem(declared: Any, value: Any) -> str | None:
+    """Why ``value`` cannot replace a constant the file declares as ``declared``; None if it can."""
+    try:
+        _check_constant(value)
+    except ValueError as err:
+        return str(err)
+    wanted, got = constant_type(declared), constant_type(value)
+    if wanted != "any" and value is not None and got != wanted:
+        return f"it is a {wanted} constant: {value!r} is not a {wanted}"
+    return None
+
+
 ConstantName = Annotated[str, Within(limits.SLUG_CHARS, pattern=r"[A-Za-z_]\w*")]
 
 

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from automation.copying import Item
 from automation.errors import describe
+from automation.pipeline import constant_from_text
 from automation.versions import Change, parse_stage_moves
 from cli.common import print_json, store_engine
 
@@ -51,6 +52,16 @@ def add_commands(commands: Any) -> None:
         )
         copying.add_argument("--trigger", action="append", default=[], metavar="STAGE:N", help="trigger N of STAGE")
         copying.add_argument("--to", required=True, metavar="[PIPELINE:]STAGE", help="where they go (the end of it)")
+    listed = actions.add_parser("constants", help="a pipeline's constants: the file's values and those set since")
+    listed.add_argument("pipeline_id")
+    listed.add_argument("--json", action="store_true")
+    setting = actions.add_parser("set-constant", help="set a constant without editing the file (rules read it at once)")
+    setting.add_argument("pipeline_id")
+    setting.add_argument("name")
+    setting.add_argument("value", help="as its type: a text, a number, true or false")
+    unsetting = actions.add_parser("unset-constant", help="back to the value the pipeline file gives it")
+    unsetting.add_argument("pipeline_id")
+    unsetting.add_argument("name")
     seen = actions.add_parser("preview", help="what loading a file would do to the running orders; changes nothing")
     seen.add_argument("file")
     add_stage_moves(seen)
@@ -91,6 +102,8 @@ async def run(args: argparse.Namespace) -> None:
                     await _diff(db, args.pipeline_id, args.first, args.second, args.json)
                 case "copy" | "move":
                     await _copy(db, args)
+                case "constants" | "set-constant" | "unset-constant":
+                    await _constants(db, args)
                 case "preview":
                     await _preview(db, args.file, stage_moves(args), args.json)
                 case "restore":
@@ -212,6 +225,31 @@ async def _copy(db: AsyncSession, args: argparse.Namespace) -> None:
         print_stored(stored.record.id, stored)
     if outcome.refused:
         raise SystemExit(1)
+
+
+async def _constants(db: AsyncSession, args: argparse.Namespace) -> None:
+    from store.access import local_actor
+    from store.constants import ConstantRefused, list_constants, set_constant, unset_constant
+
+    found = {row.name: row for row in await list_constants(db, args.pipeline_id)}
+    try:
+        if args.action == "set-constant":
+            declared = found[args.name].in_file if args.name in found else None
+            await set_constant(db, args.pipeline_id, args.name, constant_from_text(declared, args.value), local_actor())
+        elif args.action == "unset-constant" and not await unset_constant(db, args.pipeline_id, args.name,
+                                                                            local_actor()):  # fmt: skip
+            raise SystemExit(f"constant {args.name!r} of {args.pipeline_id!r} was not set: it has the file's value")
+    except (ConstantRefused, ValueError) as err:
+        raise SystemExit(str(err) if isinstance(err, ConstantRefused) else f"constant {args.name!r}: {err}") from None
+    await db.commit()
+    rows = await list_constants(db, args.pipeline_id)
+    if args.action == "constants" and args.json:
+        print_json([row.model_dump() for row in rows])
+        return
+    for row in rows:
+        if args.action == "constants" or row.name == args.name:
+            set_since = f"  (set by {row.set_by} at {row.set_at}; the file says {row.in_file!r})" if row.set_by else ""
+            print(f"{row.name} ({row.type}) = {row.value!r}{set_since}")
 
 
 def refused(err: StageMovesNeeded) -> str:

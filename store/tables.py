@@ -46,6 +46,18 @@ class PipelineVersion(SQLModel, table=True):
     source: str = Field(description="where it came from: a file, the API, an earlier version")
 
 
+class ConstantValue(SQLModel, table=True):
+    """A constant's value as an admin set it, in place of the one its pipeline file gives:
+    rules read it as it is when they run."""
+
+    __tablename__ = "constant_values"
+    pipeline_id: str = Field(foreign_key="pipelines.id", primary_key=True)
+    name: str = Field(primary_key=True)
+    value: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    set_at: datetime = when(nullable=False)
+    set_by: str = Field(description="a key (key:<id>) or a local user (user:<name>)")
+
+
 class Employee(SQLModel, table=True):
     __tablename__ = "employees"
     id: str = Field(primary_key=True)

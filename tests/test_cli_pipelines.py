@@ -153,3 +153,23 @@ def test_rules_and_triggers_are_copied_and_moved_item_by_item_each_change_a_new_
     assert [(r["action"], r["subject"], r["detail"]["version"]) for r in audited] == [
         ("rules_copied", "other", 2), ("rules_moved", "shop", 2),
     ]  # fmt: skip
+
+
+def test_constants_are_set_from_the_command_line_as_their_type(
+    shop_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shop_file.write_text(SHOP.replace("stages:", "constants: {shop_name: Acme, free_over: 50}\nstages:"))
+    _orders(capsys, "load-pipeline", str(shop_file))
+    assert _orders(capsys, "pipeline", "set-constant", "shop", "free_over", "75.5")[0] == 0
+    assert _orders(capsys, "pipeline", "set-constant", "shop", "free_over", "lots") == (
+        1, "", "constant 'free_over': it is a number constant: 'lots' is not a number\n",
+    )  # fmt: skip
+    status, out, _ = _orders(capsys, "pipeline", "constants", "shop")
+    lines = out.splitlines()
+    assert status == 0 and lines[0] == "shop_name (text) = 'Acme'"
+    assert lines[1].startswith(f"free_over (number) = 75.5  (set by user:{getpass.getuser()} at ")
+    assert lines[1].endswith("; the file says 50)")
+    assert _orders(capsys, "pipeline", "unset-constant", "shop", "free_over")[1] == "free_over (number) = 50\n"
+    assert _orders(capsys, "pipeline", "unset-constant", "shop", "free_over") == (
+        1, "", "constant 'free_over' of 'shop' was not set: it has the file's value\n",
+    )  # fmt: skip

@@ -188,3 +188,31 @@ async def test_a_pipeline_is_linted_without_being_stored(admin: httpx.AsyncClien
     invalid = await admin.post("/pipelines/lint", json=UNKNOWN_RULE)
     assert invalid.status_code == 422
     assert await _versions(deps.engine) == []
+
+
+async def test_constants_are_set_and_unset_through_the_api_of_their_type_only(
+    admin: httpx.AsyncClient, deps: WorkerResources
+) -> None:
+    await admin.post("/pipelines", json={**SHOP, "constants": {"shop_name": "Acme", "free_over": 50}})
+    set_ = await admin.put("/pipelines/shop/constants/free_over", json={"value": 75})
+    assert (set_.status_code, set_.json()["value"], set_.json()["in_file"]) == (200, 75, 50)
+    wrong = await admin.put("/pipelines/shop/constants/free_over", json={"value": "many"})
+    assert (wrong.status_code, wrong.json()["errors"]) == (
+        422, ["constant 'free_over': it is a number constant: 'many' is not a number"],
+    )  # fmt: skip
+    unknown = await admin.put("/pipelines/shop/constants/colour", json={"value": "red"})
+    assert unknown.json()["errors"] == [
+        "pipeline 'shop' declares no constant 'colour' (it declares: free_over, shop_name)"
+    ]
+    assert (await admin.put("/pipelines/nope/constants/x", json={"value": 1})).status_code == 404
+    listed = (await admin.get("/pipelines/shop/constants")).json()
+    assert [(c["name"], c["type"], c["value"]) for c in listed] == [
+        ("shop_name", "text", "Acme"),
+        ("free_over", "number", 75),
+    ]
+    assert (await admin.delete("/pipelines/shop/constants/free_over")).status_code == 204
+    assert (await admin.delete("/pipelines/shop/constants/free_over")).status_code == 404
+    async with session(deps.engine) as db:
+        assert [r.action for r in await audit_log(db, ["constant_set", "constant_unset"])] == [
+            "constant_set", "constant_unset",
+        ]  # fmt: skip

@@ -1,0 +1,69 @@
+"""Constants an admin sets without editing the pipeline file: checked against the type the
+file gives them, and read by a rule as they are when it runs."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
+from temporalio.testing import WorkflowEnvironment
+
+from activities.rules.base import WorkerResources
+from automation.pipeline import parse_pipeline
+from store.constants import ConstantRefused, list_constants, set_constant, unset_constant
+from store.database import session
+from store.tables import LogLine
+from tests.conftest import running_engine, seed
+from tests.helpers import eventually, payment, started_order
+
+SHOP = parse_pipeline("""
+id: shop
+title: Shop
+constants: {shop_name: Acme, free_over: 50, gift: false}
+stages:
+  - {id: new, title: New}
+  - id: paid
+    title: Paid
+    triggers: [{type: payment}]
+    rules: [{type: write_to_log, params: {message: "{{ constants.shop_name }} over {{ constants.free_over }}"}}]
+  - {id: done, title: Done, final: success}
+""")
+
+
+async def test_a_rule_reads_a_constant_as_an_admin_set_it_when_the_rule_runs(
+    dev_env: WorkflowEnvironment, deps: WorkerResources
+) -> None:
+    await seed(deps.engine, SHOP)
+    async with running_engine(dev_env, deps) as engine:
+        order = await started_order(engine.orders, "shop")  # it began with the file's values
+        async with session(deps.engine) as db:
+            await set_constant(db, "shop", "shop_name", "Acme Ltd", "user:ada")
+            await db.commit()
+        await engine.orders.apply_event(order.order_id, payment())
+
+        async def logged() -> list[str] | None:
+            async with session(deps.engine) as db:
+                query = select(LogLine.message).where(LogLine.order_id == order.order_id).order_by(col(LogLine.id))
+                return list((await db.exec(query)).all()) or None
+
+        assert await eventually(logged) == ["Acme Ltd over 50"]
+
+
+async def test_a_value_must_be_of_the_constants_type_and_the_constant_declared(any_engine: AsyncEngine) -> None:
+    await seed(any_engine, SHOP)
+    async with session(any_engine) as db:
+        with pytest.raises(ConstantRefused, match=r"constant 'free_over': it is a number constant: 'many' is not"):
+            await set_constant(db, "shop", "free_over", "many", "user:ada")
+        with pytest.raises(ConstantRefused, match=r"declares no constant 'colour' \(it declares: free_over, gift"):
+            await set_constant(db, "shop", "colour", "red", "user:ada")
+        with pytest.raises(ConstantRefused, match="at most 2000 characters"):
+            await set_constant(db, "shop", "shop_name", "x" * 2001, "user:ada")
+        await set_constant(db, "shop", "free_over", 75.5, "user:ada")
+        await db.commit()
+        rows = {row.name: (row.type, row.in_file, row.value, row.set_by) for row in await list_constants(db, "shop")}
+        assert rows == {"shop_name": ("text", "Acme", "Acme", None), "free_over": ("number", 50, 75.5, "user:ada"),
+                        "gift": ("boolean", False, False, None)}  # fmt: skip
+        assert await unset_constant(db, "shop", "free_over", "user:ada") is True
+        assert await unset_constant(db, "shop", "free_over", "user:ada") is False
+        await db.commit()
+        assert [row.value for row in await list_constants(db, "shop")] == ["Acme", 50, False]
