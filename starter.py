@@ -59,7 +59,7 @@ def _json_arg(text: str, what: str) -> Any:
 async def load_pipeline_file(path: str, stage_moves: dict[str, str] | None = None) -> None:
     from store.access import audit, local_actor
     from store.database import session
-    from store.pipelines import StageMovesNeeded, save_pipeline
+    from store.pipelines import StageMovesNeeded, VersionConflict, save_pipeline
 
     pipeline = load_pipeline(path)
     source = str(Path(path).resolve())
@@ -68,9 +68,10 @@ async def load_pipeline_file(path: str, stage_moves: dict[str, str] | None = Non
         try:
             stored = await save_pipeline(db, pipeline, actor=local_actor(), source=f"file {source}",
                                          stage_moves=stage_moves)  # fmt: skip
-        except StageMovesNeeded as err:
+        except (StageMovesNeeded, VersionConflict) as err:
             await engine.dispose()
-            raise SystemExit(pipelines.refused(err)) from None
+            message = pipelines.refused(err) if isinstance(err, StageMovesNeeded) else str(err)
+            raise SystemExit(message) from None
         if stored.new:
             detail = {"version": stored.version.number, "hash": stored.version.content_hash, "file": source}
             await audit(db, local_actor(), "pipeline_loaded", pipeline.id, detail)

@@ -24,7 +24,7 @@ from automation.pipeline import Pipeline
 from store.database import session
 from store.group_commit import GroupCommit
 from store.orders import WrittenBy, save_arrival, save_order, save_timeline
-from store.pipelines import get_pipeline, newest_version, version_at_entry
+from store.pipelines import get_pipeline, newest_version, version_at_entry, version_pipeline
 
 
 class OrderActivities:
@@ -50,8 +50,10 @@ class OrderActivities:
     async def start_versioned_order(self, order: NewOrder) -> VersionAtEntry:
         """``start_order``, saying which version the pipeline is."""
         async with session(self._engine) as db:
-            pipeline = await self._pipeline(db, order.pipeline_id)
             newest = await newest_version(db, order.pipeline_id)
+            # The content and the number of one version row: a load in between cannot mix them.
+            pipeline = version_pipeline(newest) if newest else await self._pipeline(db, order.pipeline_id)
+            self._check_size(pipeline)
             await save_arrival(db, order)
             await db.commit()
         number = newest.number if newest is not None else None

@@ -46,7 +46,10 @@ def copy_items(source: Pipeline, items: list[Item], target: Pipeline, stage: str
     data = target.model_dump(mode="json")
     went: list[Item] = []
     refused: list[str] = []
-    for item in items:
+    for position, item in enumerate(items):
+        if item in items[:position]:
+            refused.append(f"{item.label()}: named twice; it goes once")
+            continue
         found = _find(source, item)
         if isinstance(found, str):
             refused.append(f"{item.label()}: {found}")
@@ -95,10 +98,23 @@ def _problem(data: dict[str, Any], stage: str) -> str | None:
 
 
 def _without(pipeline: Pipeline, items: list[Item]) -> Pipeline:
-    """``pipeline`` without ``items`` (numbers as they were before any was taken out)."""
+    """``pipeline`` without ``items`` (numbers as they were before any was taken out). A rule
+    that went and began its chain leaves the beginning to the rule after it: the chains of
+    the rules that stay are the same, less the rules that went."""
     data = pipeline.model_dump(mode="json")
     for stage in data["stages"]:
-        for kind, part in (("rule", "rules"), ("trigger", "triggers")):
-            gone = {item.number for item in items if item.stage == stage["id"] and item.kind == kind}
-            stage[part] = [x for number, x in enumerate(stage[part], start=1) if number not in gone]
+        gone = {item.number for item in items if item.stage == stage["id"] and item.kind == "trigger"}
+        stage["triggers"] = [t for number, t in enumerate(stage["triggers"], start=1) if number not in gone]
+        gone = {item.number for item in items if item.stage == stage["id"] and item.kind == "rule"}
+        kept: list[dict[str, Any]] = []
+        begins = False  # a rule that went began a chain that goes on
+        for number, rule in enumerate(stage["rules"], start=1):
+            if number in gone:
+                begins = begins or not rule["after_previous"]
+                continue
+            if begins and rule["after_previous"]:
+                rule = {**rule, "after_previous": False}
+            begins = False
+            kept.append(rule)
+        stage["rules"] = kept
     return Pipeline.model_validate(data)

@@ -5,14 +5,15 @@ but likely not as meant). Pure: it reads the pipeline only.
 - trigger loops: stages whose rules move the order to each other (Change status, or an
   event a rule raises that a trigger of the other stage takes), round and round;
 - stages that nothing can reach (no trigger, no Change status, not the first);
-- rules that never run: after a rule in their chain that moves the order away or ends it;
+- rules that never run: after a rule in their chain that surely moves the order away;
 - a variable a rule reads before the rule of its stage that sets it has run (a later rule,
-  or one in a parallel chain), or that no rule sets at all;
+  or one in a parallel chain) when no other stage sets it, or that no rule sets at all;
 - a constant that the pipeline does not declare;
 - a Wait with no deadline (it waits for the customer for ever)."""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from typing import Any, Literal
 
@@ -20,7 +21,7 @@ from jinja2 import TemplateSyntaxError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel
 
-from automation.effects import EndOrder, MoveOrder
+from automation.effects import MoveOrder
 from automation.pipeline import Pipeline, RuleSpec, Stage
 
 _PARSER = ImmutableSandboxedEnvironment()
@@ -83,33 +84,70 @@ def _moves_from(pipeline: Pipeline, stage: Stage) -> dict[str, str]:
 
 
 def _loops(pipeline: Pipeline) -> Iterator[Finding]:
+    """One finding per group of stages that move the order round among themselves (a
+    strongly connected component of the moves), with one such round: listing every round
+    would take time that grows with the factorial of the stages."""
     graph = {stage.id: _moves_from(pipeline, stage) for stage in pipeline.stages}
-    reported: set[frozenset[str]] = set()
-    for start in pipeline.stage_ids:
-        for cycle in _cycles_from(graph, start):
-            if frozenset(cycle) in reported:
-                continue
-            reported.add(frozenset(cycle))
-            steps = "; ".join(f"{a} -> {b}: {graph[a][b]}" for a, b in zip(cycle, [*cycle[1:], cycle[0]], strict=True))
-            path = " -> ".join([*cycle, cycle[0]])
-            yield Finding(severity="warning", place=_place(pipeline, start),
-                          message=f"trigger loop {path} ({steps}); the engine stops it after a few rounds")  # fmt: skip
+    for members in _components(graph, pipeline.stage_ids):
+        if len(members) < 2:
+            continue
+        cycle = _a_cycle(graph, members)
+        steps = "; ".join(f"{a} -> {b}: {graph[a][b]}" for a, b in zip(cycle, [*cycle[1:], cycle[0]], strict=True))
+        path = " -> ".join([*cycle, cycle[0]])
+        more = len(members) - len(cycle)
+        others = f" (and {more} more stage(s) in the same loop)" if more else ""
+        message = f"trigger loop {path}{others} ({steps}); the engine stops it after a few rounds"
+        yield Finding(severity="warning", place=_place(pipeline, members[0]), message=message)
 
 
-def _cycles_from(graph: dict[str, dict[str, str]], start: str) -> Iterator[list[str]]:
-    """The simple cycles through ``start``, as paths that begin there."""
-    path = [start]
+def _components(graph: dict[str, dict[str, str]], order: list[str]) -> list[list[str]]:
+    """The strongly connected components (Tarjan), each in pipeline order."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
 
-    def walk(node: str) -> Iterator[list[str]]:
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in graph[node]:
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            members = []
+            while True:
+                member = stack.pop()
+                members.append(member)
+                if member == node:
+                    break
+            found.append(sorted(members, key=order.index))
+
+    for node in order:
+        if node not in index:
+            visit(node)
+    return sorted(found, key=lambda members: order.index(members[0]))
+
+
+def _a_cycle(graph: dict[str, dict[str, str]], members: list[str]) -> list[str]:
+    """A shortest round from the first of ``members`` back to it, within them."""
+    start, inside = members[0], set(members)
+    came_from: dict[str, str] = {}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
         for target in graph[node]:
             if target == start:
-                yield list(path)
-            elif target not in path:
-                path.append(target)
-                yield from walk(target)
-                path.pop()
-
-    yield from walk(start)
+                path = [node]
+                while path[-1] != start:
+                    path.append(came_from[path[-1]])
+                return path[::-1]
+            if target in inside and target not in came_from:
+                came_from[target] = node
+                queue.append(target)
+    return [start]  # not reached: a component of two or more has a round through each member
 
 
 def _unreachable(pipeline: Pipeline) -> Iterator[Finding]:
@@ -133,16 +171,20 @@ def _unreachable(pipeline: Pipeline) -> Iterator[Finding]:
 
 
 def _never_run(pipeline: Pipeline) -> Iterator[Finding]:
+    """Rules after one in their chain that surely moves the order to another stage (no
+    condition that could skip it); a rule that may do nothing (Delete order of a paid order,
+    a condition that does not hold) lets its chain go on."""
     for stage in pipeline.stages:
         for branch in stage.branches():
             for position, index in enumerate(branch):
-                kind = stage.rules[index].kind
-                if kind is not None and kind.effect in (MoveOrder, EndOrder) and position + 1 < len(branch):
-                    what = "moves the order away" if kind.effect is MoveOrder else "ends the order"
+                rule = stage.rules[index]
+                surely_moves = rule.kind is not None and rule.kind.effect is MoveOrder and rule.condition is None
+                targets = _stage_references(rule)
+                if surely_moves and targets and stage.id not in targets and position + 1 < len(branch):
                     for later in branch[position + 1 :]:
                         yield Finding(severity="warning", place=_place(pipeline, stage.id, later),
-                                      message=f"never runs: rule {index + 1} ({stage.rules[index].label}) before it "
-                                              f"in its chain {what}")  # fmt: skip
+                                      message=f"never runs: rule {index + 1} ({rule.label}) before it in its chain "
+                                              "moves the order away")  # fmt: skip
                     break
 
 
@@ -150,8 +192,10 @@ def _never_run(pipeline: Pipeline) -> Iterator[Finding]:
 
 
 def _references(pipeline: Pipeline) -> Iterator[Finding]:
-    written_anywhere = [name for stage in pipeline.stages for rule in stage.rules for name in _writes(rule)]
     for stage in pipeline.stages:
+        elsewhere = [
+            name for other in pipeline.stages if other.id != stage.id for r in other.rules for name in _writes(r)
+        ]
         for branch in stage.branches():
             for position, index in enumerate(branch):
                 rule = stage.rules[index]
@@ -164,13 +208,13 @@ def _references(pipeline: Pipeline) -> Iterator[Finding]:
                         known = ", ".join(sorted(pipeline.constants)) or "none"
                         yield Finding(severity="error", place=place,
                                       message=f"constants.{name} is not declared (constants: {known})")  # fmt: skip
-                    elif root == "variables" and not _sets(before, name):
+                    elif root == "variables" and not _sets(before, name) and not _sets(elsewhere, name):
                         setter = next((other for other, written in later_here if _matches(written, name)), None)
                         if setter is not None:
                             yield Finding(severity="warning", place=place,
                                           message=f"reads variables.{name} before rule {setter + 1} of its stage "
                                                   "sets it (later, or in a parallel chain)")  # fmt: skip
-                        elif not _sets(written_anywhere, name):
+                        else:
                             unset = f"reads variables.{name}, which no rule sets: it renders empty"
                             yield Finding(severity="warning", place=place, message=unset)
 

@@ -86,7 +86,7 @@ def stage_moves(args: argparse.Namespace) -> dict[str, str]:
 async def run(args: argparse.Namespace) -> None:
     from store.access import audit, local_actor
     from store.database import session
-    from store.pipelines import NoSuchVersion, StageMovesNeeded
+    from store.pipelines import NoSuchVersion, StageMovesNeeded, VersionConflict
 
     engine = await store_engine()
     try:
@@ -117,6 +117,8 @@ async def run(args: argparse.Namespace) -> None:
         raise SystemExit(str(err)) from None
     except StageMovesNeeded as err:
         raise SystemExit(refused(err)) from None
+    except VersionConflict as err:
+        raise SystemExit(str(err)) from None
     finally:
         await engine.dispose()
 

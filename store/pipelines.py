@@ -7,6 +7,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,6 +19,10 @@ from automation.versions import Change, Reach, changes, content_hash, preview, s
 from store.access import audit
 from store.columns import utcnow
 from store.tables import Order, PipelineRecord, PipelineVersion
+
+
+class VersionConflict(RuntimeError):
+    """Another version of the pipeline was stored at the same moment: nothing was stored."""
 
 
 class StageMovesNeeded(ValueError):
@@ -69,7 +74,10 @@ async def save_pipeline(
         loaded_at=now, loaded_by=actor, source=source,
     )  # fmt: skip
     db.add(version)
-    await db.flush()
+    try:
+        await db.flush()
+    except IntegrityError:  # the same number, stored by another load meanwhile
+        raise VersionConflict(f"another version of {pipeline.id!r} was stored at the same moment; retry") from None
     return Stored(record, version, new=True)
 
 
@@ -103,25 +111,42 @@ async def orders_by_stage(db: AsyncSession, pipeline_id: str) -> dict[str, int]:
 
 
 async def version_at_entry(db: AsyncSession, entry: StageEntry) -> VersionAtEntry:
-    """The version an order entering ``entry.stage`` runs it under: the newest, unless the
-    newest removed that stage and says of no stage for it instead (through every version in
-    between: a stage removed, then the one it maps to removed too)."""
+    """The version an order entering ``entry.stage`` runs it under: the newest, with the stage
+    of the same id if the newest has one, else the stage the versions since the order's own
+    say of it (a stage removed with a stage move, and that one removed too...); none said:
+    the order stays on its version for this stage."""
     newest = await newest_version(db, entry.pipeline_id)
-    if newest is None or newest.number == entry.number:
+    if newest is None or (entry.number is not None and entry.number >= newest.number):
         return VersionAtEntry(outcome="current", number=entry.number)
-    if entry.number is None and newest.content_hash == entry.content_hash:
-        return VersionAtEntry(outcome="same_content", number=newest.number, stage=entry.stage)
+    since = entry.number
+    if since is None:  # begun before versions were kept: its version is the one of its content
+        if newest.content_hash == entry.content_hash:
+            return VersionAtEntry(outcome="same_content", number=newest.number, stage=entry.stage)
+        since = await _number_of(db, entry.pipeline_id, entry.content_hash)
+    in_newest = _stage_ids(newest)
     stage: str | None = entry.stage
-    later = select(PipelineVersion).where(
-        PipelineVersion.pipeline_id == entry.pipeline_id, col(PipelineVersion.number) > (entry.number or 0)
-    )
-    for version in (await db.exec(later.order_by(col(PipelineVersion.number)))).all():
-        if stage not in {s["id"] for s in version.definition["stages"]}:
-            stage = version.stage_moves.get(stage or "")
-            if stage is None:
-                return VersionAtEntry(outcome="no_place", number=newest.number)
-    assert stage is not None
+    if stage not in in_newest:
+        later = select(PipelineVersion).where(
+            PipelineVersion.pipeline_id == entry.pipeline_id, col(PipelineVersion.number) > since
+        )
+        for version in (await db.exec(later.order_by(col(PipelineVersion.number)))).all():
+            if stage is not None and stage not in _stage_ids(version):
+                stage = version.stage_moves.get(stage)
+    if stage is None or stage not in in_newest:
+        return VersionAtEntry(outcome="no_place", number=newest.number)
     return VersionAtEntry.taking(newest.number, version_pipeline(newest), stage)
+
+
+def _stage_ids(version: PipelineVersion) -> set[str]:
+    return {stage["id"] for stage in version.definition["stages"]}
+
+
+async def _number_of(db: AsyncSession, pipeline_id: str, digest: str | None) -> int:
+    """The newest version with that content (0: none has it)."""
+    query = select(func.max(PipelineVersion.number)).where(
+        PipelineVersion.pipeline_id == pipeline_id, PipelineVersion.content_hash == digest
+    )
+    return (await db.exec(query)).one() or 0
 
 
 async def get_pipeline(db: AsyncSession, pipeline_id: str) -> Pipeline | None:

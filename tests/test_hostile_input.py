@@ -20,7 +20,7 @@ from automation import limits, search
 from automation.order import workflow_id
 from store.database import session
 from store.orders import read_timeline
-from store.tables import PipelineRecord
+from store.tables import PipelineRecord, PipelineVersion
 from tests.conftest import Engine, running_engine, seed
 from tests.helpers import event, eventually, new_order, paid_pipeline, ready_view, started_order
 
@@ -92,12 +92,15 @@ async def test_an_order_of_an_unknown_pipeline_fails_at_once_and_its_query_says_
 
 
 async def test_a_pipeline_stored_too_big_to_travel_fails_its_orders_at_once(engine: Engine) -> None:
-    """Stored before pipelines had a limit (the loader refuses it now): no order retries forever."""
+    """Stored before pipelines had a limit (the loader refuses it now), and made its version 1
+    by the migration that began keeping versions: no order retries forever."""
     async with session(engine.deps.engine) as db:
         record = await db.get(PipelineRecord, "hostile")
         assert record is not None
         definition = {**record.definition, "constants": {"blob": "x" * 3_000_000}}
         await db.exec(update(PipelineRecord).where(PipelineRecord.id == "hostile").values(definition=definition))  # type: ignore[arg-type]
+        await db.exec(update(PipelineVersion).where(PipelineVersion.pipeline_id == "hostile")  # type: ignore[arg-type]
+                      .values(definition=definition))  # fmt: skip
         await db.commit()
     order = new_order("hostile")
     await engine.orders.create_order(order)

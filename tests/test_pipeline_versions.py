@@ -170,3 +170,27 @@ async def test_an_entering_order_finds_its_stage_through_every_version_since_its
         assert await entering("paid", None, content_hash(closed)) == ("same_content", 3, "paid")
         await save_pipeline(db, FIRST.model_copy(update={"stages": [*FIRST.stages[:1], closed.stages[1]]}))
         assert await entering("lost", 3) == ("no_place", 4, None)  # removed, with no stage instead
+
+
+async def test_the_newest_versions_own_stage_wins_over_the_moves_of_the_versions_between(
+    any_engine: AsyncEngine,
+) -> None:
+    """A stage removed (and moved elsewhere) by one version and brought back by a later one
+    is taken as the newest has it; a version past the newest (a store restored from a
+    backup) keeps the order where it is; an order that began before versions were kept
+    starts from the version of its content."""
+    async with session(any_engine) as db:
+        await save_pipeline(db, FIRST)
+        await save_pipeline(db, RENAMED, stage_moves={"paid": "settled"})
+        await restore_version(db, "shop", 1, actor="user:ada")  # 'paid' is back, 'settled' gone
+        await db.commit()
+
+        async def entering(stage: str, number: int | None, digest: str | None = None) -> tuple[object, ...]:
+            found = await version_at_entry(db, StageEntry(pipeline_id="shop", number=number, content_hash=digest,
+                                                          stage=stage))  # fmt: skip
+            return found.outcome, found.number, found.stage
+
+        assert await entering("paid", 1) == ("newest", 3, "paid")
+        assert await entering("paid", 7) == ("current", 7, None)
+        assert await entering("settled", None, content_hash(RENAMED)) == ("no_place", 3, None)
+        assert await entering("paid", None, content_hash(FIRST)) == ("same_content", 3, "paid")

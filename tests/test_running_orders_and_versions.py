@@ -16,7 +16,7 @@ from store.database import session
 from store.pipelines import save_pipeline
 from store.tables import LogLine
 from tests.conftest import running_engine, seed
-from tests.helpers import eventually, new_order, payment, ready_view, started_order
+from tests.helpers import event, eventually, new_order, payment, ready_view, started_order
 
 WAITING = """
 id: versioned
@@ -122,3 +122,23 @@ async def test_a_removed_stage_with_no_stage_instead_keeps_the_order_on_its_vers
         assert await _timeline(engine.orders, order.order_id, "pipeline_version") == [
             "stays on version 1 for 'paid': version 2 has no such stage and says of no stage instead"
         ]
+
+
+async def test_a_stage_the_new_version_moved_onto_the_current_one_changes_nothing(
+    dev_env: WorkflowEnvironment, deps: WorkerResources
+) -> None:
+    review = "  - {id: review, title: Review, triggers: [{type: form_submitted}]}\n"
+    await seed(deps.engine, parse_pipeline(MOVING.replace("  - {id: done", review + "  - {id: done")))
+    async with running_engine(dev_env, deps) as engine:
+        order = await started_order(engine.orders, "moving")
+        assert (await engine.orders.apply_event(order.order_id, payment())).stage == "paid"
+        await eventually(lambda: _log(deps, order.order_id, 1))
+        await _store(deps, MOVING, review="paid")  # 'review' is 'paid' now
+        outcome = await engine.orders.apply_event(order.order_id, event("form_submitted", form_id="f"))
+        assert (outcome.stage, outcome.moved_from, outcome.message) == ("paid", None, "already at this stage")
+        view = await engine.orders.state(order.order_id)
+        assert (view.stage, view.pipeline_version) == ("paid", 1)  # not entered again, still on its version
+        assert [e.message for e in view.timeline if e.kind == "stage_changed"][-1].startswith(
+            "already at 'paid', which is 'review' in version 2: no change"
+        )
+        assert await _log(deps, order.order_id, 1) == ["paid"]  # its rules did not run again

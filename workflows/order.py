@@ -196,6 +196,9 @@ class OrderWorkflow:
         """The search attributes and details lag behind the order: they go out when it is idle."""
         self._waiting_for: Callable[[], bool] | None = None
         """What the main loop waits for, while it waits."""
+        self._leaving = False
+        """The order is about to leave its stage (it checks which version it enters the next
+        under): no rule of the stage starts meanwhile; they go on if it stays after all."""
 
     # --- ingress ----------------------------------------------------------------------
 
@@ -557,7 +560,8 @@ class OrderWorkflow:
         reason = f"trigger {decision.trigger.label}"
         if internal and not self._automatic_move_allowed(decision.target, reason):
             return self._outcome(event.event_id, "applied", "automatic stage changes are paused")
-        await self._move(decision.target, reason, trigger=event.values())
+        if not await self._move(decision.target, reason, trigger=event.values()):
+            return self._outcome(event.event_id, "applied", "already at this stage")
         return self._outcome(event.event_id, "applied", f"moved from {before!r}", moved_from=before)
 
     def _outcome(self, event_id: Any, status: Any, message: str, moved_from: str | None = None) -> EventOutcome:
@@ -585,37 +589,47 @@ class OrderWorkflow:
         )
         return False
 
-    async def _move(self, target: str, reason: str, trigger: dict[str, Any] | None = None) -> None:
+    async def _move(self, target: str, reason: str, trigger: dict[str, Any] | None = None) -> bool:
+        """Moves the order to ``target`` (or where the newest version has it); False if that
+        is the stage it is in."""
         state = self.state
         before = state.current
         if target == before.stage:
             self.record("stage_changed", f"already at {target!r}: no change ({reason})")
-            return
+            return False
+        found = await self._newest_version(target) if self.has_patch(PIPELINE_VERSIONS_PATCH) else None
+        entering = found.stage if found is not None and found.outcome == "newest" and found.stage else target
+        if entering == before.stage:  # a stage the newest version moved onto the one it is in
+            self.record("stage_changed", f"already at {entering!r}, which is {target!r} in version "
+                        f"{found.number if found else '?'}: no change ({reason})")  # fmt: skip
+            return False
         if self._runner is not None:
             await self._runner.stop()
-        if self.has_patch(PIPELINE_VERSIONS_PATCH):
-            target = await self._take_newest_version(target)
+        if found is not None:
+            self._take_version(found, target)
         now = workflow.now()
         state.current = StageVisit(
-            stage=target,
+            stage=entering,
             visit=before.visit + 1,
             entered_at=now,
             trigger=trigger or {},
-            branches=_branches(state.pipeline, target),
+            branches=_branches(state.pipeline, entering),
         )
-        self.record("stage_changed", f"{before.stage} → {target} ({reason})", **{"from": before.stage, "to": target})
+        self.record("stage_changed", f"{before.stage} → {entering} ({reason})",
+                    **{"from": before.stage, "to": entering})  # fmt: skip
         self._publish()
         self._runner = self._stage_runner()
         self._runner.start()
-        if state.pipeline.stage(target).final == "failure" and (trigger or {}).get("type") != "order_cancelled":
+        if state.pipeline.stage(entering).final == "failure" and (trigger or {}).get("type") != "order_cancelled":
             # A failure stage cancels the order, which is itself an event triggers may react to.
             self._raise_event(f"{state.order.order_id}/{state.current.visit}/cancelled", "order_cancelled", {})
+        return True
 
-    async def _take_newest_version(self, target: str) -> str:
-        """As the order enters ``target``: the newest version of its pipeline, if it does
-        not run it yet, and where ``target`` is in it. The order stays on its version if the
-        store cannot say (it does not wait for a store that is down) or if the newest
-        version removed ``target`` without saying where an order goes instead."""
+    async def _newest_version(self, target: str) -> VersionAtEntry | None:
+        """As the order is about to enter ``target``: which version it enters it under (the
+        newest, unless that has no place for ``target``). None, and the order stays on its
+        version, if the store cannot say: it does not wait for a store that is down. The
+        stage's rules are held meanwhile, so that a move still ends them at once."""
         state = self.state
         entry = StageEntry(
             pipeline_id=state.pipeline.id,
@@ -623,31 +637,37 @@ class OrderWorkflow:
             content_hash=content_hash(state.pipeline) if state.pipeline_version is None else None,
             stage=target,
         )
+        self._leaving = True  # no rule of the stage starts meanwhile (``starts_paused``)
         try:
-            found = await workflow.execute_local_activity(
+            found: VersionAtEntry = await workflow.execute_local_activity(
                 VERSION_AT_ENTRY, entry, result_type=VersionAtEntry,
                 summary=f"version of {state.pipeline.id} for {target}", **VERSION_CHECK,
             )  # fmt: skip
-        except ActivityError as err:
-            reason = err.cause.message if isinstance(err.cause, ApplicationError) else str(err.cause or err)
-            self.record(
-                "pipeline_version", f"stays on its version for {target!r}: the newest could not be read ({reason})"
-            )
-            return target
+            return found
+        except (ActivityError, ApplicationError) as err:  # a local activity's failure may come as either
+            cause = err.cause if isinstance(err, ActivityError) else err
+            reason = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
+            self.record("pipeline_version", f"stays on its version for {target!r}: the newest could not be "
+                        f"read ({reason})")  # fmt: skip
+            return None
+        finally:
+            self._leaving = False
+
+    def _take_version(self, found: VersionAtEntry, target: str) -> None:
+        state = self.state
         was = state.pipeline_version
         if found.outcome == "same_content":
             state.pipeline_version = found.number
         elif found.outcome == "no_place":
-            self.record("pipeline_version", f"stays on version {was} for {target!r}: version {found.number} "
+            on = f"version {was}" if was is not None else "its version"
+            self.record("pipeline_version", f"stays on {on} for {target!r}: version {found.number} "
                         "has no such stage and says of no stage instead")  # fmt: skip
         elif found.outcome == "newest" and found.pipeline is not None and found.stage is not None:
             state.pipeline, state.pipeline_version = found.pipeline, found.number
-            stage: str = found.stage
-            moved = f"; its stage {target!r} is {stage!r} there" if stage != target else ""
-            self.record("pipeline_version", f"takes version {found.number} of its pipeline (was {was}){moved}",
+            moved = f"; its stage {target!r} is {found.stage!r} there" if found.stage != target else ""
+            earlier = was if was is not None else "one from before versions were kept"
+            self.record("pipeline_version", f"takes version {found.number} of its pipeline (was {earlier}){moved}",
                         **{"from": was, "to": found.number})  # fmt: skip
-            return stage
-        return target
 
     def _raise_event(self, event_id: str, type: str, data: dict[str, Any]) -> None:
         raw = {"event_id": event_id, "type": type, "data": data, "occurred_at": workflow.now().isoformat()}
@@ -665,7 +685,8 @@ class OrderWorkflow:
 
     @property
     def starts_paused(self) -> bool:
-        return self._draining
+        """No rule starts: the order hands over to a new run, or is about to leave its stage."""
+        return self._draining or self._leaving
 
     def values(self) -> dict[str, Any]:
         return self.state.values()

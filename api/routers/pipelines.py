@@ -11,7 +11,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -31,6 +30,7 @@ from store.pipelines import (
     NoSuchVersion,
     StageMovesNeeded,
     Stored,
+    VersionConflict,
     copy_rules,
     diff_versions,
     list_pipelines,
@@ -190,7 +190,7 @@ class CopyAnswer(BaseModel):
 async def copy(caller: Administers, store: Store, pipeline_id: PipelineIdPath, request: CopyRequest) -> CopyAnswer:
     """Copies (or moves) rules and triggers of this pipeline to a stage of it or of another
     pipeline, item by item: what cannot go is refused, saying why, and the rest goes, each
-    changed pipeline as its next version."""
+    changed pipeline as its next version. Nothing could go: 422, one line per item."""
     target = request.to_pipeline or pipeline_id
     caller.check_pipeline(pipeline_id)
     caller.check_pipeline(target)
@@ -200,6 +200,10 @@ async def copy(caller: Administers, store: Store, pipeline_id: PipelineIdPath, r
                                        actor=caller.actor)  # fmt: skip
         except NoSuchVersion as err:
             raise HTTPException(404, str(err)) from None
+        except VersionConflict as err:
+            raise HTTPException(409, str(err)) from None
+        if not outcome.went:
+            raise InvalidRequest(outcome.refused)
         await db.commit()
     return CopyAnswer(went=outcome.went, refused=outcome.refused,
                       versions=[VersionInfo.of(stored.version) for stored in outcome.stored])  # fmt: skip
@@ -330,10 +334,8 @@ async def _storing(
             raise HTTPException(404, str(err)) from None
         except StageMovesNeeded as err:
             raise InvalidRequest(err.problems) from None
-        except IntegrityError:
-            raise HTTPException(
-                409, f"another version of {pipeline_id!r} was stored at the same moment; retry"
-            ) from None
+        except VersionConflict as err:
+            raise HTTPException(409, str(err)) from None
     return stored
 
 

@@ -174,6 +174,11 @@ async def test_rules_are_moved_to_another_pipeline_item_by_item(
         refused = await limited.post("/pipelines/shop/copy", json=request)
     assert refused.status_code == 403  # it may not change 'other'
     assert (await admin.post("/pipelines/nope/copy", json=request)).status_code == 404
+    nowhere = await admin.post("/pipelines/shop/copy", json={**request, "to_stage": "gone", "move": False})
+    assert (nowhere.status_code, nowhere.json()["errors"]) == (422, [
+        "rule 1 of stage 'new': stage 'new' has 0 rule(s)",
+        "trigger 3 of stage 'paid': stage 'paid' has 1 trigger(s)",
+    ])  # fmt: skip
     assert await _versions(deps.engine) == [1, 2]
 
 

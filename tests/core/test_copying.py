@@ -75,3 +75,21 @@ def test_a_move_is_a_copy_and_a_delete_of_what_went() -> None:
     assert across.source is not None and len(across.refused) == 1  # the Change status to 'paid' stays
     assert [r.type for r in across.source.stage("new").rules] == ["send_email", "change_status"]
     assert [r.type for r in across.target.stage("start").rules] == ["write_to_log"]
+
+
+def test_an_item_named_twice_goes_once() -> None:
+    item = Item(kind="trigger", stage="paid", number=2)
+    moved = copy_items(SHOP, [item, item], SHOP, "done", move=True)
+    assert moved.refused == ["trigger 2 of stage 'paid': named twice; it goes once"]
+    assert [t.type for t in moved.target.stage("done").triggers] == ["webhook"]
+    assert [t.type for t in moved.target.stage("paid").triggers] == ["payment"]
+
+
+def test_the_rules_left_behind_keep_their_chains() -> None:
+    """Rule 1 began the chain of send_email (after the previous rule): moved away, it leaves
+    send_email beginning the chain, not joining the chain of another rule."""
+    moved = copy_items(SHOP, [Item(kind="rule", stage="new", number=1)], OTHER, "start", move=True)
+    assert moved.source is not None
+    left = moved.source.stage("new")
+    assert [(r.type, r.after_previous) for r in left.rules] == [("send_email", False), ("change_status", False)]
+    assert left.branches() == [[0], [1]]

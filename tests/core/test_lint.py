@@ -89,3 +89,33 @@ def test_a_variable_set_earlier_in_the_chain_or_read_by_prefix_is_fine() -> None
         )
         == []
     )
+
+
+def test_stages_that_all_move_each_other_are_one_loop_found_at_once() -> None:
+    """Listing every round among ten stages that all move each other would take minutes."""
+    ids = [f"s{i}" for i in range(10)]
+    stages = "".join(
+        f"  - id: {stage}\n    title: {stage}\n    rules:\n"
+        + "".join(f"      - {{type: change_status, params: {{stage: {other}}}}}\n" for other in ids if other != stage)
+        for stage in ids
+    )
+    [loop] = lint(parse_pipeline(HEAD + stages + DONE))
+    assert loop.place == "stages[0]"
+    assert loop.message.startswith("trigger loop s0 -> s1 -> s0 (and 8 more stage(s) in the same loop)")
+
+
+def test_no_false_alarm_after_a_move_that_may_not_happen_or_from_a_variable_set_in_another_stage() -> None:
+    assert (
+        _lines(
+            "  - id: new\n    title: New\n    rules:\n"
+            "      - {type: generate_code, params: {pattern: 'A-###', variable: code}}\n"
+            "  - id: paid\n    title: Paid\n    triggers: [{type: payment}]\n    rules:\n"
+            "      - {type: change_status, condition: {field: order.total, op: '>', value: 100},"
+            " params: {stage: done}}\n"
+            "      - {type: write_to_log, after_previous: true, params: {message: '{{ variables.code }}'}}\n"
+            "      - {type: generate_code, params: {pattern: 'B-###', variable: code}}\n"
+            "      - {type: change_status, params: {stage: paid}}\n"
+            "      - {type: write_to_log, after_previous: true, params: {message: after a move to its own stage}}\n"
+        )
+        == []
+    )
