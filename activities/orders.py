@@ -24,7 +24,14 @@ from automation.pipeline import Pipeline
 from store.database import session
 from store.group_commit import GroupCommit
 from store.orders import WrittenBy, save_arrival, save_order, save_timeline
-from store.pipelines import get_pipeline, newest_version, version_at_entry, version_pipeline
+from store.pipelines import (
+    get_pipeline,
+    known_current,
+    newest_version,
+    remember_newest,
+    version_at_entry,
+    version_pipeline,
+)
 
 
 class OrderActivities:
@@ -51,6 +58,8 @@ class OrderActivities:
         """``start_order``, saying which version the pipeline is."""
         async with session(self._engine) as db:
             newest = await newest_version(db, order.pipeline_id)
+            if newest is not None:
+                remember_newest(order.pipeline_id, newest.number)
             # The content and the number of one version row: a load in between cannot mix them.
             pipeline = version_pipeline(newest) if newest else await self._pipeline(db, order.pipeline_id)
             self._check_size(pipeline)
@@ -61,6 +70,8 @@ class OrderActivities:
 
     @activity.defn(name=VERSION_AT_ENTRY)
     async def version_at_entry(self, entry: StageEntry) -> VersionAtEntry:
+        if (current := known_current(entry)) is not None:  # most entries: no store read
+            return current
         async with session(self._engine) as db:
             found = await version_at_entry(db, entry)
         if found.pipeline is not None:

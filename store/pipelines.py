@@ -5,6 +5,7 @@ changed once stored. Loading the content of the newest version again stores noth
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +20,26 @@ from automation.versions import Change, Reach, changes, content_hash, preview, s
 from store.access import audit
 from store.columns import utcnow
 from store.tables import Order, PipelineRecord, PipelineVersion
+
+NEWEST_KNOWN_FOR = 1.0
+"""Seconds a worker takes the newest version number of a pipeline it has read for known, so
+that an order entering a stage needs no store read in the common case (its version is the
+newest). A version stored by this process is known at once; one stored by another (the CLI,
+the API) within this time."""
+_newest_numbers: dict[str, tuple[float, int]] = {}
+"""pipeline id -> (until when, the newest version's number), per process."""
+
+
+def known_current(entry: StageEntry) -> VersionAtEntry | None:
+    """``current`` if the order's version is the newest one this process read lately."""
+    known = _newest_numbers.get(entry.pipeline_id)
+    if known is not None and known[0] > time.monotonic() and entry.number == known[1]:
+        return VersionAtEntry(outcome="current", number=entry.number)
+    return None
+
+
+def remember_newest(pipeline_id: str, number: int) -> None:
+    _newest_numbers[pipeline_id] = (time.monotonic() + NEWEST_KNOWN_FOR, number)
 
 
 class VersionConflict(RuntimeError):
@@ -74,6 +95,7 @@ async def save_pipeline(
         loaded_at=now, loaded_by=actor, source=source,
     )  # fmt: skip
     db.add(version)
+    _newest_numbers.pop(pipeline.id, None)
     try:
         await db.flush()
     except IntegrityError:  # the same number, stored by another load meanwhile
@@ -116,6 +138,8 @@ async def version_at_entry(db: AsyncSession, entry: StageEntry) -> VersionAtEntr
     say of it (a stage removed with a stage move, and that one removed too...); none said:
     the order stays on its version for this stage."""
     newest = await newest_version(db, entry.pipeline_id)
+    if newest is not None:
+        remember_newest(entry.pipeline_id, newest.number)
     if newest is None or (entry.number is not None and entry.number >= newest.number):
         return VersionAtEntry(outcome="current", number=entry.number)
     since = entry.number

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from automation.contracts import StageEntry
+from automation.contracts import StageEntry, VersionAtEntry
 from automation.pipeline import parse_pipeline
 from automation.versions import content_hash
 from store.database import session
@@ -18,8 +18,10 @@ from store.pipelines import (
     StageMovesNeeded,
     diff_versions,
     get_pipeline,
+    known_current,
     list_versions,
     preview_pipeline,
+    remember_newest,
     restore_version,
     save_pipeline,
     version_at_entry,
@@ -194,3 +196,20 @@ async def test_the_newest_versions_own_stage_wins_over_the_moves_of_the_versions
         assert await entering("paid", 7) == ("current", 7, None)
         assert await entering("settled", None, content_hash(RENAMED)) == ("no_place", 3, None)
         assert await entering("paid", None, content_hash(FIRST)) == ("same_content", 3, "paid")
+
+
+async def test_a_worker_knows_the_newest_number_for_a_moment_and_forgets_it_when_it_stores_one(
+    any_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entry = StageEntry(pipeline_id="shop", number=1, stage="paid")
+    async with session(any_engine) as db:
+        await save_pipeline(db, FIRST)
+        assert known_current(entry) is None  # never read: the store is asked
+        assert (await version_at_entry(db, entry)).outcome == "current"
+        assert known_current(entry) == VersionAtEntry(outcome="current", number=1)  # no store read now
+        await save_pipeline(db, SECOND)
+        assert known_current(entry) is None  # stored here: known at once
+        assert (await version_at_entry(db, entry)).outcome == "newest"
+        monkeypatch.setattr("store.pipelines.NEWEST_KNOWN_FOR", -1.0)
+        remember_newest("shop", 1)
+        assert known_current(entry) is None  # read too long ago: asked again
