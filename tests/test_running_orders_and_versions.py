@@ -4,6 +4,7 @@ a stage the newest version removed takes the order where that version says."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlmodel import col, select
@@ -17,6 +18,7 @@ from store.pipelines import save_pipeline
 from store.tables import LogLine
 from tests.conftest import running_engine, seed
 from tests.helpers import event, eventually, new_order, payment, ready_view, started_order
+from workflows.order import VERSION_KNOWN_FOR
 
 WAITING = """
 id: versioned
@@ -43,9 +45,12 @@ async def _log(deps: WorkerResources, order_id: str, count: int) -> list[str] | 
 
 
 async def _store(deps: WorkerResources, text: str, **moves: str) -> int:
+    """Stores a new version, then lets a second pass: an order that has just learnt that it
+    runs the newest version does not ask again for that long (``VERSION_KNOWN_FOR``)."""
     async with session(deps.engine) as db:
         stored = await save_pipeline(db, parse_pipeline(text), stage_moves=moves)
         await db.commit()
+    await asyncio.sleep(VERSION_KNOWN_FOR.total_seconds())
     return stored.version.number
 
 

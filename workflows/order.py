@@ -112,6 +112,11 @@ VERSION_CHECK: dict[str, Any] = {
 }
 """The version check as an order enters a stage: a few quick tries, then the order goes on
 with its version rather than wait for a store that is down."""
+VERSION_KNOWN_FOR = timedelta(seconds=1)
+"""An order that learnt within this time (by its workflow's clock) that it runs the newest
+version enters its next stage without asking again: a version stored meanwhile reaches it at
+its next stage entry after that, as a worker's own knowledge lasts as long
+(``store.pipelines.NEWEST_KNOWN_FOR``)."""
 STORE_BEHIND_AFTER = timedelta(seconds=10)
 """A store write retrying this long, with the timeline backlogged: the store is down, and
 continue-as-new takes what waits for it along rather than wait for it."""
@@ -199,6 +204,9 @@ class OrderWorkflow:
         self._leaving = False
         """The order is about to leave its stage (it checks which version it enters the next
         under): no rule of the stage starts meanwhile; they go on if it stays after all."""
+        self._newest_at: datetime | None = None
+        """When the order last learnt that it runs the newest version (not carried across
+        continue-as-new: the new run asks at its first stage entry)."""
 
     # --- ingress ----------------------------------------------------------------------
 
@@ -422,6 +430,7 @@ class OrderWorkflow:
                 summary=f"start in pipeline {order.pipeline_id}", **STORE_WRITE,
             )  # fmt: skip
             self._arrival_saved = True
+            self._newest_at = workflow.now()
             assert found.pipeline is not None
             return found.pipeline, found.number
         if self.has_patch(START_ORDER_PATCH):  # a local activity: no task of its own, and the arrival saved
@@ -597,7 +606,7 @@ class OrderWorkflow:
         if target == before.stage:
             self.record("stage_changed", f"already at {target!r}: no change ({reason})")
             return False
-        found = await self._newest_version(target) if self.has_patch(PIPELINE_VERSIONS_PATCH) else None
+        found = await self._newest_version(target) if self._asks_version() else None
         entering = found.stage if found is not None and found.outcome == "newest" and found.stage else target
         if entering == before.stage:  # a stage the newest version moved onto the one it is in
             self.record("stage_changed", f"already at {entering!r}, which is {target!r} in version "
@@ -625,6 +634,12 @@ class OrderWorkflow:
             self._raise_event(f"{state.order.order_id}/{state.current.visit}/cancelled", "order_cancelled", {})
         return True
 
+    def _asks_version(self) -> bool:
+        """Whether the order asks which version to enter its next stage under."""
+        if not self.has_patch(PIPELINE_VERSIONS_PATCH):
+            return False
+        return self._newest_at is None or workflow.now() - self._newest_at >= VERSION_KNOWN_FOR
+
     async def _newest_version(self, target: str) -> VersionAtEntry | None:
         """As the order is about to enter ``target``: which version it enters it under (the
         newest, unless that has no place for ``target``). None, and the order stays on its
@@ -643,6 +658,8 @@ class OrderWorkflow:
                 VERSION_AT_ENTRY, entry, result_type=VersionAtEntry,
                 summary=f"version of {state.pipeline.id} for {target}", **VERSION_CHECK,
             )  # fmt: skip
+            if found.outcome != "no_place":  # it runs the newest, or is about to
+                self._newest_at = workflow.now()
             return found
         except (ActivityError, ApplicationError) as err:  # a local activity's failure may come as either
             cause = err.cause if isinstance(err, ActivityError) else err
