@@ -1,6 +1,7 @@
-"""Pipelines and their versions: load a new version, list, show and compare versions, make
-an earlier one current again (as a new version). Every route needs the ``admin`` scope; a
-key limited to pipelines reaches only those. Each stored version is in the audit log."""
+"""Pipelines and their versions: load a new version (or preview and lint it first), list,
+show and compare versions, make an earlier one current again (as a new version), copy or
+move rules and triggers. Every route needs the ``admin`` scope; a key limited to pipelines
+reaches only those. Each stored version is in the audit log."""
 
 from __future__ import annotations
 
@@ -24,7 +25,6 @@ from automation.lint import Finding, lint
 from automation.pipeline import Pipeline
 from automation.versions import Change, Reach, parse_stage_moves
 from store.access import audit
-from store.constants import ConstantRefused, ConstantRow, list_constants, set_constant, unset_constant
 from store.database import session
 from store.pipelines import (
     NoSuchVersion,
@@ -207,56 +207,6 @@ async def copy(caller: Administers, store: Store, pipeline_id: PipelineIdPath, r
         await db.commit()
     return CopyAnswer(went=outcome.went, refused=outcome.refused,
                       versions=[VersionInfo.of(stored.version) for stored in outcome.stored])  # fmt: skip
-
-
-class ConstantValueIn(BaseModel):
-    value: str | int | float | bool | None = Field(description="of the constant's type; text at most 2,000 characters")
-
-
-@router.get("/pipelines/{pipeline_id}/constants", response_model=list[ConstantRow])
-async def get_constants(caller: Administers, store: Store, pipeline_id: PipelineIdPath) -> list[ConstantRow]:
-    """The pipeline's constants: their type, the file's value and the one rules read."""
-    caller.check_pipeline(pipeline_id)
-    async with session(store) as db:
-        return await _constant_rows(db, pipeline_id)
-
-
-@router.put("/pipelines/{pipeline_id}/constants/{name}", response_model=ConstantRow)
-async def put_constant(
-    caller: Administers, store: Store, pipeline_id: PipelineIdPath, name: Annotated[str, Path(max_length=64)],
-    body: ConstantValueIn,
-) -> ConstantRow:  # fmt: skip
-    """Sets a constant without editing the pipeline file: every rule that runs from now on
-    reads this value. 422 if the pipeline does not declare it or the value is not of its type."""
-    caller.check_pipeline(pipeline_id)
-    async with session(store) as db:
-        try:
-            await set_constant(db, pipeline_id, name, body.value, caller.actor)
-        except ConstantRefused as err:
-            raise InvalidRequest([str(err)]) from None
-        except NoSuchVersion as err:
-            raise HTTPException(404, str(err)) from None
-        await db.commit()
-        return next(row for row in await _constant_rows(db, pipeline_id) if row.name == name)
-
-
-@router.delete("/pipelines/{pipeline_id}/constants/{name}", status_code=204)
-async def delete_constant(
-    caller: Administers, store: Store, pipeline_id: PipelineIdPath, name: Annotated[str, Path(max_length=64)]
-) -> None:
-    """Back to the value the pipeline file gives it; 404 if it was not set."""
-    caller.check_pipeline(pipeline_id)
-    async with session(store) as db:
-        if not await unset_constant(db, pipeline_id, name, caller.actor):
-            raise HTTPException(404, f"constant {name!r} of {pipeline_id!r} was not set: it has the file's value")
-        await db.commit()
-
-
-async def _constant_rows(db: AsyncSession, pipeline_id: str) -> list[ConstantRow]:
-    try:
-        return await list_constants(db, pipeline_id)
-    except NoSuchVersion as err:
-        raise HTTPException(404, str(err)) from None
 
 
 @router.get("/pipelines/{pipeline_id}/versions", response_model=list[VersionInfo])
