@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
@@ -30,7 +32,6 @@ from store.pipelines import (
     newest_version,
     remember_newest,
     version_at_entry,
-    version_pipeline,
 )
 
 
@@ -61,12 +62,15 @@ class OrderActivities:
             if newest is not None:
                 remember_newest(order.pipeline_id, newest.number)
             # The content and the number of one version row: a load in between cannot mix them.
-            pipeline = version_pipeline(newest) if newest else await self._pipeline(db, order.pipeline_id)
-            self._check_size(pipeline)
+            if newest is None:  # no pipeline of that id: refused, saying so
+                definition = (await self._pipeline(db, order.pipeline_id)).model_dump(mode="json")
+            else:
+                definition = newest.definition
+                self._check_size(order.pipeline_id, definition)
             await save_arrival(db, order)
             await db.commit()
         number = newest.number if newest is not None else None
-        return VersionAtEntry.taking(number, pipeline, pipeline.stages[0].id)
+        return VersionAtEntry.taking(number, definition, definition["stages"][0]["id"])
 
     @activity.defn(name=VERSION_AT_ENTRY)
     async def version_at_entry(self, entry: StageEntry) -> VersionAtEntry:
@@ -75,7 +79,7 @@ class OrderActivities:
         async with session(self._engine) as db:
             found = await version_at_entry(db, entry)
         if found.pipeline is not None:
-            self._check_size(found.pipeline)
+            self._check_size(entry.pipeline_id, found.pipeline.model_dump(mode="json"))
         return found
 
     async def _pipeline(self, db: AsyncSession, pipeline_id: str) -> Pipeline:
@@ -86,15 +90,15 @@ class OrderActivities:
                 type="UnknownPipeline",
                 non_retryable=True,
             )
-        self._check_size(pipeline)
+        self._check_size(pipeline_id, pipeline.model_dump(mode="json"))
         return pipeline
 
     @staticmethod
-    def _check_size(pipeline: Pipeline) -> None:
-        size = json_size(pipeline.model_dump(mode="json"))
+    def _check_size(pipeline_id: str, definition: dict[str, Any]) -> None:
+        size = json_size(definition)
         if size > limits.PIPELINE_BYTES:  # stored before pipelines had a limit: over the budget of an order
             raise ApplicationError(
-                f"pipeline {pipeline.id!r} is {size:,} bytes of JSON, too big to run with an order "
+                f"pipeline {pipeline_id!r} is {size:,} bytes of JSON, too big to run with an order "
                 f"(at most {limits.PIPELINE_BYTES:,}); load a smaller one",
                 type="PipelineTooLarge",
                 non_retryable=True,

@@ -12,7 +12,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.registry import IMPLEMENTATIONS, RunRule
 from activities.rules.base import RuleContext, WorkerResources, refuse
-from automation.models import INSIDE
+from automation.models import INSIDE, nested_values
 from automation.rule_kinds import RULE_KINDS
 from automation.rules import RuleInput, RuleKind, RuleResult
 from store.constants import set_values
@@ -24,7 +24,7 @@ async def _template_values(deps: WorkerResources, input: RuleInput) -> dict[str,
     """The order's values, with the customer's and the responsible's cards and the constants
     an admin set (``store/constants.py``) as they are now, read only when the rule needs them."""
     order = input.values.get("order", {})
-    reads_constants = _mentions(input.params, "constants")
+    reads_constants = any(isinstance(text, str) and "constants" in text for text in nested_values(input.params))
     if not order.get("customer_id") and not order.get("responsible_id") and not reads_constants:
         return {**input.values, "customer": {}, "responsible": {}}
     async with session(deps.engine) as db:
@@ -33,14 +33,6 @@ async def _template_values(deps: WorkerResources, input: RuleInput) -> dict[str,
         admins = await set_values(db, str(order.get("pipeline"))) if reads_constants else {}
     constants = {**input.values.get("constants", {}), **admins}
     return {**input.values, "customer": customer, "responsible": responsible, "constants": constants}
-
-
-def _mentions(value: Any, word: str) -> bool:
-    """Whether a text inside ``value`` (params: nested mappings and lists) has ``word``."""
-    if isinstance(value, str):
-        return word in value
-    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
-    return any(_mentions(child, word) for child in children)
 
 
 async def _heartbeat(every: timedelta) -> None:

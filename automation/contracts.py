@@ -63,9 +63,10 @@ class VersionAtEntry(BaseModel):
     """Where it goes in the newest version: the stage, or the stage a removed one maps to."""
 
     @classmethod
-    def taking(cls, number: int | None, pipeline: Pipeline, stage: str) -> VersionAtEntry:
-        """The order takes ``pipeline``: as stored, not checked again (``INSIDE``)."""
-        data = {"outcome": "newest", "number": number, "pipeline": pipeline, "stage": stage}
+    def taking(cls, number: int | None, definition: dict[str, Any], stage: str) -> VersionAtEntry:
+        """The order takes the pipeline of ``definition``, as stored: read once, ``INSIDE``
+        (not checked again as a file is)."""
+        data = {"outcome": "newest", "number": number, "pipeline": definition, "stage": stage}
         return cls.model_validate(data, context=INSIDE)
 
 

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Literal
 
 from jinja2 import TemplateSyntaxError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel
 
 from automation.effects import MoveOrder
+from automation.models import nested_values
 from automation.pipeline import Pipeline, RuleSpec, Stage
 
 _PARSER = ImmutableSandboxedEnvironment()
@@ -238,11 +239,11 @@ def _sets(written: list[str], name: str) -> bool:
 def _reads(rule: RuleSpec) -> set[tuple[str, str]]:
     """(``variables`` or ``constants``, name) that the rule's templates and condition read."""
     found: set[tuple[str, str]] = set()
-    for text in _nested(rule.params):
+    for text in nested_values(rule.params):
         if isinstance(text, str) and ("{{" in text or "{%" in text):
             found |= _template_reads(text)
     condition = rule.condition.model_dump(mode="json") if rule.condition is not None else None
-    for clause in _nested(condition):
+    for clause in nested_values(condition):
         if not (isinstance(clause, dict) and isinstance(clause.get("field"), str)):
             continue
         root, _, name = clause["field"].partition(".")
@@ -268,14 +269,6 @@ def _template_reads(text: str) -> set[tuple[str, str]]:
         if isinstance(target, nodes.Name) and target.name in ("variables", "constants") and isinstance(key, str):
             found.add((target.name, key))
     return found
-
-
-def _nested(value: Any) -> Iterator[Any]:
-    """``value`` and every value inside it."""
-    yield value
-    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
-    for child in children:
-        yield from _nested(child)
 
 
 def _stage_references(rule: RuleSpec) -> list[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -142,6 +143,14 @@ def _shape(value: Any) -> tuple[int, bool]:
             else:
                 pending.extend((child, depth + 1) for child in item)
     return deepest, nul
+
+
+def nested_values(value: Any) -> Iterator[Any]:
+    """``value`` and every value inside it (mappings and lists of plain JSON)."""
+    yield value
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    for child in children:
+        yield from nested_values(child)
 
 
 def json_size(value: Any) -> int:

@@ -138,13 +138,13 @@ def print_stored(pipeline_id: str, stored: Stored) -> None:
 
 
 async def _list(db: AsyncSession, as_json: bool) -> None:
-    from store.pipelines import list_pipelines, newest_version
+    from store.pipelines import list_pipelines
 
-    rows = []
-    for record in await list_pipelines(db):
-        newest = await newest_version(db, record.id)
-        rows.append({"id": record.id, "title": record.title, "version": newest.number if newest else None,
-                     "loaded_at": record.loaded_at, "loaded_by": newest.loaded_by if newest else None})  # fmt: skip
+    rows = [
+        {"id": record.id, "title": record.title, "version": newest.number, "loaded_at": record.loaded_at,
+         "loaded_by": newest.loaded_by}
+        for record, newest in await list_pipelines(db)
+    ]  # fmt: skip
     if as_json:
         print_json(rows)
         return

@@ -8,6 +8,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
+from sqlalchemy import and_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -158,7 +159,7 @@ async def version_at_entry(db: AsyncSession, entry: StageEntry) -> VersionAtEntr
                 stage = version.stage_moves.get(stage)
     if stage is None or stage not in in_newest:
         return VersionAtEntry(outcome="no_place", number=newest.number)
-    return VersionAtEntry.taking(newest.number, version_pipeline(newest), stage)
+    return VersionAtEntry.taking(newest.number, newest.definition, stage)
 
 
 def _stage_ids(version: PipelineVersion) -> set[str]:
@@ -194,8 +195,21 @@ async def list_versions(db: AsyncSession, pipeline_id: str) -> list[PipelineVers
     return list((await db.exec(query.order_by(col(PipelineVersion.number)))).all())
 
 
-async def list_pipelines(db: AsyncSession) -> list[PipelineRecord]:
-    return list((await db.exec(select(PipelineRecord).order_by(col(PipelineRecord.id)))).all())
+async def list_pipelines(db: AsyncSession) -> list[tuple[PipelineRecord, PipelineVersion]]:
+    """Every pipeline, by id, with its newest version (in one query)."""
+    newest = (
+        select(PipelineVersion.pipeline_id, func.max(PipelineVersion.number).label("number"))
+        .group_by(col(PipelineVersion.pipeline_id))
+        .subquery()
+    )
+    same = and_(col(PipelineVersion.pipeline_id) == PipelineRecord.id, col(PipelineVersion.number) == newest.c.number)
+    query = (
+        select(PipelineRecord, PipelineVersion)
+        .join(newest, col(newest.c.pipeline_id) == PipelineRecord.id)
+        .join(PipelineVersion, same)
+        .order_by(col(PipelineRecord.id))
+    )
+    return [(record, version) for record, version in (await db.exec(query)).all()]
 
 
 class NoSuchVersion(LookupError):

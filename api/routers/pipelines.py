@@ -91,13 +91,12 @@ class PipelineInfo(BaseModel):
 async def get_pipelines(caller: Administers, store: Store) -> list[PipelineInfo]:
     """Every pipeline the key may reach, with its newest version (what new orders run)."""
     async with session(store) as db:
-        found = []
-        for record in await list_pipelines(db):
-            newest = await newest_version(db, record.id)
-            if caller.may_use(record.id) and newest is not None:
-                found.append(PipelineInfo(id=record.id, title=record.title, version=newest.number,
-                                          loaded_at=record.loaded_at))  # fmt: skip
-    return found
+        found = await list_pipelines(db)
+    return [
+        PipelineInfo(id=record.id, title=record.title, version=newest.number, loaded_at=record.loaded_at)
+        for record, newest in found
+        if caller.may_use(record.id)
+    ]
 
 
 StageMoves = Annotated[
