@@ -154,7 +154,9 @@ async def show(args: argparse.Namespace) -> None:
     version = f" (version {view.pipeline_version})" if view.pipeline_version is not None else ""
     print(f"order {view.order_id}  pipeline {view.pipeline_id}{version}  stage {view.stage} ({view.stage_title})")
     print(f"responsible {view.responsible_id or '-'}  customer {view.customer_id or '-'}")
-    print(f"variables {json.dumps(view.variables)}")
+    print("variables:" + ("" if view.variable_types else " none"))
+    for name, kind in view.variable_types.items():
+        print(f"  {name} ({kind}) = {json.dumps(view.variables.get(name))}")
     for rule in view.rules:
         print(f"  rule {rule.index + 1} {rule.title:<40} {rule.status}")
     print("timeline (latest):")

@@ -58,6 +58,7 @@ def all_activities(
         "start_order": orders.start_order,
         "start_versioned_order": orders.start_versioned_order,
         "version_at_entry": orders.version_at_entry,
+        "constants_now": orders.constants_now,
         "save_order": orders.save_order,
         "leave_follow_up_note": follow_up.leave_follow_up_note,
         "resend_message": messages.resend_message,

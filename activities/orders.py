@@ -11,11 +11,13 @@ from temporalio.exceptions import ApplicationError
 
 from automation import limits
 from automation.contracts import (
+    CONSTANTS_NOW,
     LOAD_PIPELINE,
     SAVE_ORDER,
     START_ORDER,
     START_VERSIONED_ORDER,
     VERSION_AT_ENTRY,
+    ConstantsWanted,
     SaveOrderInput,
     StageEntry,
     VersionAtEntry,
@@ -23,6 +25,7 @@ from automation.contracts import (
 from automation.models import json_size
 from automation.order import NewOrder
 from automation.pipeline import Pipeline
+from store.constants import set_values
 from store.database import session
 from store.group_commit import GroupCommit
 from store.orders import WrittenBy, save_arrival, save_order, save_timeline
@@ -71,6 +74,12 @@ class OrderActivities:
             await db.commit()
         number = newest.number if newest is not None else None
         return VersionAtEntry.taking(number, definition, definition["stages"][0]["id"])
+
+    @activity.defn(name=CONSTANTS_NOW)
+    async def constants_now(self, wanted: ConstantsWanted) -> dict[str, Any]:
+        async with session(self._engine) as db:
+            admins = await set_values(db, wanted.pipeline_id)
+        return {name: value for name, value in admins.items() if name in wanted.names}
 
     @activity.defn(name=VERSION_AT_ENTRY)
     async def version_at_entry(self, entry: StageEntry) -> VersionAtEntry:

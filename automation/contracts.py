@@ -24,6 +24,9 @@ START_VERSIONED_ORDER = "start_versioned_order"
 VERSION_AT_ENTRY = "version_at_entry"
 """``StageEntry`` -> ``VersionAtEntry``: as the order enters a stage, the newest version of its
 pipeline if the order does not run it yet (a local activity)."""
+CONSTANTS_NOW = "constants_now"
+"""``ConstantsWanted`` -> {name: value}: the constants an admin has set, as they are now, of
+those a rule's condition reads (a local activity; those not set keep the file's value)."""
 SAVE_ORDER = "save_order"
 """``SaveOrderInput`` -> None: the order's row and its new timeline entries (a local activity)."""
 SETTLE_STOPPED_MESSAGE = "settle_stopped_message"
@@ -38,6 +41,11 @@ SETTLE_PATIENCE = timedelta(seconds=10)
 heartbeats at least every 8 s). Safe even if one has not: a row settled under an attempt
 cannot be handed over by it any more (the outbox's compare-and-set), and a message it was
 handing over stays unconfirmed, never sent again."""
+
+
+class ConstantsWanted(BaseModel):
+    pipeline_id: str
+    names: list[str]
 
 
 class StageEntry(BaseModel):

@@ -67,6 +67,10 @@ STAGES = 50
 RULES_PER_STAGE = 50
 TRIGGERS_PER_STAGE = 50
 CONSTANTS = 100
+VARIABLES = 100
+"""Declared variables of a pipeline."""
+VARIABLE_DEFAULTS_BYTES = 16 * KiB
+"""What a new order's variables start as, at most: a quarter of their budget."""
 CONSTANT_CHARS = 2_000
 YAML_DEPTH = 32
 YAML_ALIASES = 100
@@ -151,6 +155,7 @@ LIMITS = [
         "pipeline file",
     ),
     Limit("constants", f"{CONSTANTS}, a text one {CONSTANT_CHARS:,} characters", "pipeline file"),
+    Limit("declared variables", f"{VARIABLES}, their defaults {_n(VARIABLE_DEFAULTS_BYTES)} of JSON", "pipeline file"),
     Limit(
         "YAML",
         f"{YAML_DEPTH} levels, {YAML_ALIASES} aliases, {YAML_NODES:,} values with aliases expanded, "

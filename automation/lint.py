@@ -7,8 +7,8 @@ but likely not as meant). Pure: it reads the pipeline only.
 - stages that nothing can reach (no trigger, no Change status, not the first);
 - rules that never run: after a rule in their chain that surely moves the order away;
 - a variable a rule reads before the rule of its stage that sets it has run (a later rule,
-  or one in a parallel chain) when no other stage sets it, or that no rule sets at all;
-- a constant that the pipeline does not declare;
+  or one in a parallel chain) when no other stage sets it, or that no rule sets at all,
+  unless its declaration gives it a default (undeclared names are errors of the file);
 - a Wait with no deadline (it waits for the customer for ever)."""
 
 from __future__ import annotations
@@ -17,15 +17,11 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Literal
 
-from jinja2 import TemplateSyntaxError, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel
 
 from automation.effects import MoveOrder
-from automation.models import nested_values
 from automation.pipeline import Pipeline, RuleSpec, Stage
-
-_PARSER = ImmutableSandboxedEnvironment()
+from automation.references import matches, reads, sets
 
 
 class Finding(BaseModel):
@@ -203,21 +199,21 @@ def _references(pipeline: Pipeline) -> Iterator[Finding]:
                 before = [name for earlier in branch[:position] for name in _writes(stage.rules[earlier])]
                 later_here = [(other, name) for other, r in enumerate(stage.rules) if other != index
                               and other not in branch[:position] for name in _writes(r)]  # fmt: skip
-                for root, name in sorted(_reads(rule)):
+                for root, name in sorted(reads(rule.params, rule.condition)):
+                    if root != "variables" or sets(before, name) or sets(elsewhere, name):
+                        continue
+                    declared = pipeline.variables.get(name)
+                    if declared is not None and declared.default is not None:
+                        continue  # it reads the default until a rule sets it
                     place = _place(pipeline, stage.id, index)
-                    if root == "constants" and name not in pipeline.constants:
-                        known = ", ".join(sorted(pipeline.constants)) or "none"
-                        yield Finding(severity="error", place=place,
-                                      message=f"constants.{name} is not declared (constants: {known})")  # fmt: skip
-                    elif root == "variables" and not _sets(before, name) and not _sets(elsewhere, name):
-                        setter = next((other for other, written in later_here if _matches(written, name)), None)
-                        if setter is not None:
-                            yield Finding(severity="warning", place=place,
-                                          message=f"reads variables.{name} before rule {setter + 1} of its stage "
-                                                  "sets it (later, or in a parallel chain)")  # fmt: skip
-                        else:
-                            unset = f"reads variables.{name}, which no rule sets: it renders empty"
-                            yield Finding(severity="warning", place=place, message=unset)
+                    setter = next((other for other, written in later_here if matches(written, name)), None)
+                    if setter is not None:
+                        yield Finding(severity="warning", place=place,
+                                      message=f"reads variables.{name} before rule {setter + 1} of its stage "
+                                              "sets it (later, or in a parallel chain)")  # fmt: skip
+                    else:
+                        unset = f"reads variables.{name}, which no rule sets and has no default: it renders empty"
+                        yield Finding(severity="warning", place=place, message=unset)
 
 
 def _writes(rule: RuleSpec) -> list[str]:
@@ -226,49 +222,6 @@ def _writes(rule: RuleSpec) -> list[str]:
         return rule.params_model().variables_written()
     except ValueError:  # a rule this engine cannot run: the file's validation says so
         return []
-
-
-def _matches(written: str, name: str) -> bool:
-    return name.startswith(written[:-1]) if written.endswith("*") else name == written
-
-
-def _sets(written: list[str], name: str) -> bool:
-    return any(_matches(w, name) for w in written)
-
-
-def _reads(rule: RuleSpec) -> set[tuple[str, str]]:
-    """(``variables`` or ``constants``, name) that the rule's templates and condition read."""
-    found: set[tuple[str, str]] = set()
-    for text in nested_values(rule.params):
-        if isinstance(text, str) and ("{{" in text or "{%" in text):
-            found |= _template_reads(text)
-    condition = rule.condition.model_dump(mode="json") if rule.condition is not None else None
-    for clause in nested_values(condition):
-        if not (isinstance(clause, dict) and isinstance(clause.get("field"), str)):
-            continue
-        root, _, name = clause["field"].partition(".")
-        if root in ("variables", "constants") and name:
-            found.add((root, name.split(".")[0]))
-    return found
-
-
-def _template_reads(text: str) -> set[tuple[str, str]]:
-    try:
-        tree = _PARSER.parse(text)
-    except TemplateSyntaxError:
-        return set()  # the file's validation says so
-    found = set()
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-        key: object
-        if isinstance(node, nodes.Getattr):
-            target, key = node.node, node.attr
-        elif isinstance(node, nodes.Getitem):
-            target, key = node.node, getattr(node.arg, "value", None)
-        else:
-            continue
-        if isinstance(target, nodes.Name) and target.name in ("variables", "constants") and isinstance(key, str):
-            found.add((target.name, key))
-    return found
 
 
 def _stage_references(rule: RuleSpec) -> list[str]:

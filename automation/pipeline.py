@@ -6,6 +6,7 @@ is refused with one line per problem, each naming the exact place.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -14,9 +15,11 @@ from pydantic import (
     BaseModel,
     Field,
     SerializeAsAny,
+    SerializerFunctionWrapHandler,
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_serializer,
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -27,63 +30,24 @@ from automation.delays import Delay
 from automation.errors import describe
 from automation.events import EVENT_TYPES, TriggerParams, event_type
 from automation.files import FileError, parse_yaml, read_text
-from automation.models import INSIDE, Slug, StrictFromOutside, Title, Within, check_plain_json, is_inside
+from automation.models import INSIDE, Slug, StrictFromOutside, Title, Within, check_plain_json, is_inside, json_size
+from automation.references import reads, sets
 from automation.rule_kinds import RULE_KINDS, rule_kind
 from automation.rules import RuleKind, RuleParams
+from automation.variables import Declaration, inferred
 
 
-def _check_constant(value: Any, limited: bool = True) -> None:
-    if value is not None and not isinstance(value, str | int | float | bool):
-        raise ValueError("a constant is a text, a number, true or false, or empty")
-    if isinstance(value, str) and len(value) > limits.CONSTANT_CHARS and limited:
-        raise ValueError(f"at most {limits.CONSTANT_CHARS} characters")
-
-
-def _constant(value: Any, info: ValidationInfo) -> Any:
-    _check_constant(value, limited=not is_inside(info))
+def _constant_entry(value: Any, info: ValidationInfo) -> Any:
+    if isinstance(value, dict | Declaration):
+        return Declaration.model_validate(value, context=info.context)
+    if not is_inside(info):
+        inferred(value)  # refuses what no type holds, and a text over the limit
     return value
 
 
-Constant = Annotated[Any, AfterValidator(_constant)]
-"""A text, a number, true or false, or empty (None)."""
-
-
-def constant_type(value: Any) -> str:
-    """The type a constant has by the value the file gives it: what an admin may set it to."""
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    return "text" if isinstance(value, str) else "any"
-
-
-def constant_from_text(declared: Any, text: str) -> Any:
-    """A value typed on a command line, as the type of the constant it is for: ``12.5`` for a
-    number, ``true`` for a boolean, the text itself for a text (``ValueError`` if it is not one)."""
-    match constant_type(declared):
-        case "number":
-            try:
-                number = float(text)
-            except ValueError:
-                raise ValueError(f"it is a number constant: {text!r} is not a number") from None
-            return int(number) if number.is_integer() and "." not in text else number
-        case "boolean":
-            if text.lower() not in ("true", "false"):
-                raise ValueError(f"it is a boolean constant: {text!r} is not true or false")
-            return text.lower() == "true"
-    return text
-
-
-def constant_problem(declared: Any, value: Any) -> str | None:
-    """Why ``value`` cannot replace a constant the file declares as ``declared``; None if it can."""
-    try:
-        _check_constant(value)
-    except ValueError as err:
-        return str(err)
-    wanted, got = constant_type(declared), constant_type(value)
-    if wanted != "any" and value is not None and got != wanted:
-        return f"it is a {wanted} constant: {value!r} is not a {wanted}"
-    return None
+ConstantEntry = Annotated[Any, AfterValidator(_constant_entry)]
+"""A constant as the file gives it: a declaration (its type, a default...) or a plain value
+(a text, a number, true or false, or empty), whose type is the value's."""
 
 
 ConstantName = Annotated[str, Within(limits.SLUG_CHARS, pattern=r"[A-Za-z_]\w*")]
@@ -209,7 +173,12 @@ class Stage(StrictFromOutside):
 class Pipeline(StrictFromOutside):
     id: Slug
     title: str = Field(min_length=1, max_length=limits.TITLE_CHARS)
-    constants: Annotated[dict[ConstantName, Constant], Within(limits.CONSTANTS)] = Field(default_factory=dict)
+    constants: Annotated[dict[ConstantName, ConstantEntry], Within(limits.CONSTANTS)] = Field(
+        default_factory=dict, description="the pipeline's values, an admin can change them without editing the file"
+    )
+    variables: Annotated[dict[ConstantName, Declaration], Within(limits.VARIABLES)] = Field(
+        default_factory=dict, description="each order's values, set by rules; a name alone declares a text"
+    )
     stages: Annotated[list[Stage], Within(limits.STAGES)] = Field(min_length=2)
 
     @model_validator(mode="after")
@@ -239,6 +208,11 @@ class Pipeline(StrictFromOutside):
                 for ref in references:
                     if ref not in ids:
                         problem(("stages", i, "rules", r, "params"), f"unknown stage {ref!r}", ref)
+        for loc, message in self._undeclared():
+            problem(loc, message, None)
+        if (size := json_size(self.variable_defaults())) > limits.VARIABLE_DEFAULTS_BYTES:
+            problem(("variables",), f"the defaults are {size:,} bytes of JSON; at most "
+                    f"{limits.VARIABLE_DEFAULTS_BYTES:,}, to leave the order's variables room", None)  # fmt: skip
         finals = [stage.final for stage in self.stages]
         if finals.count("success") != 1:
             problem(("stages",), "exactly one stage must be final: success", None)
@@ -255,6 +229,53 @@ class Pipeline(StrictFromOutside):
             raise ValidationError.from_exception_data("Pipeline", problems)
         return self
 
+    def _undeclared(self) -> Iterator[tuple[tuple[str | int, ...], str]]:
+        """Variables and constants that templates and conditions read and the pipeline does
+        not declare (a variable a rule sets counts as declared by it), and variables that a
+        rule needing a declared type sets."""
+        written = [name for stage in self.stages for rule in stage.rules for name in _written(rule)]
+        for i, stage in enumerate(self.stages):
+            places = [(("stages", i, "triggers", t), reads(None, trigger.condition))
+                      for t, trigger in enumerate(stage.triggers)]  # fmt: skip
+            places += [(("stages", i, "rules", r), reads(rule.params, rule.condition))
+                       for r, rule in enumerate(stage.rules)]  # fmt: skip
+            for loc, references in places:
+                for root, name in sorted(references):
+                    if root == "constants" and name not in self.constants:
+                        yield loc, f"constants.{name} is not declared (constants: {_listed(self.constants)})"
+                    elif root == "variables" and name not in self.variables and not sets(written, name):
+                        yield loc, (f"variables.{name} is not declared (variables: {_listed(self.variables)}) "
+                                    "and no rule sets it")  # fmt: skip
+            for r, rule in enumerate(stage.rules):
+                if rule.kind is not None and rule.kind.params.writes_declared_only:
+                    for name in _written(rule):
+                        if name not in self.variables:
+                            yield (
+                                ("stages", i, "rules", r, "params"),
+                                f"variables.{name} is not declared: declare it with its type under variables:",
+                            )
+
+    @model_serializer(mode="wrap")
+    def _without_empty_variables(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A pipeline without variables dumps as it did before they existed: same content hash.
+        data: dict[str, Any] = handler(self)
+        if not data.get("variables"):
+            data.pop("variables", None)
+        return data
+
+    def constant(self, name: str) -> Declaration:
+        """The declaration of constant ``name`` (a plain value declares its own type)."""
+        entry = self.constants[name]
+        return entry if isinstance(entry, Declaration) else inferred(entry)
+
+    def constant_values(self) -> dict[str, Any]:
+        """Each constant's value as the file gives it (an admin's value replaces it in rules)."""
+        return {name: self.constant(name).default for name in self.constants}
+
+    def variable_defaults(self) -> dict[str, Any]:
+        """What a new order's variables start as."""
+        return {name: d.default for name, d in self.variables.items() if d.default is not None}
+
     @property
     def stage_ids(self) -> list[str]:
         return [stage.id for stage in self.stages]
@@ -264,6 +285,17 @@ class Pipeline(StrictFromOutside):
 
     def position(self, stage_id: str) -> int:
         return self.stage_ids.index(stage_id)
+
+
+def _written(rule: RuleSpec) -> list[str]:
+    try:
+        return rule.params_model().variables_written()
+    except RuleUnavailable:  # reported where the rule's params are checked
+        return []
+
+
+def _listed(names: Any) -> str:
+    return ", ".join(sorted(names)) or "none"
 
 
 class PipelineError(FileError):

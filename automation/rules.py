@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field, model_validator
 from temporalio.common import RetryPolicy
@@ -16,6 +16,7 @@ from temporalio.common import RetryPolicy
 from automation import limits
 from automation.effects import Effect, HoldForCustomer, ResultEffect
 from automation.models import StrictFromOutside, json_size
+from automation.variables import typed
 
 if TYPE_CHECKING:
     from automation.state import OrderState
@@ -27,6 +28,9 @@ RESPONSIBLE = "responsible"
 
 class RuleParams(StrictFromOutside):
     """Typed parameters of one rule type; strict in a pipeline file, so a typo is refused."""
+
+    writes_declared_only: ClassVar[bool] = False
+    """The variables it sets must be declared in the pipeline (their type says what it writes)."""
 
     def stage_references(self) -> list[str]:
         """Stage ids these parameters name, checked against the pipeline at load."""
@@ -150,9 +154,10 @@ class RuleResult(BaseModel):
 
 
 def result_problem(state: OrderState, result: RuleResult) -> str | None:
-    """Why the order cannot take ``result``: too big by itself, or the order's variables or
-    fields would outgrow their limits with it. None when it fits."""
-    problems = result.problems()
+    """Why the order cannot take ``result``: too big by itself, a variable the pipeline
+    declares not of its type, or the order's variables or fields would outgrow their limits
+    with it. None when it fits."""
+    problems = result.problems() + typed(state.pipeline.variables, result.variables)[1]
     for what, current, changes, most in (
         ("variables", state.variables, result.variables, limits.VARIABLES_BYTES),
         ("fields", state.fields, result.order_changes, limits.FIELDS_BYTES),

@@ -122,7 +122,7 @@ class OrderState(BaseModel):
         return {
             "order": order,
             "variables": dict(self.variables),
-            "constants": dict(self.pipeline.constants),
+            "constants": self.pipeline.constant_values(),
             "trigger": dict(self.current.trigger),
         }
 
@@ -167,6 +167,9 @@ class OrderView(BaseModel):
     customer_id: str | None
     fields: dict[str, Any]
     variables: dict[str, Any]
+    variable_types: dict[str, str] = Field(
+        default_factory=dict, description="each variable's type: declared by the pipeline, or by its value"
+    )
     rules: list[RuleStatus]
     pending_events: int
     runs: int = Field(description="workflow runs so far: continue-as-new hands over to a new run")

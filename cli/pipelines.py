@@ -11,7 +11,6 @@ from pydantic import ValidationError
 
 from automation.copying import Item
 from automation.errors import describe
-from automation.pipeline import constant_from_text
 from automation.versions import Change, parse_stage_moves
 from cli.common import print_json, store_engine
 
@@ -233,11 +232,9 @@ async def _constants(db: AsyncSession, args: argparse.Namespace) -> None:
     from store.access import local_actor
     from store.constants import ConstantRefused, list_constants, set_constant, unset_constant
 
-    found = {row.name: row for row in await list_constants(db, args.pipeline_id)}
     try:
         if args.action == "set-constant":
-            declared = found[args.name].in_file if args.name in found else None
-            await set_constant(db, args.pipeline_id, args.name, constant_from_text(declared, args.value), local_actor())
+            await set_constant(db, args.pipeline_id, args.name, args.value, local_actor(), typed_in=True)
         elif args.action == "unset-constant" and not await unset_constant(db, args.pipeline_id, args.name,
                                                                             local_actor()):  # fmt: skip
             raise SystemExit(f"constant {args.name!r} of {args.pipeline_id!r} was not set: it has the file's value")

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from automation.pipeline import constant_problem, constant_type
+from automation.variables import Declaration
 from store.access import audit
 from store.columns import utcnow
 from store.pipelines import NoSuchVersion, newest_version, version_pipeline
@@ -25,6 +25,8 @@ class ConstantRow(BaseModel):
 
     name: str
     type: str
+    """Its type: ``number``, ``list of date``..."""
+    description: str | None = None
     in_file: Any
     """The value the newest version of the pipeline gives it."""
     value: Any
@@ -44,22 +46,28 @@ async def list_constants(db: AsyncSession, pipeline_id: str) -> list[ConstantRow
     rows = {row.name: row for row in (await db.exec(
         select(ConstantValue).where(ConstantValue.pipeline_id == pipeline_id))).all()}  # fmt: skip
     return [
-        ConstantRow(name=name, type=constant_type(default), in_file=default,
-                    value=rows[name].value if name in rows else default,
+        ConstantRow(name=name, type=declaration.type_name, description=declaration.description,
+                    in_file=declaration.default, value=rows[name].value if name in rows else declaration.default,
                     set_by=rows[name].set_by if name in rows else None,
                     set_at=rows[name].set_at.isoformat() if name in rows else None)
-        for name, default in declared.items()
+        for name, declaration in declared.items()
     ]  # fmt: skip
 
 
-async def set_constant(db: AsyncSession, pipeline_id: str, name: str, value: Any, actor: str) -> None:
-    """Sets the constant ``name``, declared by the pipeline, to ``value`` of its type."""
+async def set_constant(
+    db: AsyncSession, pipeline_id: str, name: str, value: Any, actor: str, typed_in: bool = False
+) -> None:
+    """Sets the constant ``name``, declared by the pipeline, to ``value`` read as its type
+    (``typed_in``: a text typed on a command line, where a list is separated by commas)."""
     declared = await _declared(db, pipeline_id)
     if name not in declared:
         known = ", ".join(sorted(declared)) or "none"
         raise ConstantRefused(f"pipeline {pipeline_id!r} declares no constant {name!r} (it declares: {known})")
-    if (problem := constant_problem(declared[name], value)) is not None:
-        raise ConstantRefused(f"constant {name!r}: {problem}")
+    declaration = declared[name]
+    try:
+        value = declaration.read_text(value) if typed_in and isinstance(value, str) else declaration.read(value)
+    except ValueError as err:
+        raise ConstantRefused(f"constant {name!r}: it is {declaration.with_article} constant: {err}") from None
     await db.merge(ConstantValue(pipeline_id=pipeline_id, name=name, value=value, set_at=utcnow(), set_by=actor))
     await db.flush()
     await audit(db, actor, "constant_set", pipeline_id, {"name": name, "value": value})
@@ -76,8 +84,9 @@ async def unset_constant(db: AsyncSession, pipeline_id: str, name: str, actor: s
     return True
 
 
-async def _declared(db: AsyncSession, pipeline_id: str) -> dict[str, Any]:
+async def _declared(db: AsyncSession, pipeline_id: str) -> dict[str, Declaration]:
     newest = await newest_version(db, pipeline_id)
     if newest is None:
         raise NoSuchVersion(f"no pipeline {pipeline_id!r}")
-    return dict(version_pipeline(newest).constants)
+    pipeline = version_pipeline(newest)
+    return {name: pipeline.constant(name) for name in pipeline.constants}

@@ -31,14 +31,23 @@ def test_lint_and_validate_print_each_finding_and_fail_on_an_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "shop.yaml"
-    path.write_text("id: shop\ntitle: Shop\nstages:\n  - id: new\n    title: New\n    rules:\n"
-                    "      - {type: wait}\n      - {type: write_to_log, params: {message: '{{ constants.nope }}'}}\n"
-                    "  - {id: done, title: Done, final: success, triggers: [{type: payment}]}\n")  # fmt: skip
+    stages = ("stages:\n  - id: new\n    title: New\n    rules:\n"
+              "      - {type: wait}\n      - {type: write_to_log, params: {message: '{{ constants.shop }}'}}\n"
+              "  - {id: done, title: Done, final: success, triggers: [{type: payment}]}\n")  # fmt: skip
+    path.write_text("id: shop\ntitle: Shop\nconstants: {shop: Acme}\n" + stages)
     for command in ("lint", "validate"):
-        assert run([command, str(path)]) == 1
+        assert run([command, str(path)]) == 0
         assert capsys.readouterr().out.splitlines() == [
-            f"{path}: error: stages[0].rules[1]: constants.nope is not declared (constants: none)",
             f"{path}: warning: stages[0].rules[0]: a Wait with no deadline (timeout): it waits for the customer "
             "for ever",
-            f"{path}: pipeline 'shop' is valid (2 stages); 1 lint error(s), 1 warning(s)",
+            f"{path}: pipeline 'shop' is valid (2 stages); 0 lint error(s), 1 warning(s)",
+        ]
+    path.write_text("id: shop\ntitle: Shop\n" + stages)  # the constant is no longer declared: an error of the file
+    for command in ("lint", "validate"):
+        assert run([command, str(path)]) == 1
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err.splitlines() == [
+            f"{path}: invalid pipeline",
+            "  stages[0].rules[1]: constants.shop is not declared (constants: none)",
         ]

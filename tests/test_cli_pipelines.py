@@ -166,7 +166,7 @@ def test_constants_are_set_from_the_command_line_as_their_type(
     )  # fmt: skip
     status, out, _ = _orders(capsys, "pipeline", "constants", "shop")
     lines = out.splitlines()
-    assert status == 0 and lines[0] == "shop_name (text) = 'Acme'"
+    assert status == 0 and lines[0] == "shop_name (string) = 'Acme'"
     assert lines[1].startswith(f"free_over (number) = 75.5  (set by user:{getpass.getuser()} at ")
     assert lines[1].endswith("; the file says 50)")
     assert _orders(capsys, "pipeline", "unset-constant", "shop", "free_over")[1] == "free_over (number) = 50\n"

@@ -25,7 +25,9 @@ stages:
   - id: paid
     title: Paid
     triggers: [{type: payment}]
-    rules: [{type: write_to_log, params: {message: "{{ constants.shop_name }} over {{ constants.free_over }}"}}]
+    rules:
+      - {type: write_to_log, params: {message: "{{ constants.shop_name }} over {{ constants.free_over }}"}}
+      - {type: write_to_log, condition: {field: constants.gift, op: "=", value: true}, params: {message: a gift}}
   - {id: done, title: Done, final: success}
 """)
 
@@ -40,13 +42,27 @@ async def test_a_rule_reads_a_constant_as_an_admin_set_it_when_the_rule_runs(
             await set_constant(db, "shop", "shop_name", "Acme Ltd", "user:ada")
             await db.commit()
         await engine.orders.apply_event(order.order_id, payment())
+        assert await eventually(lambda: _logged(deps, order.order_id)) == ["Acme Ltd over 50"]
 
-        async def logged() -> list[str] | None:
-            async with session(deps.engine) as db:
-                query = select(LogLine.message).where(LogLine.order_id == order.order_id).order_by(col(LogLine.id))
-                return list((await db.exec(query)).all()) or None
 
-        assert await eventually(logged) == ["Acme Ltd over 50"]
+async def test_a_condition_reads_a_constant_as_an_admin_set_it_when_the_rule_is_due(
+    dev_env: WorkflowEnvironment, deps: WorkerResources
+) -> None:
+    await seed(deps.engine, SHOP)
+    async with running_engine(dev_env, deps) as engine:
+        order = await started_order(engine.orders, "shop")  # it began with gift false, as the file says
+        async with session(deps.engine) as db:
+            await set_constant(db, "shop", "gift", True, "user:ada")
+            await db.commit()
+        await engine.orders.apply_event(order.order_id, payment())
+        assert sorted(await eventually(lambda: _logged(deps, order.order_id, least=2))) == ["Acme over 50", "a gift"]
+
+
+async def _logged(deps: WorkerResources, order_id: str, least: int = 1) -> list[str] | None:
+    async with session(deps.engine) as db:
+        query = select(LogLine.message).where(LogLine.order_id == order_id).order_by(col(LogLine.id))
+        found = list((await db.exec(query)).all())
+    return found if len(found) >= least else None
 
 
 async def test_a_value_must_be_of_the_constants_type_and_the_constant_declared(any_engine: AsyncEngine) -> None:
@@ -61,7 +77,7 @@ async def test_a_value_must_be_of_the_constants_type_and_the_constant_declared(a
         await set_constant(db, "shop", "free_over", 75.5, "user:ada")
         await db.commit()
         rows = {row.name: (row.type, row.in_file, row.value, row.set_by) for row in await list_constants(db, "shop")}
-        assert rows == {"shop_name": ("text", "Acme", "Acme", None), "free_over": ("number", 50, 75.5, "user:ada"),
+        assert rows == {"shop_name": ("string", "Acme", "Acme", None), "free_over": ("number", 50, 75.5, "user:ada"),
                         "gift": ("boolean", False, False, None)}  # fmt: skip
         assert await unset_constant(db, "shop", "free_over", "user:ada") is True
         assert await unset_constant(db, "shop", "free_over", "user:ada") is False

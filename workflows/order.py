@@ -21,13 +21,16 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 from automation import limits, search
+from automation.conditions import Condition
 from automation.contracts import (
+    CONSTANTS_NOW,
     LOAD_PIPELINE,
     RESEND_MESSAGE,
     SAVE_ORDER,
     START_ORDER,
     START_VERSIONED_ORDER,
     VERSION_AT_ENTRY,
+    ConstantsWanted,
     ResendInput,
     ResendResult,
     SaveOrderInput,
@@ -49,6 +52,7 @@ from automation.matching import match_trigger
 from automation.models import INSIDE, json_size
 from automation.order import NewOrder, workflow_id
 from automation.pipeline import Pipeline
+from automation.references import reads
 from automation.rules import RuleResult, result_problem
 from automation.state import (
     WORKFLOW_VERSION,
@@ -65,6 +69,7 @@ from automation.state import (
     TimelineKind,
 )
 from automation.timeline import Timeline
+from automation.variables import typed, types_of
 from automation.versions import content_hash
 from workflows.stage_runner import RULES_START_AT_ONCE, SETTLE_PATCH, StageRunner
 
@@ -81,6 +86,9 @@ WHEN_IDLE_PATCH = "publish-and-store-when-idle"
 """Search attributes and store writes go out once per workflow task, when the order is idle."""
 PIPELINE_VERSIONS_PATCH = "pipeline-versions"
 """The order knows the version of its pipeline, and takes the newest as it enters a stage."""
+CONDITION_CONSTANTS_PATCH = "condition-constants-now"
+"""A rule's condition reads the constants an admin set as they are when the rule is due
+(a local activity, only for a condition that reads constants)."""
 _VERSION_1 = frozenset(
     {
         LIMITS_PATCH,
@@ -290,6 +298,7 @@ class OrderWorkflow:
             customer_id=state.order.customer.id if state.order.customer else None,
             fields=state.fields,
             variables=state.variables,
+            variable_types=types_of(state.pipeline.variables, state.variables),
             rules=rules,
             pending_events=len(self._queue),
             runs=state.runs,
@@ -466,6 +475,7 @@ class OrderWorkflow:
             "pipeline_version": version,
             "responsible_id": order.responsible_id,
             "fields": dict(order.fields),
+            "variables": pipeline.variable_defaults(),
             "current": StageVisit(stage=first.id, visit=0, entered_at=now, branches=_branches(pipeline, first.id)),
         }
         self._state = OrderState.model_validate(state, context=INSIDE)
@@ -681,6 +691,7 @@ class OrderWorkflow:
                         "has no such stage and says of no stage instead")  # fmt: skip
         elif found.outcome == "newest" and found.pipeline is not None and found.stage is not None:
             state.pipeline, state.pipeline_version = found.pipeline, found.number
+            state.variables = {**found.pipeline.variable_defaults(), **state.variables}
             moved = f"; its stage {target!r} is {found.stage!r} there" if found.stage != target else ""
             earlier = was if was is not None else "one from before versions were kept"
             self.record("pipeline_version", f"takes version {found.number} of its pipeline (was {earlier}){moved}",
@@ -708,6 +719,21 @@ class OrderWorkflow:
     def values(self) -> dict[str, Any]:
         return self.state.values()
 
+    async def condition_values(self, condition: Condition) -> dict[str, Any]:
+        values = self.values()
+        wanted = sorted(name for root, name in reads(None, condition) if root == "constants")
+        if not wanted or not self.has_patch(CONDITION_CONSTANTS_PATCH):  # a marker only where it matters
+            return values
+        wanted_now = ConstantsWanted(pipeline_id=self.state.pipeline.id, names=wanted)
+        try:
+            admins = await workflow.execute_local_activity(
+                CONSTANTS_NOW, wanted_now, result_type=dict, summary="constants now", **VERSION_CHECK
+            )
+        except (ActivityError, ApplicationError):  # the store is down: the file's values, as before admins set any
+            self.record("rule_started", "constants as an admin set them could not be read: the file's values hold")
+            return values
+        return {**values, "constants": {**values["constants"], **admins}}
+
     def customer_activity(self) -> tuple[int, str | None]:
         return self.state.customer_activity, self.state.last_customer_activity
 
@@ -730,7 +756,7 @@ class OrderWorkflow:
 
     def take_rule_result(self, visit: StageVisit, run_key: str, label: str, rule_type: str, result: RuleResult) -> None:
         state = self.state
-        state.variables.update(result.variables)
+        state.variables.update(typed(state.pipeline.variables, result.variables)[0])
         state.unconfirmed_messages += result.unconfirmed
         for name, value in result.order_changes.items():
             if name == "responsible_id":

@@ -17,6 +17,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, FailureError, WorkflowAlreadyStartedError
 
 from automation.children import ChildInput
+from automation.conditions import Condition
 from automation.contracts import SETTLE_PATIENCE, SETTLE_STOPPED_MESSAGE
 from automation.effects import EndOrder, HoldForCustomer, MoveOrder, ResultEffect, StartChildWorkflow
 from automation.order import workflow_id
@@ -49,6 +50,10 @@ class OrderForRules(Protocol):
 
     def values(self) -> dict[str, Any]:
         """What delays, conditions and templates read."""
+        ...
+
+    async def condition_values(self, condition: Condition) -> dict[str, Any]:
+        """What a rule's condition reads as the rule is due: constants as an admin set them now."""
         ...
 
     def customer_activity(self) -> tuple[int, str | None]:
@@ -206,7 +211,9 @@ class StageRunner:
                 await self._sleep_until(branch.due_at, f"{label}: delay {rule.delay}")
                 if self._finished:
                     return "stop"
-            if rule.condition is not None and not rule.condition.holds(self._order.values()):
+            if rule.condition is not None and not rule.condition.holds(
+                await self._order.condition_values(rule.condition)
+            ):
                 return self._skip(branch, f"{label}: skipped, condition not met ({rule.condition})")
             if isinstance(before := params.effect_before_action(), HoldForCustomer):
                 branch.wait_outcome = await self._wait_for_customer(branch, before, label)

@@ -212,7 +212,7 @@ async def test_constants_are_set_and_unset_through_the_api_of_their_type_only(
     assert (await admin.put("/pipelines/nope/constants/x", json={"value": 1})).status_code == 404
     listed = (await admin.get("/pipelines/shop/constants")).json()
     assert [(c["name"], c["type"], c["value"]) for c in listed] == [
-        ("shop_name", "text", "Acme"),
+        ("shop_name", "string", "Acme"),
         ("free_over", "number", 75),
     ]
     assert (await admin.delete("/pipelines/shop/constants/free_over")).status_code == 204

@@ -12,7 +12,10 @@ from automation.pipeline import load_pipeline, parse_pipeline
 from automation.rule_kinds import RULE_KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = "id: shop\ntitle: Shop\nconstants: {shop_name: Acme}\nstages:\n"
+HEAD = (
+    "id: shop\ntitle: Shop\nconstants: {shop_name: Acme}\n"
+    "variables: {nope: string, count: {type: integer, default: 0}}\nstages:\n"
+)
 DONE = "  - {id: done, title: Done, final: success, triggers: [{type: shipped}]}\n"
 
 
@@ -58,12 +61,7 @@ FINDINGS = {
     "a variable no rule sets": (
         "  - id: new\n    title: New\n    rules:\n"
         "      - {type: write_to_log, condition: {field: variables.nope, op: empty}, params: {message: x}}\n",
-        "warning: stages[0].rules[0]: reads variables.nope, which no rule sets: it renders empty",
-    ),
-    "an undeclared constant": (
-        "  - id: new\n    title: New\n    rules:\n"
-        "      - {type: write_to_log, params: {message: \"{{ constants['shop_nmae'] }}\"}}\n",
-        "error: stages[0].rules[0]: constants.shop_nmae is not declared (constants: shop_name)",
+        "warning: stages[0].rules[0]: reads variables.nope, which no rule sets and has no default: it renders empty",
     ),
     "a Wait with no deadline": (
         "  - id: new\n    title: New\n    rules: [{type: wait}]\n",
@@ -76,6 +74,16 @@ FINDINGS = {
 def test_each_finding_is_found_with_its_place_and_severity(name: str) -> None:
     stages, expected = FINDINGS[name]
     assert _lines(stages) == [expected]
+
+
+def test_a_variable_with_a_default_is_read_before_any_rule_sets_it() -> None:
+    assert (
+        _lines(
+            "  - id: new\n    title: New\n    rules:\n"
+            "      - {type: write_to_log, params: {message: '{{ variables.count }}'}}\n"
+        )
+        == []
+    )
 
 
 def test_a_variable_set_earlier_in_the_chain_or_read_by_prefix_is_fine() -> None:
