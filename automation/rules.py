@@ -95,6 +95,7 @@ class RuleInput(BaseModel):
     values: dict[str, Any] = Field(
         description="order, variables, constants, trigger (and wait) values at the time it runs"
     )
+    test: bool = Field(default=False, description="a test order's rule: messages are recorded, not sent")
 
 
 class RaisedEvent(BaseModel):

@@ -12,7 +12,12 @@ ORDER_CUSTOMER = SearchAttributeKey.for_keyword("OrderCustomer")
 ORDER_OUTCOME = SearchAttributeKey.for_keyword("OrderOutcome")
 """``open`` until the order reaches a final stage, then ``success`` or ``failure``."""
 
-ALL = [ORDER_STAGE, ORDER_PIPELINE, ORDER_RESPONSIBLE, ORDER_CUSTOMER, ORDER_OUTCOME]
+ORDER_MODE = SearchAttributeKey.for_keyword("OrderMode")
+"""``test`` for a test order (set at its start); a real order has none."""
+
+ALL = [ORDER_STAGE, ORDER_PIPELINE, ORDER_RESPONSIBLE, ORDER_CUSTOMER, ORDER_OUTCOME, ORDER_MODE]
+
+TEST = "test"
 
 OPEN = "open"
 

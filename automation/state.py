@@ -21,7 +21,7 @@ TimelineKind = Literal[
     "trigger_matched", "trigger_refused", "no_trigger", "stage_changed",
     "rule_started", "rule_skipped", "rule_waiting", "rule_finished", "rule_failed",
     "continued_as_new", "loop_stopped", "order_deleted", "message_resend",
-    "message_unconfirmed", "pipeline_version",
+    "message_unconfirmed", "pipeline_version", "test_log",
 ]  # fmt: skip
 
 
@@ -159,6 +159,7 @@ class OrderView(BaseModel):
     """The answer to the ``state`` query."""
 
     order_id: str
+    test: bool = Field(default=False, description="a test order (orders test, or created with test: true)")
     pipeline_id: str
     pipeline_version: int | None = Field(default=None, description="the version its stage was entered with")
     stage: str

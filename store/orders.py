@@ -103,6 +103,7 @@ async def save_order(
     fields: dict[str, Any],
     variables: dict[str, Any],
     written_by: WrittenBy | None = None,
+    test: bool = False,
 ) -> bool:
     """Writes the order's row, in one statement that also says whether this writer may
     (``WrittenBy``); False, and nothing written, if a later writer has written it: then
@@ -117,7 +118,7 @@ async def save_order(
     row = {
         "id": order_id, "pipeline_id": pipeline_id, "stage": stage, "customer_id": customer_id,
         "responsible_id": responsible_id, "fields": fields, "variables": variables, "created_at": now,
-        "updated_at": now, **(written_by.columns() if written_by else {}),
+        "updated_at": now, "test": test, **(written_by.columns() if written_by else {}),
     }  # fmt: skip
     if written_by is None:
         await db.exec(_insert(db)(_ORDERS).values(row).on_conflict_do_nothing(index_elements=["id"]))
@@ -171,7 +172,7 @@ async def register_order(db: AsyncSession, order: NewOrder, first_stage: str) ->
     row = {
         "id": order.order_id, "pipeline_id": order.pipeline_id, "stage": first_stage,
         "customer_id": order.customer.id if order.customer else None, "responsible_id": order.responsible_id,
-        "fields": order.fields, "variables": {}, "created_at": now, "updated_at": now,
+        "fields": order.fields, "variables": {}, "created_at": now, "updated_at": now, "test": order.test,
     }  # fmt: skip
     inserted: Any = await db.exec(
         _insert(db)(table).values(row).on_conflict_do_nothing(index_elements=["id"]).returning(table.c.id)
@@ -191,13 +192,14 @@ async def save_arrival(db: AsyncSession, order: NewOrder) -> None:
 
 
 async def open_orders(db: AsyncSession, customer_ids: Sequence[str]) -> list[str]:
-    """The customers' orders that are not in a final stage (nor deleted), oldest first."""
+    """The customers' real orders that are not in a final stage (nor deleted), oldest first:
+    a test order takes only the events its admin sends it."""
     if not customer_ids:
         return []
     rows = list(
         await db.exec(
             select(Order.id, Order.pipeline_id, Order.stage)
-            .where(col(Order.customer_id).in_(customer_ids))
+            .where(col(Order.customer_id).in_(customer_ids), col(Order.test).is_(False))
             .order_by(col(Order.created_at))
         )
     )

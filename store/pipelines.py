@@ -128,8 +128,12 @@ async def preview_pipeline(db: AsyncSession, pipeline: Pipeline, stage_moves: di
 
 
 async def orders_by_stage(db: AsyncSession, pipeline_id: str) -> dict[str, int]:
-    """How many orders of the pipeline are in each stage (as the store last heard)."""
-    query = select(Order.stage, func.count()).where(Order.pipeline_id == pipeline_id).group_by(col(Order.stage))
+    """How many real orders of the pipeline are in each stage (as the store last heard)."""
+    query = (
+        select(Order.stage, func.count())
+        .where(Order.pipeline_id == pipeline_id, col(Order.test).is_(False))
+        .group_by(col(Order.stage))
+    )
     return dict((await db.exec(query)).all())
 
 

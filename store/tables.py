@@ -105,6 +105,7 @@ class Order(SQLModel, table=True):
     variables: dict[str, Any] = json_object()
     created_at: datetime = when(nullable=False)
     updated_at: datetime = when(nullable=False)
+    test: bool = Field(default=False, description="a test order: left out of counts and customers' events")
     run_number: int | None = Field(default=None, description="the workflow run that wrote the row last: its number")
     run_id: str | None = Field(default=None, description="...its id")
     history_length: int | None = Field(default=None, description="...at this length of its history")

