@@ -16,12 +16,12 @@ from api.body_limit import BodyLimit
 from api.codec_cors import CodecCors
 from api.errors import install_error_handlers, refuse_nul
 from api.rate_limit import PublicLimits
-from api.routers import catalog, codec, constants, customers, orders, pipelines, tracking_links, webhooks
+from api.routers import catalog, codec, constants, customers, orders, pipelines, test_mode, tracking_links, webhooks
 from automation import limits
 from config import Settings
 from order_client import OrderClient
 
-AREAS = (orders, customers, pipelines, constants, catalog, webhooks, tracking_links, codec)
+AREAS = (orders, customers, pipelines, test_mode, constants, catalog, webhooks, tracking_links, codec)
 """The routers' modules, one per area."""
 
 

@@ -20,6 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.testing import WorkflowEnvironment
@@ -37,7 +38,7 @@ from devserver import temporal_binary
 from order_client import OrderClient, runtime
 from providers.mail import SmtpMailer
 from store.database import make_engine, session
-from store.directory import Directory, save_directory
+from store.directory import Directory, copy_directory, save_directory
 from store.messages import list_messages
 from store.orders import read_timeline
 from store.pipelines import save_pipeline
@@ -64,17 +65,30 @@ class Report:
     def passed(self) -> bool:
         return not any(self.steps)
 
+    @property
+    def summary(self) -> str:
+        failed = sum(1 for problems in self.steps if problems)
+        return f"{len(self.steps) - failed} step(s) passed, {failed} failed"
+
 
 async def run_scenario(
-    pipeline: Pipeline, scenario: Scenario, directory: Directory | None, order_id: str, say: Callable[[str], None]
+    pipeline: Pipeline,
+    scenario: Scenario,
+    directory: Directory | AsyncEngine | None,
+    order_id: str,
+    say: Callable[[str], None] = lambda line: None,
 ) -> Report:
+    """``directory``: a directory file's content, or a store whose directory is copied."""
     with tempfile.TemporaryDirectory(prefix="orders-test-") as folder:
         engine = make_engine(f"sqlite:///{Path(folder) / 'store.db'}")
         try:
             await migrate(engine)
             async with session(engine) as db:
-                if directory is not None:
+                if isinstance(directory, Directory):
                     await save_directory(db, directory)
+                elif directory is not None:
+                    async with session(directory) as real:
+                        await copy_directory(real, db)
                 await save_pipeline(db, pipeline, actor="orders test", source="scenario")
                 await db.commit()
             async with await _test_server() as env:
@@ -188,5 +202,4 @@ def print_report(report: Report, say: Callable[[str], Any]) -> None:
     say("test log:")
     for line in report.log:
         say("  " + line)
-    failed = sum(1 for problems in report.steps if problems)
-    say(f"{len(report.steps) - failed} step(s) passed, {failed} failed")
+    say(report.summary)

@@ -37,35 +37,42 @@ async def run(args: argparse.Namespace) -> None:
 async def _test(args: argparse.Namespace) -> None:
     from automation.pipeline import load_pipeline
     from automation.scenario import load_scenario
-    from cli.scenario_runner import print_report, run_scenario
+    from cli.scenario_runner import print_report
     from store.directory import read_directory
 
-    pipeline = load_pipeline(args.pipeline) if Path(args.pipeline).is_file() else await _stored(args.pipeline)
-    scenario = load_scenario(args.scenario)
-    directory = read_directory(args.directory) if args.directory else None
-    order_id = "test-" + re.sub(r"[^A-Za-z0-9_.:-]", "-", Path(args.scenario).stem)[:60]
-    title = f" ({scenario.title})" if scenario.title else ""
-    print(f"scenario {args.scenario}{title} on pipeline {pipeline.id!r}: test order {order_id}, simulated time")
-    report = await run_scenario(pipeline, scenario, directory, order_id, print)
-    if not args.quiet:
-        print_report(report, print)
+    stored = not Path(args.pipeline).is_file()
+    engine = await store_engine() if stored else None  # a stored pipeline: tried with the store's directory
+    try:
+        pipeline = await _stored(engine, args.pipeline) if engine is not None else load_pipeline(args.pipeline)
+        scenario = load_scenario(args.scenario)
+        directory = read_directory(args.directory) if args.directory else engine
+        report = await _run(pipeline, scenario, directory, args.scenario)
+    finally:
+        if engine is not None:
+            await engine.dispose()
+    if args.quiet:
+        print(report.summary)
     else:
-        failed = sum(1 for problems in report.steps if problems)
-        print(f"{len(report.steps) - failed} step(s) passed, {failed} failed")
+        print_report(report, print)
     if not report.passed:
         raise SystemExit(1)
 
 
-async def _stored(pipeline_id: str) -> Any:
+async def _run(pipeline: Any, scenario: Any, directory: Any, path: str) -> Any:
+    from cli.scenario_runner import run_scenario
+
+    order_id = "test-" + re.sub(r"[^A-Za-z0-9_.:-]", "-", Path(path).stem)[:60]
+    title = f" ({scenario.title})" if scenario.title else ""
+    print(f"scenario {path}{title} on pipeline {pipeline.id!r}: test order {order_id}, simulated time")
+    return await run_scenario(pipeline, scenario, directory, order_id, print)
+
+
+async def _stored(engine: Any, pipeline_id: str) -> Any:
     from store.database import session
     from store.pipelines import newest_version, version_pipeline
 
-    engine = await store_engine()
-    try:
-        async with session(engine) as db:
-            newest = await newest_version(db, pipeline_id)
-    finally:
-        await engine.dispose()
+    async with session(engine) as db:
+        newest = await newest_version(db, pipeline_id)
     if newest is None:
         raise SystemExit(f"{pipeline_id}: no such file, and no pipeline of that id in the store")
     return version_pipeline(newest)

@@ -192,3 +192,27 @@ async def save_directory(db: AsyncSession, directory: Directory) -> None:
         await add_element(db, element)  # kept if it is there already: rules may have changed it
     for template in directory.document_templates:
         await db.merge(DocumentTemplate(**template.model_dump()))
+
+
+DIRECTORY_TABLES: tuple[type[Any], ...] = (
+    Employee,
+    Customer,
+    CustomerEmail,
+    CustomerPhone,
+    ListDefinition,
+    ListElement,
+    DocumentTemplate,
+)
+"""What a directory file loads; a test run's own store copies them from the real one."""
+
+
+async def copy_directory(source: AsyncSession, target: AsyncSession) -> int:
+    """Copies the directory's rows (employees, customers, lists, templates) from one store
+    into another, empty, one; answers how many rows it copied."""
+    copied = 0
+    for table in DIRECTORY_TABLES:
+        for row in (await source.exec(select(table))).all():
+            target.add(table.model_validate(row.model_dump()))
+            copied += 1
+        await target.flush()  # in the order of the tables: a list's elements after the list
+    return copied

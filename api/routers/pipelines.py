@@ -147,9 +147,9 @@ async def preview(
 @router.post("/pipelines/lint", response_model=list[Finding])
 async def lint_pipeline(caller: Administers, definition: dict[str, Any]) -> list[Finding]:
     """What a valid pipeline may still get wrong (trigger loops, stages nothing reaches, rules
-    that never run, variables read before they are set, undeclared constants, endless
+    that never run, variables read before they are set, endless
     Waits), each with its place and severity; an invalid one is a 422, as for loading."""
-    pipeline = _pipeline(definition)
+    pipeline = pipeline_of(definition)
     caller.check_pipeline(pipeline.id)
     return lint(pipeline)
 
@@ -158,12 +158,13 @@ def _proposed(
     caller: Caller, definition: dict[str, Any], stage_move: list[str] | None
 ) -> tuple[Pipeline, dict[str, str]]:
     """The pipeline of a request's body and the stage moves of its query, checked."""
-    pipeline = _pipeline(definition)
+    pipeline = pipeline_of(definition)
     caller.check_pipeline(pipeline.id)
     return pipeline, _moves(stage_move)
 
 
-def _pipeline(definition: dict[str, Any]) -> Pipeline:
+def pipeline_of(definition: dict[str, Any]) -> Pipeline:
+    """A pipeline given as JSON in a request, checked as its file would be (422 with each problem)."""
     try:
         return Pipeline.model_validate(definition)
     except ValidationError as err:

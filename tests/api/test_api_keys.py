@@ -73,7 +73,7 @@ async def test_every_route_but_the_signed_ones_refuses_a_call_without_a_valid_ke
     }[key]
     routes = _routes()
     protected = [(method, path) for method, path in routes if not path.startswith(PUBLIC)]
-    assert len(protected) == 25 and len(routes) - len(protected) == 7
+    assert len(protected) == 26 and len(routes) - len(protected) == 7
     for method, path in protected:
         response = await _call(api, method, path, headers)
         assert (response.status_code, response.json()) == (401, {"detail": expected}), (method, path)
