@@ -21,7 +21,7 @@ TimelineKind = Literal[
     "trigger_matched", "trigger_refused", "no_trigger", "stage_changed",
     "rule_started", "rule_skipped", "rule_waiting", "rule_finished", "rule_failed",
     "continued_as_new", "loop_stopped", "order_deleted", "message_resend",
-    "message_unconfirmed", "pipeline_version", "test_log",
+    "message_unconfirmed", "pipeline_version", "test_log", "constants_unavailable",
 ]  # fmt: skip
 
 

@@ -58,6 +58,37 @@ async def test_a_condition_reads_a_constant_as_an_admin_set_it_when_the_rule_is_
         assert sorted(await eventually(lambda: _logged(deps, order.order_id, least=2))) == ["Acme over 50", "a gift"]
 
 
+GATED = parse_pipeline("""
+id: gated
+title: Gated shop
+constants: {taking_payments: true}
+stages:
+  - {id: new, title: New}
+  - id: paid
+    title: Paid
+    triggers: [{type: payment, condition: {field: constants.taking_payments, op: "=", value: true}}]
+  - {id: done, title: Done, final: success}
+""")
+
+
+async def test_a_trigger_condition_reads_a_constant_as_an_admin_set_it_when_the_event_comes(
+    dev_env: WorkflowEnvironment, deps: WorkerResources
+) -> None:
+    await seed(deps.engine, GATED)
+    async with running_engine(dev_env, deps) as engine:
+        order = await started_order(engine.orders, "gated")
+        async with session(deps.engine) as db:
+            await set_constant(db, "gated", "taking_payments", False, "user:ada")
+            await db.commit()
+        refused = await engine.orders.apply_event(order.order_id, payment())
+        assert (refused.stage, refused.message) == ("new", "no stage change")
+        async with session(deps.engine) as db:
+            await unset_constant(db, "gated", "taking_payments", "user:ada")
+            await db.commit()
+        taken = await engine.orders.apply_event(order.order_id, payment())
+        assert taken.stage == "paid"
+
+
 async def _logged(deps: WorkerResources, order_id: str, least: int = 1) -> list[str] | None:
     async with session(deps.engine) as db:
         query = select(LogLine.message).where(LogLine.order_id == order_id).order_by(col(LogLine.id))

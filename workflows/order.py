@@ -587,7 +587,9 @@ class OrderWorkflow:
             state.last_customer_activity = title
         if isinstance(event.data, ChatMessageData):
             state.last_channel_id = event.data.channel_id
-        values = {**self.values(), "event": event.values()}
+        conditions = [trigger.condition for stage in state.pipeline.stages for trigger in stage.triggers
+                      if trigger.type == event.type and trigger.condition is not None]  # fmt: skip
+        values = {**(await self.condition_values(*conditions)), "event": event.values()}
         decision = match_trigger(state.pipeline, state.current.stage, event, values, explain=state.order.test)
         if state.order.test and decision.verdicts:
             self.record("test_log", f"triggers for {title}: {len(decision.verdicts)}",
@@ -751,9 +753,10 @@ class OrderWorkflow:
     def values(self) -> dict[str, Any]:
         return self.state.values()
 
-    async def condition_values(self, condition: Condition) -> dict[str, Any]:
+    async def condition_values(self, *conditions: Condition) -> dict[str, Any]:
+        """The order's values, with the constants these conditions read as an admin set them now."""
         values = self.values()
-        wanted = sorted(name for root, name in reads(None, condition) if root == "constants")
+        wanted = sorted({name for c in conditions for root, name in reads(None, c) if root == "constants"})
         if not wanted or not self.has_patch(CONDITION_CONSTANTS_PATCH):  # a marker only where it matters
             return values
         wanted_now = ConstantsWanted(pipeline_id=self.state.pipeline.id, names=wanted)
@@ -762,7 +765,8 @@ class OrderWorkflow:
                 CONSTANTS_NOW, wanted_now, result_type=dict, summary="constants now", **VERSION_CHECK
             )
         except (ActivityError, ApplicationError):  # the store is down: the file's values, as before admins set any
-            self.record("rule_started", "constants as an admin set them could not be read: the file's values hold")
+            self.record("constants_unavailable", "constants as an admin set them could not be read: the file's "
+                        "values hold")  # fmt: skip
             return values
         return {**values, "constants": {**values["constants"], **admins}}
 

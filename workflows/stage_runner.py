@@ -64,8 +64,8 @@ class OrderForRules(Protocol):
         """What delays, conditions and templates read."""
         ...
 
-    async def condition_values(self, condition: Condition) -> dict[str, Any]:
-        """What a rule's condition reads as the rule is due: constants as an admin set them now."""
+    async def condition_values(self, *conditions: Condition) -> dict[str, Any]:
+        """What conditions read as a rule is due: constants as an admin set them now."""
         ...
 
     def customer_activity(self) -> tuple[int, str | None]:
