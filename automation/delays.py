@@ -36,6 +36,17 @@ def parse_duration(value: Any) -> Any:
     return (-1 if match.group(1) else 1) * timedelta(seconds=seconds)
 
 
+def duration_text(value: timedelta) -> str:
+    """A duration as a pipeline file writes it: ``2d``, ``1d12h``, ``45m``, ``-1d``, ``0s``."""
+    seconds = int(abs(value).total_seconds())
+    parts = []
+    for unit in ("d", "h", "m", "s"):
+        count, seconds = divmod(seconds, _UNIT_SECONDS[unit])
+        if count:
+            parts.append(f"{count}{unit}")
+    return ("-" if value < timedelta(0) else "") + ("".join(parts) or "0s")
+
+
 def _not_too_long(value: timedelta, info: ValidationInfo) -> timedelta:
     if not is_inside(info) and abs(value) > _LONGEST:
         raise ValueError(f"at most {limits.DURATION_DAYS:,} days")
@@ -90,12 +101,12 @@ class Delay(StrictFromOutside):
 
     def __str__(self) -> str:
         if self.after is not None:
-            return f"after {self.after}"
+            return f"after {duration_text(self.after)}"
         if self.at is not None:
             return f"at {self.at.isoformat()}"
         if self.time_of_day is not None:
             return f"at the next {self.time_of_day.isoformat()}"
-        return f"at {self.field}" + (f" offset {self.offset}" if self.offset else "")
+        return f"at {self.field}" + (f" offset {duration_text(self.offset)}" if self.offset else "")
 
 
 def _next_time_of_day(start: datetime, moment: time) -> datetime:

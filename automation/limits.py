@@ -72,6 +72,9 @@ VARIABLES = 100
 VARIABLE_DEFAULTS_BYTES = 16 * KiB
 """What a new order's variables start as, at most: a quarter of their budget."""
 CONSTANT_CHARS = 2_000
+CONSTANT_BYTES = 4 * KiB
+"""A constant's value an admin sets, as JSON (a list of texts included): what conditions
+fetch into the order's history stays small."""
 YAML_DEPTH = 32
 YAML_ALIASES = 100
 YAML_NODES = 50_000
@@ -155,6 +158,7 @@ LIMITS = [
         "pipeline file",
     ),
     Limit("constants", f"{CONSTANTS}, a text one {CONSTANT_CHARS:,} characters", "pipeline file"),
+    Limit("a constant's value an admin sets", f"{_n(CONSTANT_BYTES)} of JSON", "CLI, API"),
     Limit("declared variables", f"{VARIABLES}, their defaults {_n(VARIABLE_DEFAULTS_BYTES)} of JSON", "pipeline file"),
     Limit(
         "YAML",

@@ -237,7 +237,8 @@ class Pipeline(StrictFromOutside):
         for i, stage in enumerate(self.stages):
             places = [(("stages", i, "triggers", t), reads(None, trigger.condition))
                       for t, trigger in enumerate(stage.triggers)]  # fmt: skip
-            places += [(("stages", i, "rules", r), reads(rule.params, rule.condition))
+            places += [(("stages", i, "rules", r), reads(rule.params, rule.condition,
+                                                          rule.delay.field if rule.delay else None))
                        for r, rule in enumerate(stage.rules)]  # fmt: skip
             for loc, references in places:
                 for root, name in sorted(references):

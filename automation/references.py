@@ -19,9 +19,14 @@ Reference = tuple[str, str]
 _PARSER = ImmutableSandboxedEnvironment()
 
 
-def reads(params: Any, condition: Condition | None) -> set[Reference]:
-    """The variables and constants that templates in ``params`` and ``condition`` read."""
+def reads(params: Any, condition: Condition | None, *paths: str | None) -> set[Reference]:
+    """The variables and constants that templates in ``params``, ``condition`` and dotted
+    ``paths`` (a delay's field) read."""
     found: set[Reference] = set()
+    for path in paths:
+        root, _, name = (path or "").partition(".")
+        if root in ("variables", "constants") and name:
+            found.add((root, name.split(".")[0]))
     for text in nested_values(params):
         if isinstance(text, str) and ("{{" in text or "{%" in text):
             found |= _template_reads(text)
@@ -59,5 +64,16 @@ def _template_reads(text: str) -> set[Reference]:
         else:
             continue
         if isinstance(target, nodes.Name) and target.name in ("variables", "constants") and isinstance(key, str):
+            if isinstance(node, nodes.Getattr) and key in _MAPPING_METHODS:
+                continue  # variables.get('x'), variables.items(): a method, not a name
             found.add((target.name, key))
+    for call in tree.find_all(nodes.Call):  # variables.get('x') reads x
+        method = call.node
+        if (isinstance(method, nodes.Getattr) and method.attr == "get" and isinstance(method.node, nodes.Name)
+                and method.node.name in ("variables", "constants") and call.args
+                and isinstance(call.args[0], nodes.Const) and isinstance(call.args[0].value, str)):  # fmt: skip
+            found.add((method.node.name, call.args[0].value))
     return found
+
+
+_MAPPING_METHODS = frozenset({"get", "items", "keys", "values"})

@@ -26,7 +26,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from automation import limits
-from automation.delays import Duration
+from automation.delays import Duration, duration_text
 from automation.errors import describe
 from automation.events import InvalidEvent, parse_event
 from automation.files import FileError, parse_yaml, read_text
@@ -93,7 +93,10 @@ class Scenario(StrictFromOutside):
     def _in_time_order(self) -> Scenario:
         for number, (before, step) in enumerate(zip(self.steps, self.steps[1:], strict=False), start=2):
             if step.at < before.at:
-                raise ValueError(f"step {number} is at {step.at}, before the step above it ({before.at})")
+                raise ValueError(
+                    f"step {number} is at {duration_text(step.at)}, before the step above it "
+                    f"({duration_text(before.at)})"
+                )
         return self
 
 
@@ -141,7 +144,7 @@ def unmet(expect: Expect, view: OrderView, messages: list[RecordedMessage], time
     for kind, wanted, actual in (("variables", expect.variables, view.variables),
                                  ("fields", expect.fields, view.fields)):  # fmt: skip
         for name, value in wanted.items():
-            if actual.get(name) != value:
+            if not _same(value, actual.get(name)):
                 found.append(f"expect.{kind}.{name}: wanted {_json(value)}, it is {_json(actual.get(name))}")
     statuses = {rule.title: rule.status for rule in view.rules}
     for title, status in expect.rules.items():
@@ -176,6 +179,14 @@ def _unmet_messages(wanted: int | list[ExpectedMessage] | None, messages: list[R
                 found.append(f"expect.messages[{number}].{part}: {getattr(expected, part)!r} does not match "
                              f"the {message.channel} to {message.recipient} ({what!r})")  # fmt: skip
     return found
+
+
+def _same(wanted: Any, actual: Any) -> bool:
+    """Equal as JSON values: true is not 1, a date is its ISO text; 12 and 12.0 are one number."""
+    numbers = (int, float)
+    if isinstance(wanted, numbers) and isinstance(actual, numbers) and not isinstance(wanted, bool | type(None)):
+        return not isinstance(actual, bool) and wanted == actual
+    return json.dumps(wanted, default=str, sort_keys=True) == json.dumps(actual, default=str, sort_keys=True)
 
 
 def _json(value: Any) -> str:

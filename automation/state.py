@@ -175,6 +175,7 @@ class OrderView(BaseModel):
     pending_events: int
     runs: int = Field(description="workflow runs so far: continue-as-new hands over to a new run")
     unconfirmed_messages: int = Field(default=0, description="messages that may not have gone out: resend or not")
+    idle: bool = Field(default=True, description="it waits for an event or a timer: nothing it started is under way")
     timeline: list[TimelineEntry]
 
 

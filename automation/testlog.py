@@ -14,13 +14,34 @@ from typing import Any
 
 from automation.pipeline import RuleSpec
 from automation.references import reads
-from automation.rules import RuleResult
 from automation.state import TimelineEntry
 
 MOST_CHARS = 120
 """A value in a test log, as JSON, at most."""
 MOST_NAMES = 40
 """Values one rule's notes list, at most."""
+
+
+LINE_CHARS = 300
+"""A text in a test order's notes (a condition, a trigger's verdict), at most."""
+MOST_LINES = 40
+"""Items of a list in a test order's notes (clauses, verdicts), at most."""
+
+
+def bounded(notes: dict[str, Any]) -> dict[str, Any]:
+    """A test order's notes with each text and list cut short: however big the pipeline, an
+    entry stays a few KiB."""
+    return {key: _bounded(value) for key, value in list(notes.items())[:MOST_NAMES]}
+
+
+def _bounded(value: Any) -> Any:
+    if isinstance(value, str):
+        return value if len(value) <= LINE_CHARS else value[: LINE_CHARS - 1] + "…"
+    if isinstance(value, list):
+        return [_bounded(item) for item in value[:MOST_LINES]]
+    if isinstance(value, dict):
+        return bounded(value)
+    return value
 
 
 def shown(value: Any) -> Any:
@@ -32,16 +53,20 @@ def shown(value: Any) -> Any:
 def read_values(rule: RuleSpec, values: Mapping[str, Any]) -> dict[str, Any]:
     """The variables and constants a rule reads (its templates, its condition), as it starts."""
     return {f"{root}.{name}": shown((values.get(root) or {}).get(name))
-            for root, name in sorted(reads(rule.params, rule.condition))}  # fmt: skip
+            for root, name in sorted(reads(rule.params, rule.condition))[:MOST_NAMES]}  # fmt: skip
 
 
 def changes_of(
-    variables: Mapping[str, Any], fields: Mapping[str, Any], responsible_id: str | None, result: RuleResult
+    variables: Mapping[str, Any],
+    new_variables: Mapping[str, Any],
+    fields: Mapping[str, Any],
+    responsible_id: str | None,
+    order_changes: Mapping[str, Any],
 ) -> dict[str, list[Any]]:
     """What a rule's result changes in the order: ``variables.x`` or ``order.y`` -> [before, after]."""
     found = {f"variables.{name}": [shown(variables.get(name)), shown(value)]
-             for name, value in result.variables.items() if variables.get(name) != value}  # fmt: skip
-    for name, value in result.order_changes.items():
+             for name, value in new_variables.items() if variables.get(name) != value}  # fmt: skip
+    for name, value in order_changes.items():
         before = responsible_id if name == "responsible_id" else fields.get(name)
         if before != value:
             found[f"order.{name}"] = [shown(before), shown(value)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any, Literal, get_args
@@ -121,11 +122,15 @@ def _string(value: Any) -> str:
 def _number(value: Any) -> int | float:
     if isinstance(value, bool):
         raise ValueError
-    number = float(value.strip()) if isinstance(value, str) else value
-    if not isinstance(number, int | float) or not math.isfinite(number):
+    if isinstance(value, str):  # a whole number is read exactly, not through a float
+        text = value.strip()
+        number: Any = int(text) if _WHOLE.fullmatch(text) else float(text) if _DECIMAL.fullmatch(text) else None
+    else:
+        number = value
+    if not isinstance(number, int | float) or (isinstance(number, float) and not math.isfinite(number)):
         raise ValueError
-    if isinstance(value, str) and "." not in value and "e" not in value.lower() and float(number).is_integer():
-        return int(number)
+    if abs(number) >= 10**limits.NUMBER_DIGITS:
+        raise _Refused(f"at most {limits.NUMBER_DIGITS} digits")
     return number
 
 
@@ -167,6 +172,8 @@ def _employee(value: Any) -> str:
     return text
 
 
+_WHOLE = re.compile(r"[+-]?\d{1,40}")
+_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?")
 _READERS = {"string": _string, "number": _number, "integer": _integer, "boolean": _boolean,
             "date": _date, "datetime": _datetime, "employee": _employee}  # fmt: skip
 _A = {"string": "a text", "number": "a number", "integer": "a whole number", "boolean": "true or false",

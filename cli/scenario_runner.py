@@ -23,11 +23,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.rules.base import WorkerResources
 from automation import search
 from automation.converter import data_converter
+from automation.delays import duration_text
 from automation.order import NewOrder
 from automation.pipeline import Pipeline
 from automation.scenario import RecordedMessage, Scenario, unmet
@@ -128,25 +131,36 @@ async def _play(
         if step.at > elapsed:
             await env.sleep(step.at - elapsed)
             elapsed = step.at
-        if step.event is not None:
-            now = (await env.get_current_time()).isoformat()
-            event = {"event_id": f"{order_id}-step-{number}", "occurred_at": now, **step.event}
-            await orders.apply_event(order_id, event)
-        if step.skip_pause:
-            await orders.skip_pause(order_id)
-        view = await _quiet(orders, order_id)
         problems = []
+        try:
+            if step.event is not None:
+                now = (await env.get_current_time()).isoformat()
+                event = {"event_id": f"{order_id}-step-{number}", "occurred_at": now, **step.event}
+                await orders.apply_event(order_id, event)
+            if step.skip_pause:
+                await orders.skip_pause(order_id)
+        except (RPCError, WorkflowUpdateFailedError) as err:  # the order has ended (deleted), or refuses
+            problems.append(await _not_taken(orders, order_id, err))
+        view = await _quiet(orders, order_id)
         if step.expect is not None:
             timeline = await _stored_timeline(deps, orders, order_id)
-            problems = unmet(step.expect, view, await _messages(deps, order_id), timeline)
+            problems += unmet(step.expect, view, await _messages(deps, order_id), timeline)
         report.steps.append(problems)
         what = f", event {step.event['type']}" if step.event else ", skip the pause" if step.skip_pause else ""
-        say(f"step {number} at +{step.at}{what}: " + ("ok" if not problems else "FAILED") + f" (stage {view.stage})")
+        verdict = "ok" if not problems else "FAILED"
+        say(f"step {number} at +{duration_text(step.at)}{what}: {verdict} (stage {view.stage})")
         for problem in problems:
             say(f"    steps[{number - 1}].{problem}")
     report.messages = await _messages(deps, order_id)
     report.log = lines(await _stored_timeline(deps, orders, order_id))
     return report
+
+
+async def _not_taken(orders: OrderClient, order_id: str, err: Exception) -> str:
+    status = (await orders.handle(order_id).describe()).status
+    if status is not None and status != WorkflowExecutionStatus.RUNNING:
+        return f"the order has ended (its workflow is {status.name.lower()}): it takes no more events"
+    return f"the order did not take the step: {getattr(err, 'cause', None) or err}"
 
 
 async def _quiet(orders: OrderClient, order_id: str) -> OrderView:
@@ -156,7 +170,7 @@ async def _quiet(orders: OrderClient, order_id: str) -> OrderView:
     while True:
         view = await _view(orders, order_id)
         if view is not None:
-            busy = view.pending_events or any(rule.status == "running" for rule in view.rules)
+            busy = not view.idle or view.pending_events or any(rule.status == "running" for rule in view.rules)
             seen = (view.timeline[-1].seq if view.timeline else 0, [rule.status for rule in view.rules], view.stage)
             if seen != last or busy:
                 last, since = seen, loop.time()
@@ -186,12 +200,16 @@ async def _stored_timeline(deps: WorkerResources, orders: OrderClient, order_id:
     """The whole timeline, from the store once it has every entry the order made."""
     view = await orders.state(order_id)
     newest = view.timeline[-1].seq if view.timeline else 0
-    for _ in range(200):
+    for _ in range(int(SETTLE_WITHIN / 0.05)):
         async with session(deps.engine) as db:
             records = await read_timeline(db, order_id)
         if records and records[-1].seq >= newest:
             break
         await asyncio.sleep(0.05)
+    else:
+        raise SystemExit(
+            f"test order {order_id}: its store did not get its whole timeline within {SETTLE_WITHIN:.0f} s"
+        )
     return [TimelineEntry.model_validate(record, from_attributes=True) for record in records]
 
 

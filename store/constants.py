@@ -9,6 +9,8 @@ from pydantic import BaseModel
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from automation import limits
+from automation.models import json_size
 from automation.variables import Declaration
 from store.access import audit
 from store.columns import utcnow
@@ -68,6 +70,8 @@ async def set_constant(
         value = declaration.read_text(value) if typed_in and isinstance(value, str) else declaration.read(value)
     except ValueError as err:
         raise ConstantRefused(f"constant {name!r}: it is {declaration.with_article} constant: {err}") from None
+    if (size := json_size(value)) > limits.CONSTANT_BYTES:
+        raise ConstantRefused(f"constant {name!r}: {size:,} bytes of JSON; at most {limits.CONSTANT_BYTES:,}")
     await db.merge(ConstantValue(pipeline_id=pipeline_id, name=name, value=value, set_at=utcnow(), set_by=actor))
     await db.flush()
     await audit(db, actor, "constant_set", pipeline_id, {"name": name, "value": value})

@@ -114,3 +114,22 @@ async def test_a_value_must_be_of_the_constants_type_and_the_constant_declared(a
         assert await unset_constant(db, "shop", "free_over", "user:ada") is False
         await db.commit()
         assert [row.value for row in await list_constants(db, "shop")] == ["Acme", 50, False]
+
+
+async def test_a_list_constant_is_checked_item_by_item_and_bounded_in_size(any_engine: AsyncEngine) -> None:
+    tagged = parse_pipeline("""
+id: tagged
+title: Tagged
+constants: {tags: {type: string, multiple: true, default: [new]}}
+stages: [{id: new, title: New}, {id: done, title: Done, final: success}]
+""")
+    await seed(any_engine, tagged)
+    async with session(any_engine) as db:
+        await set_constant(db, "tagged", "tags", "vip, gift", "user:ada", typed_in=True)
+        assert [(row.type, row.value) for row in await list_constants(db, "tagged")] == [
+            ("list of string", ["vip", "gift"])
+        ]
+        with pytest.raises(ConstantRefused, match=r"constant 'tags': 6,0\d\d bytes of JSON; at most 4,096"):
+            await set_constant(db, "tagged", "tags", ["x" * 1000] * 6, "user:ada")
+        with pytest.raises(ConstantRefused, match="it is a list of string constant: a list of string is a list"):
+            await set_constant(db, "tagged", "tags", 12, "user:ada")

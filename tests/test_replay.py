@@ -28,6 +28,8 @@ def test_the_corpus_covers_every_path_and_a_hand_over() -> None:
     assert _patches((folder / "lifecycle-run1.json").read_text()) == set()
     assert "limits-2026-12" in _patches((folder / "lifecycle-v6-run1.json").read_text())
     assert "limits-2026-12" not in _patches((folder / "lifecycle-v5-run1.json").read_text())
+    # Rule and trigger conditions reading constants, recorded when only rules fetched an admin's.
+    assert "condition-constants-now" in _patches((folder / "admin-constants-run1.json").read_text())
 
 
 def _patches(recorded: str) -> set[str]:

@@ -75,6 +75,10 @@ async def test_a_test_order_records_its_messages_keeps_a_test_log_and_its_pauses
         assert "only a test order's pauses can be skipped" in str(refused.value.cause)
         await engine.orders.skip_pause(trial.order_id)  # the 2-day delay ends now
         await eventually(lambda: _done(engine.orders, trial.order_id, "Big order"))
+        assert (
+            await engine.orders.skip_pause(trial.order_id)
+            == "nothing to skip: no delay or Wait is under way at stage 'new'"
+        )
         assert await rule_status(engine.orders, real.order_id, "Big order") == "waiting"
 
         await engine.orders.apply_event(trial.order_id, payment(amount=5))
@@ -88,7 +92,7 @@ async def test_a_test_order_records_its_messages_keeps_a_test_log_and_its_pauses
 
         log = await eventually(logged)
     assert any("rule 1 (Welcome): finished, test order, recorded and not sent: e-mail sent to" in line for line in log)
-    assert any(line.startswith("    ready ") and "; delay after 2 days, 0:00:00; due " in line for line in log)
+    assert any(line.startswith("    ready ") and "; delay after 2d; due " in line for line in log)
     assert "    condition order.total > 100: met" in log
     assert "      order.total > 100 (order.total is 120): holds" in log
     assert "    read: variables.customer_name" not in "\n".join(log)  # it reads no variable
@@ -126,8 +130,8 @@ def test_orders_test_runs_a_scenario_on_simulated_time(capsys: pytest.CaptureFix
                   "--directory", str(ROOT / "examples/directory.yaml")])  # fmt: skip
     out = capsys.readouterr().out
     assert status == 0, out
-    assert "step 2 at +2 days, 1:00:00: ok (stage new)" in out  # a 2-day delay, passed at once
-    assert "step 5 at +2 days, 4:00:00, skip the pause: ok (stage paid)" in out
+    assert "step 2 at +2d1h: ok (stage new)" in out  # a 2-day delay, passed at once
+    assert "step 5 at +2d4h, skip the pause: ok (stage paid)" in out
     assert "messages recorded (a test order's are never sent): 4" in out
     assert "5 step(s) passed, 0 failed" in out
 
@@ -149,9 +153,24 @@ def test_orders_test_fails_naming_each_unmet_expectation(tmp_path: Path, capsys:
     assert run(["test", str(pipeline), str(scenario), "--quiet"]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[1:] == [
-        "step 1 at +0:00:00: ok (stage new)",
-        "step 2 at +3 days, 0:00:00, event payment: FAILED (stage paid)",
+        "step 1 at +0s: ok (stage new)",
+        "step 2 at +3d, event payment: FAILED (stage paid)",
         "    steps[1].expect.stage: wanted 'done', the order is at 'paid'",
         "    steps[1].expect.variables.tries: wanted 2, it is 1",
         "1 step(s) passed, 1 failed",
     ]
+
+
+def test_a_step_the_order_cannot_take_fails_saying_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pipeline = tmp_path / "gone.yaml"
+    pipeline.write_text(
+        "id: gone\ntitle: Gone\nstages:\n"
+        "  - {id: new, title: New, rules: [{type: delete_order, delay: {after: 1d}}]}\n"
+        "  - {id: paid, title: Paid, triggers: [{type: payment}]}\n  - {id: done, title: Done, final: success}\n"
+    )
+    scenario = tmp_path / "late.yaml"
+    scenario.write_text("steps:\n  - {at: 3d, event: {type: payment, data: {amount: 5, currency: EUR}}}\n")
+    assert run(["test", str(pipeline), str(scenario), "--quiet"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].startswith("step 1 at +3d, event payment: FAILED")
+    assert out[2] == "    steps[0].the order has ended (its workflow is completed): it takes no more events"

@@ -68,7 +68,7 @@ from automation.state import (
     StageVisit,
     TimelineKind,
 )
-from automation.testlog import changes_of
+from automation.testlog import bounded, changes_of
 from automation.timeline import Timeline
 from automation.variables import typed, types_of
 from automation.versions import content_hash
@@ -90,6 +90,9 @@ PIPELINE_VERSIONS_PATCH = "pipeline-versions"
 CONDITION_CONSTANTS_PATCH = "condition-constants-now"
 """A rule's condition reads the constants an admin set as they are when the rule is due
 (a local activity, only for a condition that reads constants)."""
+TRIGGER_CONSTANTS_PATCH = "trigger-constants-now"
+"""The same for a trigger's condition, as the event comes: a patch of its own, since orders
+that took the one above for their rules matched triggers on the file's values."""
 _VERSION_1 = frozenset(
     {
         LIMITS_PATCH,
@@ -285,9 +288,13 @@ class OrderWorkflow:
         description="A test order only: its stage's delays and Waits end now, as if their time had come.",
     )
     async def skip_pause(self) -> str:
+        pending = self._runner.pauses_pending if self._runner is not None else 0
+        stage = self.state.current.stage
+        if not pending:
+            return f"nothing to skip: no delay or Wait is under way at stage {stage!r}"
         self._pauses_skipped += 1
-        self.record("test_log", "pauses skipped: the stage's delays and Waits end now")
-        return f"pauses of order {self.state.order.order_id} skipped at stage {self.state.current.stage!r}"
+        self.record("test_log", f"pauses skipped: {pending} delay(s) and Wait(s) of the stage end now")
+        return f"{pending} pause(s) of order {self.state.order.order_id} skipped at stage {stage!r}"
 
     @skip_pause.validator
     def _validate_skip(self) -> None:
@@ -327,6 +334,7 @@ class OrderWorkflow:
             pending_events=len(self._queue),
             runs=state.runs,
             unconfirmed_messages=state.unconfirmed_messages,
+            idle=state.ended or ((self._idle() or not self._when_idle) and not self._unflushed()),
             timeline=state.timeline,
         )
 
@@ -589,11 +597,12 @@ class OrderWorkflow:
             state.last_channel_id = event.data.channel_id
         conditions = [trigger.condition for stage in state.pipeline.stages for trigger in stage.triggers
                       if trigger.type == event.type and trigger.condition is not None]  # fmt: skip
-        values = {**(await self.condition_values(*conditions)), "event": event.values()}
+        now = await self.condition_values(*conditions, patch=TRIGGER_CONSTANTS_PATCH)
+        values = {**now, "event": event.values()}
         decision = match_trigger(state.pipeline, state.current.stage, event, values, explain=state.order.test)
         if state.order.test and decision.verdicts:
             self.record("test_log", f"triggers for {title}: {len(decision.verdicts)}",
-                        test={"triggers": decision.verdicts[:limits.TRIGGERS_PER_STAGE]})  # fmt: skip
+                        test=bounded({"triggers": decision.verdicts}))  # fmt: skip
         for refusal in decision.refused:
             self.record("trigger_refused", f"{refusal}: moving back is not allowed")
         if decision.target is None or decision.trigger is None:
@@ -753,11 +762,11 @@ class OrderWorkflow:
     def values(self) -> dict[str, Any]:
         return self.state.values()
 
-    async def condition_values(self, *conditions: Condition) -> dict[str, Any]:
+    async def condition_values(self, *conditions: Condition, patch: str = CONDITION_CONSTANTS_PATCH) -> dict[str, Any]:
         """The order's values, with the constants these conditions read as an admin set them now."""
         values = self.values()
         wanted = sorted({name for c in conditions for root, name in reads(None, c) if root == "constants"})
-        if not wanted or not self.has_patch(CONDITION_CONSTANTS_PATCH):  # a marker only where it matters
+        if not wanted or not self.has_patch(patch):  # a marker only where it matters
             return values
         wanted_now = ConstantsWanted(pipeline_id=self.state.pipeline.id, names=wanted)
         try:
@@ -800,9 +809,11 @@ class OrderWorkflow:
         test: dict[str, Any] | None = None,
     ) -> None:
         state = self.state
+        variables = typed(state.pipeline.variables, result.variables)[0]  # each read as its declared type
         if test is not None:  # a test order: what the rule changed, for its test log
-            test = {**test, "changed": changes_of(state.variables, state.fields, state.responsible_id, result)}
-        state.variables.update(typed(state.pipeline.variables, result.variables)[0])
+            changes = changes_of(state.variables, variables, state.fields, state.responsible_id, result.order_changes)
+            test = {**test, "changed": changes}
+        state.variables.update(variables)
         state.unconfirmed_messages += result.unconfirmed
         for name, value in result.order_changes.items():
             if name == "responsible_id":
@@ -811,7 +822,7 @@ class OrderWorkflow:
                 state.fields[name] = value
         outcome = "finished" if result.effective else "finished without effect"
         self.record("rule_finished", f"{label}: {outcome}, {result.summary}", rule=rule_type,
-                    **({"test": test} if test is not None else {}))  # fmt: skip
+                    **({"test": bounded(test)} if test is not None else {}))  # fmt: skip
         self._publish()
         if isinstance(result.effect, EndOrder):
             return  # its events are not raised: the order takes no more

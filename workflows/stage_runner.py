@@ -25,7 +25,7 @@ from automation.order import workflow_id
 from automation.pipeline import RuleSpec, RuleUnavailable, Stage
 from automation.rules import RuleInput, RuleKind, RuleResult
 from automation.state import Branch, StageVisit, TimelineKind
-from automation.testlog import read_values
+from automation.testlog import bounded, read_values
 
 Step = Literal["next", "stop"]
 SETTLE_PATCH = "settle-stopped-messages"
@@ -123,6 +123,8 @@ class StageRunner:
         self._stopping = False
         self._running: set[int] = set()
         self._traces: dict[int, dict[str, Any]] = {}
+        self.pauses_pending = 0
+        """Delays and Waits under way now (what a test order's "skip this pause" ends)."""
         """A test order's notes on its rules, by index, until each one's outcome is recorded."""
         """Indexes of the rules whose activity is in flight."""
 
@@ -268,7 +270,7 @@ class StageRunner:
 
     def _test_data(self, index: int) -> dict[str, Any]:
         trace = self._traces.pop(index, None)
-        return {"test": trace} if trace is not None else {}
+        return {"test": bounded(trace)} if trace is not None else {}
 
     def _fail(self, branch: Branch, message: str) -> None:
         """Records the failure; the rules chained after it do not run."""
@@ -312,10 +314,14 @@ class StageRunner:
             await workflow.sleep(remaining, summary=summary)
             return
         skipped = self._order.pauses_skipped  # a test order's pause ends early when the admin skips it
-        with contextlib.suppress(TimeoutError):
-            await workflow.wait_condition(
-                lambda: self._order.pauses_skipped > skipped, timeout=remaining, timeout_summary=summary
-            )
+        self.pauses_pending += 1
+        try:
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda: self._order.pauses_skipped > skipped, timeout=remaining, timeout_summary=summary
+                )
+        finally:
+            self.pauses_pending -= 1
 
     async def _wait_for_customer(self, branch: Branch, hold: HoldForCustomer, label: str) -> dict[str, str]:
         """``HoldForCustomer`` (Wait): until customer activity after it began, or its deadline."""
@@ -334,6 +340,7 @@ class StageRunner:
         if deadline is not None and deadline <= workflow.now():
             return timed_out
         skipped = self._order.pauses_skipped  # only a test order's can change
+        self.pauses_pending += 1
         try:
             await workflow.wait_condition(
                 lambda: self._customer_acted_since(mark) or self._order.pauses_skipped > skipped,
@@ -342,6 +349,8 @@ class StageRunner:
             )
         except TimeoutError:
             return timed_out
+        finally:
+            self.pauses_pending -= 1
         if not self._customer_acted_since(mark):
             return {"ended_by": "timeout", "reason": "skipped in test mode"}
         return self._ended_by_customer()

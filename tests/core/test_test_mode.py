@@ -3,17 +3,18 @@ against an order, the trigger verdicts of a test order's event, the test log's t
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
 from automation.events import parse_event
 from automation.matching import match_trigger
+from automation.models import json_size
 from automation.pipeline import parse_pipeline
 from automation.scenario import Expect, RecordedMessage, ScenarioError, load_scenario, unmet
 from automation.state import OrderView, RuleStatus, TimelineEntry
-from automation.testlog import lines
+from automation.testlog import bounded, lines
 
 NOW = datetime(2026, 12, 3, 10, tzinfo=UTC)
 SHOP = parse_pipeline("""
@@ -39,7 +40,7 @@ def test_a_scenario_file_is_refused_with_each_problem_in_its_place(tmp_path: Pat
     path.write_text("steps:\n  - {at: 2d}\n  - {at: 1d}\n")
     with pytest.raises(ScenarioError) as refused:
         load_scenario(str(path))
-    assert refused.value.problems == ["step 2 is at 1 day, 0:00:00, before the step above it (2 days, 0:00:00)"]
+    assert refused.value.problems == ["step 2 is at 1d, before the step above it (2d)"]
 
 
 def _view() -> OrderView:
@@ -85,7 +86,7 @@ def test_a_test_order_hears_what_every_trigger_of_the_type_made_of_the_event() -
 
 
 def test_the_test_log_reads_a_rules_notes_as_lines() -> None:
-    notes = {"ready_at": "2026-12-03T10:00:00+00:00", "delay": "after 2 days, 0:00:00",
+    notes = {"ready_at": "2026-12-03T10:00:00+00:00", "delay": "after 2d",
              "due_at": "2026-12-05T10:00:00+00:00", "started_at": "2026-12-05T10:00:01+00:00",
              "condition": {"text": "order.total > 100", "holds": True,
                            "compared": ["order.total > 100 (order.total is 120): holds"]},
@@ -94,10 +95,21 @@ def test_the_test_log_reads_a_rules_notes_as_lines() -> None:
                           data={"test": notes})  # fmt: skip
     assert lines([entry]) == [
         "2026-12-03 10:00:00 [new] rule 1 (Code): finished",
-        "    ready 2026-12-03 10:00:00; delay after 2 days, 0:00:00; due 2026-12-05 10:00:00; "
-        "started 2026-12-05 10:00:01",
+        "    ready 2026-12-03 10:00:00; delay after 2d; due 2026-12-05 10:00:00; started 2026-12-05 10:00:01",
         "    condition order.total > 100: met",
         "      order.total > 100 (order.total is 120): holds",
         '    read: constants.shop = "Acme"',
         '    changed: variables.code: null -> "A-1"',
     ]
+
+
+def test_expected_values_are_compared_as_json_true_is_not_1() -> None:
+    view = _view().model_copy(update={"variables": {"tries": 1, "due": "2026-12-05", "ratio": 2.0}})
+    expect = Expect.model_validate({"variables": {"tries": True, "due": date(2026, 12, 5), "ratio": 2}})
+    assert unmet(expect, view, [], []) == ["expect.variables.tries: wanted true, it is 1"]
+
+
+def test_a_test_orders_notes_stay_small_however_big_the_condition() -> None:
+    notes = bounded({"condition": {"text": "x" * 100_000, "compared": [f"clause {i}" * 50 for i in range(1000)]}})
+    assert json_size(notes) < 16_000
+    assert len(notes["condition"]["compared"]) == 40 and notes["condition"]["text"].endswith("…")

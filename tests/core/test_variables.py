@@ -38,6 +38,8 @@ def problems(declarations: str, rules: str = "") -> list[str]:
         ("number", 3, 3),
         ("integer", "7", 7),
         ("integer", 7.0, 7),
+        ("integer", "123456789012345678", 123456789012345678),  # exactly, not through a float
+        ("number", "-0.5e2", -50.0),
         ("boolean", "True", True),
         ("date", "2026-12-03", "2026-12-03"),
         ("date", "2026-12-03T10:00:00+01:00", "2026-12-03"),
@@ -53,6 +55,9 @@ def test_a_value_is_read_as_its_type(kind: str, given: object, read: object) -> 
     ("kind", "given", "message"),
     [
         ("number", "lots", "'lots' is not a number"),
+        ("number", "1_000", "'1_000' is not a number"),
+        ("integer", "1234567890123456789", "at most 18 digits"),
+        ("number", 10**30, "at most 18 digits"),
         ("number", "nan", "'nan' is not a number"),
         ("number", True, "True is not a number"),
         ("integer", 2.5, "2.5 is not a whole number"),
@@ -189,3 +194,18 @@ def test_an_order_refuses_a_rule_result_not_of_the_variables_type() -> None:
         "count": "integer",
         "customer_name": "string",
     }
+
+
+def test_a_variable_read_by_get_or_by_a_delay_field_is_checked_and_a_method_is_no_name() -> None:
+    rules = (
+        "    rules:\n"
+        "      - {type: write_to_log, params: {message: \"{{ variables.get('count') }} "
+        '{% for k, v in variables.items() %}{{ k }}{% endfor %}"}}\n'
+    )
+    assert pipeline("variables: {count: integer}\n", rules).stages[0].rules[0].type == "write_to_log"
+    assert problems("", rules) == ["stages[0].rules[0]: variables.count is not declared (variables: none) and no rule "
+                                   "sets it"]  # fmt: skip
+    delayed = "    rules: [{type: write_to_log, delay: {field: variables.call_on}, params: {message: x}}]\n"
+    assert problems("", delayed) == [
+        "stages[0].rules[0]: variables.call_on is not declared (variables: none) and no rule sets it"
+    ]
