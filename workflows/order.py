@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError
 
 from automation import limits, search
 from automation.conditions import Condition
@@ -710,9 +710,9 @@ class OrderWorkflow:
             if found.outcome != "no_place":  # it runs the newest, or is about to
                 self._newest_at = workflow.now()
             return found
-        except (ActivityError, ApplicationError) as err:  # a local activity's failure may come as either
+        except FailureError as err:  # a local activity's failure: an ActivityError, or (replayed) its cause
             cause = err.cause if isinstance(err, ActivityError) else err
-            reason = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
+            reason = cause.message if isinstance(cause, FailureError) else str(cause or err)
             self.record("pipeline_version", f"stays on its version for {target!r}: the newest could not be "
                         f"read ({reason})")  # fmt: skip
             return None
@@ -773,7 +773,7 @@ class OrderWorkflow:
             admins = await workflow.execute_local_activity(
                 CONSTANTS_NOW, wanted_now, result_type=dict, summary="constants now", **VERSION_CHECK
             )
-        except (ActivityError, ApplicationError):  # the store is down: the file's values, as before admins set any
+        except FailureError:  # the store is down: the file's values, as before admins set any
             self.record("constants_unavailable", "constants as an admin set them could not be read: the file's "
                         "values hold")  # fmt: skip
             return values

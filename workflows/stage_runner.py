@@ -122,11 +122,11 @@ class StageRunner:
         """In start order, so that they are cancelled in the same order on every replay."""
         self._stopping = False
         self._running: set[int] = set()
+        """Indexes of the rules whose activity is in flight."""
         self._traces: dict[int, dict[str, Any]] = {}
+        """A test order's notes on its rules, by index, until each one's outcome is recorded."""
         self.pauses_pending = 0
         """Delays and Waits under way now (what a test order's "skip this pause" ends)."""
-        """A test order's notes on its rules, by index, until each one's outcome is recorded."""
-        """Indexes of the rules whose activity is in flight."""
 
     @property
     def _finished(self) -> bool:
