@@ -32,6 +32,8 @@ from store.orders import WrittenBy, save_arrival, save_order, save_timeline
 from store.pipelines import (
     get_pipeline,
     known_current,
+    known_newest,
+    newest_number,
     newest_version,
     remember_newest,
     version_at_entry,
@@ -114,14 +116,18 @@ class OrderActivities:
             )
 
     @activity.defn(name=SAVE_ORDER)
-    async def save_order(self, input: SaveOrderInput) -> None:
+    async def save_order(self, input: SaveOrderInput) -> int | None:
         """Idempotent, and put right by a later writer (``WrittenBy``): the row is
         overwritten, timeline entries are keyed by their number. Committed with the other
-        orders' writes waiting at the same time (``GroupCommit``)."""
+        orders' writes waiting at the same time (``GroupCommit``). Answers the number of the
+        pipeline's newest version (as this worker read it lately, or read in the same
+        transaction): an order on that version then enters its next stage without asking."""
         order = input.order
         written_by = WrittenBy(input.run_number, input.run_id, input.history_length)
+        newest = known_newest(order.pipeline_id)
 
         async def write(db: AsyncSession) -> None:
+            nonlocal newest
             if input.save_customer:  # the first save (the API may have saved it already)
                 await save_arrival(db, order)
             latest = await save_order(
@@ -138,5 +144,10 @@ class OrderActivities:
             )
             if latest:  # else a later task wrote the order already: this one was discarded
                 await save_timeline(db, order.order_id, input.entries, written_by)
+            if newest is None:
+                newest = await newest_number(db, order.pipeline_id)
 
         await self._writes.write(write)
+        if newest is not None:
+            remember_newest(order.pipeline_id, newest)
+        return newest

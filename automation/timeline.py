@@ -75,12 +75,16 @@ class Timeline:
     def stored(self, up_to: int) -> None:
         """Entries up to ``up_to`` are in the store: keep the latest few, their data trimmed."""
         state = self._state
-        state.flushed_seq = up_to
+        before, state.flushed_seq = state.flushed_seq, up_to
         kept = []
         for entry in state.timeline:
             if entry.seq > up_to:
                 kept.append(entry)
-            elif entry.seq > up_to - limits.TIMELINE_KEPT:
-                kept.append(entry if not entry.data else entry.model_copy(update={"data": _kept_data(entry.data)}))
+            elif entry.seq <= up_to - limits.TIMELINE_KEPT:
+                continue  # in the store only
+            elif entry.seq <= before or not entry.data:  # trimmed as it was stored, or nothing to trim
+                kept.append(entry)
+            else:
+                kept.append(entry.model_copy(update={"data": _kept_data(entry.data)}))
         state.timeline = kept
         self._unstored_bytes = sum(_weight(entry) for entry in self.unstored())

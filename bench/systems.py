@@ -119,11 +119,12 @@ def _telling(finished: Finished, deps: WorkerResources) -> Callable[[SaveOrderIn
     real = OrderActivities(deps.engine, deps.writes).save_order
 
     @activity.defn(name=SAVE_ORDER)
-    async def save_order(input: SaveOrderInput) -> None:
-        await real(input)
+    async def save_order(input: SaveOrderInput) -> int | None:
+        newest = await real(input)
         for entry in input.entries:
             if entry.kind == "rule_finished":
                 finished.heard(input.order.order_id)
+        return newest
 
     return save_order
 

@@ -31,10 +31,15 @@ _newest_numbers: dict[str, tuple[float, int]] = {}
 """pipeline id -> (until when, the newest version's number), per process."""
 
 
+def known_newest(pipeline_id: str) -> int | None:
+    """The number of the pipeline's newest version, if this process read it lately."""
+    known = _newest_numbers.get(pipeline_id)
+    return known[1] if known is not None and known[0] > time.monotonic() else None
+
+
 def known_current(entry: StageEntry) -> VersionAtEntry | None:
     """``current`` if the order's version is the newest one this process read lately."""
-    known = _newest_numbers.get(entry.pipeline_id)
-    if known is not None and known[0] > time.monotonic() and entry.number == known[1]:
+    if entry.number is not None and entry.number == known_newest(entry.pipeline_id):
         return VersionAtEntry(outcome="current", number=entry.number)
     return None
 
@@ -185,9 +190,13 @@ async def get_pipeline(db: AsyncSession, pipeline_id: str) -> Pipeline | None:
 
 
 async def newest_version(db: AsyncSession, pipeline_id: str) -> PipelineVersion | None:
-    newest = select(func.max(PipelineVersion.number)).where(PipelineVersion.pipeline_id == pipeline_id)
-    number = (await db.exec(newest)).one()
+    number = await newest_number(db, pipeline_id)
     return await get_version(db, pipeline_id, number) if number is not None else None
+
+
+async def newest_number(db: AsyncSession, pipeline_id: str) -> int | None:
+    newest = select(func.max(PipelineVersion.number)).where(PipelineVersion.pipeline_id == pipeline_id)
+    return (await db.exec(newest)).one()
 
 
 async def get_version(db: AsyncSession, pipeline_id: str, number: int) -> PipelineVersion | None:

@@ -8,12 +8,16 @@ import asyncio
 from datetime import timedelta
 
 from sqlmodel import col, select
+from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
 
+from activities.orders import OrderActivities
 from activities.rules.base import WorkerResources
+from automation.contracts import VERSION_AT_ENTRY, StageEntry, VersionAtEntry
 from automation.pipeline import parse_pipeline
 from order_client import OrderClient
 from store.database import session
+from store.orders import read_timeline
 from store.pipelines import save_pipeline
 from store.tables import LogLine
 from tests.conftest import running_engine, seed
@@ -147,3 +151,48 @@ async def test_a_stage_the_new_version_moved_onto_the_current_one_changes_nothin
             "already at 'paid', which is 'review' in version 2: no change"
         )
         assert await _log(deps, order.order_id, 1) == ["paid"]  # its rules did not run again
+
+
+BURST = """
+id: burst
+title: Burst
+stages:
+  - {id: new, title: New}
+  - id: first
+    title: First
+    triggers: [{type: form_submitted}]
+    rules: [{type: write_to_log, delay: {after: 2s}, params: {message: "first, 2 s after it came"}}]
+  - {id: second, title: Second, triggers: [{type: payment}], rules: [{type: write_to_log, params: {message: "second"}}]}
+  - {id: done, title: Done, final: success}
+"""
+
+
+async def test_a_store_write_that_finds_the_worker_knowing_the_newest_version_spares_the_next_check(
+    dev_env: WorkflowEnvironment, deps: WorkerResources
+) -> None:
+    """The rule of ``first`` makes its store write 2 s after the order last learnt its version
+    is the newest (``VERSION_KNOWN_FOR`` is 1 s); the payment comes at once after that write,
+    which said so again: ``second`` is entered with no check (before, it was checked)."""
+    await seed(deps.engine, parse_pipeline(BURST))
+    orders = OrderActivities(deps.engine, deps.writes)
+    checks: list[str] = []
+
+    @activity.defn(name=VERSION_AT_ENTRY)
+    async def counted(entry: StageEntry) -> VersionAtEntry:
+        checks.append(entry.stage)
+        return await orders.version_at_entry(entry)
+
+    async with running_engine(dev_env, deps, replacements={VERSION_AT_ENTRY: counted}) as engine:
+        order = await started_order(engine.orders, "burst")
+        await engine.orders.send_event(order.order_id, event("form_submitted", form_id="f"))
+        await eventually(lambda: _stored_finished(deps, order.order_id, 1))
+        await engine.orders.send_event(order.order_id, payment())
+        await eventually(lambda: _stored_finished(deps, order.order_id, 2))
+    assert "second" not in checks, checks
+
+
+async def _stored_finished(deps: WorkerResources, order_id: str, count: int) -> bool:
+    """The store has the order's ``count``-th rule_finished entry (its store write is done)."""
+    async with session(deps.engine) as db:
+        entries = await read_timeline(db, order_id)
+    return sum(entry.kind == "rule_finished" for entry in entries) >= count

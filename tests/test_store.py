@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
@@ -46,6 +47,24 @@ async def test_saving_an_order_twice_writes_each_timeline_entry_once(any_engine:
     assert customer["name"] == "Ada Lovelace"
     assert customer["email"] == order.customer.emails[0].value  # type: ignore[union-attr]
     assert len(emails) == 1
+
+
+async def test_a_store_write_answers_the_newest_version_of_the_orders_pipeline(
+    any_engine: AsyncEngine, example_pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read in the write's transaction when the worker does not know it (the order then
+    enters its next stage without a version check); None for a pipeline not in the store."""
+    monkeypatch.setattr("store.pipelines.NEWEST_KNOWN_FOR", -1.0)  # nothing is known: each save reads
+    activities = OrderActivities(any_engine)
+    order = new_order(example_pipeline.id)
+    save = SaveOrderInput(order=order, stage="new", responsible_id=None, fields={}, variables={},
+                          entries=[_entry(1)], save_customer=True)  # fmt: skip
+    assert await activities.save_order(save) is None
+    async with session(any_engine) as db:
+        await save_pipeline(db, example_pipeline)
+        await save_pipeline(db, example_pipeline.model_copy(update={"title": "Renamed"}))
+        await db.commit()
+    assert await activities.save_order(save.model_copy(update={"entries": [_entry(2)]})) == 2
 
 
 async def test_a_pipeline_round_trips_through_the_store(any_engine: AsyncEngine, example_pipeline: Pipeline) -> None:

@@ -97,11 +97,11 @@ async def test_hundreds_of_concurrent_events_to_one_order_are_stored_as_history_
     orders = OrderActivities(deps.engine, deps.writes)
 
     @activity.defn(name=SAVE_ORDER)
-    async def busy_store(input: SaveOrderInput) -> None:
+    async def busy_store(input: SaveOrderInput) -> int | None:
         """A store under load: each write holds its workflow task 50 ms longer, so that the
         burst overlaps the order's tasks and the server discards some (the case for ``WrittenBy``)."""
         await asyncio.sleep(0.05)
-        await orders.save_order(input)
+        return await orders.save_order(input)
 
     async with running_engine(dev_env, deps, replacements={SAVE_ORDER: busy_store}) as engine:
         order = await started_order(engine.orders, "busy")

@@ -128,7 +128,8 @@ VERSION_KNOWN_FOR = timedelta(seconds=1)
 """An order that learnt within this time (by its workflow's clock) that it runs the newest
 version enters its next stage without asking again: a version stored meanwhile reaches it at
 its next stage entry after that, as a worker's own knowledge lasts as long
-(``store.pipelines.NEWEST_KNOWN_FOR``)."""
+(``store.pipelines.NEWEST_KNOWN_FOR``). It learns it from a version check, and from a store
+write that found the worker knowing (so a burst of events pays one check, not one each)."""
 STORE_BEHIND_AFTER = timedelta(seconds=10)
 """A store write retrying this long, with the timeline backlogged: the store is down, and
 continue-as-new takes what waits for it along rather than wait for it."""
@@ -887,7 +888,7 @@ class OrderWorkflow:
             self._flushing = True
             self._store_write_started = workflow.now()
             try:
-                await workflow.execute_local_activity(
+                newest = await workflow.execute_local_activity(
                     SAVE_ORDER,
                     SaveOrderInput(
                         order=state.order,
@@ -912,3 +913,5 @@ class OrderWorkflow:
                 self._flushing = False
                 self._store_write_started = None
             timeline.stored(entries[-1].seq)
+            if isinstance(newest, int) and newest == state.pipeline_version:  # None in runs before it
+                self._newest_at = workflow.now()
