@@ -11,9 +11,11 @@ from sqlmodel import select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.orders import OrderActivities
 from activities.registry import IMPLEMENTATIONS, RunRule
 from activities.rules._outbox import TEST
 from activities.rules.base import RuleContext, WorkerResources, refuse
+from automation.contracts import SaveOrderInput
 from automation.models import INSIDE, nested_values
 from automation.rule_kinds import RULE_KINDS
 from automation.rules import RuleInput, RuleKind, RuleResult
@@ -62,14 +64,35 @@ async def _said_of_a_test(deps: WorkerResources, input: RuleInput, result: RuleR
     return result.model_copy(update={"summary": f"test order, recorded and not sent: {result.summary}"})
 
 
+CARRIED_WRITE_AFTER = 0.2
+"""Seconds a rule runs before its activity makes the order's store write it carries
+(``RuleInput.store_write``): a quicker rule leaves it to the order, which makes it with the
+rule's result, so that the store lags the order by at most this (and a write) meanwhile."""
+
+
+async def _store_write_if_slow(deps: WorkerResources, order_id: str, write: dict[str, Any]) -> None:
+    await asyncio.sleep(CARRIED_WRITE_AFTER)
+    try:
+        await OrderActivities(deps.engine, deps.writes).save_order(SaveOrderInput.model_validate(write, context=INSIDE))
+    except Exception as err:  # the order writes it itself when the rule ends
+        activity.logger.warning("the store write carried for order %s failed: %s", order_id, err)
+
+
 def rule_activity(rule: RuleKind[Any], implementation: RunRule, deps: WorkerResources) -> Callable[[RuleInput], Any]:
     async def run(input: RuleInput) -> RuleResult:
+        carried = input.store_write
+        writing = (
+            asyncio.create_task(_store_write_if_slow(deps, input.order_id, carried)) if carried is not None else None
+        )
         try:
             return await run_once(input)
         except ApplicationError as err:
             if err.type == "RuleRefused":  # one line for ops; the order's timeline says it too
                 activity.logger.info("order %s: %s refused: %s", input.order_id, rule.name, err.message)
             raise
+        finally:
+            if writing is not None:
+                writing.cancel()  # not begun: the order makes it; begun: the store takes it or not, whole
 
     async def run_once(input: RuleInput) -> RuleResult:
         params = rule.params.model_validate(input.params, context=INSIDE)

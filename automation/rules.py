@@ -70,6 +70,10 @@ class RuleKind(Generic[P]):
     """The worker heartbeats while the rule runs, so that a cancelled rule (its order left
     the stage) stops, and a dead worker's rule is retried, within this time."""
     retry: RetryPolicy = field(default_factory=lambda: DEFAULT_RETRY)
+    store_only: bool = False
+    """True where its activity only reads and writes the store (no provider, no message): it
+    ends about as soon as a store write would, so the order's own store write waits for its
+    result rather than travel with it (``RuleInput.store_write``)."""
     sends_messages: bool = False
     """True where its message goes through the outbox: stopped while it runs, the order
     settles its row (the ``settle_stopped_message`` activity)."""
@@ -96,6 +100,10 @@ class RuleInput(BaseModel):
         description="order, variables, constants, trigger (and wait) values at the time it runs"
     )
     test: bool = Field(default=False, description="a test order's rule: messages are recorded, not sent")
+    store_write: dict[str, Any] | None = Field(
+        default=None,
+        description="the order's store write (a SaveOrderInput as JSON) that the activity makes if the rule runs long",
+    )
 
 
 class RaisedEvent(BaseModel):

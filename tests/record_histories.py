@@ -10,6 +10,7 @@ Histories of older code stay in the corpus: orders started then may still be run
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import sys
 import tempfile
@@ -17,6 +18,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHandle, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
 from activities.rules.base import WorkerResources
@@ -165,10 +168,19 @@ async def _run(env: WorkflowEnvironment, deps: WorkerResources, scenarios: dict[
             await _save_runs(running.orders, order.order_id, name)
 
 
+async def _past_its_first_task(handle: WorkflowHandle[Any, Any]) -> WorkflowHistory | None:
+    """The run's history once its first workflow task has completed (a query may have been
+    answered by a run whose task is still under way)."""
+    history = await handle.fetch_history()
+    done = any(e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED for e in history.events)
+    return history if done else None
+
+
 async def _save_runs(orders: OrderClient, order_id: str, name: str) -> None:
     runs = [w async for w in orders.client.list_workflows(f"WorkflowId = 'order-{order_id}'")]
     for number, run in enumerate(sorted(runs, key=lambda r: r.start_time), start=1):
-        history = await orders.client.get_workflow_handle(run.id, run_id=run.run_id).fetch_history()
+        handle = orders.client.get_workflow_handle(run.id, run_id=run.run_id)
+        history = await eventually(functools.partial(_past_its_first_task, handle))
         path = HISTORIES / f"{name}-run{number}.json"
         path.write_text(json.dumps(json.loads(history.to_json()), indent=1) + "\n")
         print(f"recorded {path.name} ({len(history.events)} events)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -17,7 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.rule_activities import rule_activity
+from activities.rule_activities import CARRIED_WRITE_AFTER, rule_activity
 from activities.rules.base import RuleContext, WorkerResources
 from automation.events import InvalidEvent
 from automation.pipeline import parse_pipeline
@@ -97,6 +98,13 @@ stages:
       - type: add_comment
         after_previous: true
         params: {text: "never: the order has left the stage"}
+  - id: texting
+    title: Texting the customer
+    triggers:
+      - {type: webhook, params: {code: text}}
+    rules:
+      - type: send_sms
+        params: {text: "your order is on its way"}
   - id: deleting
     title: Deleting
     triggers:
@@ -164,6 +172,7 @@ async def test_an_event_no_trigger_takes_says_why_in_the_timeline(engine: Engine
         "Webhook on 'closing': its parameters (code='close') do not match the event; "
         "Webhook on 'failing': its parameters (code='fail') do not match the event; "
         "Webhook on 'racing': its parameters (code='race') do not match the event; "
+        "Webhook on 'texting': its parameters (code='text') do not match the event; "
         "Webhook on 'deleting': its parameters (code='delete') do not match the event"
     ) in messages
 
@@ -228,6 +237,47 @@ async def test_leaving_the_stage_cancels_a_running_activity(
         outcome = await engine.orders.apply_event(order_id, event("order_cancelled"))
         assert outcome.stage == "cancelled"
         await asyncio.wait_for(cancelled.wait(), 10)
+
+
+async def test_a_rule_that_may_run_long_carries_its_orders_store_write(
+    dev_env: WorkflowEnvironment, deps: WorkerResources
+) -> None:
+    """The store write of the task that starts a rule waits for the rule's result, so that a
+    quick rule's order writes once. A rule that may run long (one that calls a provider) carries
+    the write and makes it when it has run CARRIED_WRITE_AFTER: the store shows the stage the
+    order entered while the rule still runs. A rule that only touches the store does not carry
+    it: its order's write comes with its result."""
+    await seed(deps.engine, PIPELINE)
+    started = {"send_sms": asyncio.Event(), "write_to_log": asyncio.Event()}
+    release = asyncio.Event()
+
+    def held(kind: str) -> Any:
+        async def run(ctx: RuleContext, params: RuleParams) -> RuleResult:
+            started[kind].set()
+            await release.wait()
+            return RuleResult(summary="done")
+
+        return rule_activity(rule_kind(kind), run, deps)
+
+    options: dict[str, Any] = {"replacements": {kind: held(kind) for kind in started}}
+    async with running_engine(dev_env, deps, **options) as engine:
+        texting = await _start(engine, event("webhook", code="text"))
+        logging = await _start(engine, event("webhook", code="slow"))
+        await asyncio.wait_for(asyncio.gather(*(e.wait() for e in started.values())), 10)
+        assert await eventually(lambda: _stored_stage(engine, texting, "texting"))
+        await asyncio.sleep(3 * CARRIED_WRITE_AFTER)
+        assert await _stored_stage(engine, logging, "slow") is None  # its write waits for the rule
+        release.set()
+        assert await eventually(lambda: _stored_stage(engine, logging, "slow"))
+        for order_id in (texting, logging):
+            stored = await eventually(functools.partial(_stored_rule_finished, engine, order_id))
+            assert stored == [e.message for e in (await engine.orders.state(order_id)).timeline]
+
+
+async def _stored_rule_finished(engine: Engine, order_id: str) -> list[str] | None:
+    async with session(engine.deps.engine) as db:
+        messages = [e.message for e in await read_timeline(db, order_id)]
+    return messages if any(m.endswith("finished, done") for m in messages) else None
 
 
 async def test_a_rule_finishing_in_the_workflow_task_that_moves_the_order_ends_its_chain(

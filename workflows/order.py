@@ -66,6 +66,7 @@ from automation.state import (
     ResendRequest,
     RuleStatus,
     StageVisit,
+    TimelineEntry,
     TimelineKind,
 )
 from automation.testlog import bounded, changes_of
@@ -93,6 +94,10 @@ CONDITION_CONSTANTS_PATCH = "condition-constants-now"
 TRIGGER_CONSTANTS_PATCH = "trigger-constants-now"
 """The same for a trigger's condition, as the event comes: a patch of its own, since orders
 that took the one above for their rules matched triggers on the file's values."""
+CARRIED_WRITE_PATCH = "rule-carries-store-write"
+"""The store write of a workflow task that starts a rule activity waits for the rule's result
+(``hold_store_write``), rather than go as a local activity of its own; the activity of a rule
+that may run long carries it, and makes it if the rule does."""
 _VERSION_1 = frozenset(
     {
         LIMITS_PATCH,
@@ -104,9 +109,17 @@ _VERSION_1 = frozenset(
         "same-stage-move-keeps-rules",
     }
 )
-PATCHES_OF_VERSION: dict[int, frozenset[str]] = {1: _VERSION_1, 2: _VERSION_1 | {PIPELINE_VERSIONS_PATCH}}
+_VERSION_2 = _VERSION_1 | {PIPELINE_VERSIONS_PATCH}
+PATCHES_OF_VERSION: dict[int, frozenset[str]] = {
+    1: _VERSION_1,
+    2: _VERSION_2,
+    3: _VERSION_2 | {CONDITION_CONSTANTS_PATCH, TRIGGER_CONSTANTS_PATCH, CARRIED_WRITE_PATCH},
+}
 """What a run of each ``workflow_version`` has with no marker. A later change takes a new patch
 (a marker in every run, as Temporal's patches do) until a new version folds it in here."""
+CARRIED_WRITE_BYTES = 16 * 1024
+"""A store write bigger than this (unstored timeline, in JSON) is not carried by a rule
+activity (whose input it would swell) but made by the order itself."""
 HISTORY_BOUND = 10_000
 """Continue as new here at the latest, even if the server has not suggested it yet."""
 STORE_WRITE: dict[str, Any] = {
@@ -218,6 +231,8 @@ class OrderWorkflow:
         self._leaving = False
         """The order is about to leave its stage (it checks which version it enters the next
         under): no rule of the stage starts meanwhile; they go on if it stays after all."""
+        self._held_up_to: int | None = None
+        """A rule activity in flight holds the order's store write up to this entry."""
         self._newest_at: datetime | None = None
         """When the order last learnt that it runs the newest version (not carried across
         continue-as-new: the new run asks at its first stage entry)."""
@@ -878,10 +893,57 @@ class OrderWorkflow:
     def _unflushed(self) -> bool:
         return self._timeline is not None and self._timeline.has_unstored
 
+    def _store_write(self, entries: list[TimelineEntry], history_length: int | None = None) -> SaveOrderInput:
+        state = self.state
+        return SaveOrderInput(
+            order=state.order,
+            stage=state.current.stage,
+            responsible_id=state.responsible_id,
+            fields=state.fields,
+            variables=state.variables,
+            entries=entries,
+            save_customer=state.flushed_seq == 0 and not self._arrival_saved,
+            run_number=state.runs,
+            run_id=workflow.info().run_id,
+            history_length=workflow.info().get_current_history_length() if history_length is None else history_length,
+        )
+
+    def hold_store_write(self) -> bool:
+        """A rule activity starts now: the order holds its next store write until the
+        activity ends (``release_store_write``), or until more comes to write. A quick rule's
+        order so makes one store write, with its result, rather than two. False: nothing to
+        hold (nothing to write, a write held already, too big to carry, a run before it)."""
+        timeline = self._timeline
+        if self._held_up_to is not None or timeline is None or not timeline.has_unstored:
+            return False
+        if timeline.unstored_bytes > CARRIED_WRITE_BYTES or not self.has_patch(CARRIED_WRITE_PATCH):
+            return False
+        self._held_up_to = timeline.last_seq
+        return True
+
+    def held_store_write(self) -> SaveOrderInput:
+        """The write held, for the activity to make if its rule runs long. It counts as written
+        one history event before this task (``WrittenBy``), so that it never replaces a write
+        this task makes itself with what came after."""
+        assert self._timeline is not None
+        return self._store_write(self._timeline.unstored(), workflow.info().get_current_history_length() - 1)
+
+    def release_store_write(self) -> None:
+        """The activity that held the store write has ended: the order writes for itself."""
+        self._held_up_to = None
+
+    def _write_held(self) -> bool:
+        """A rule activity holds the store write of everything not stored yet."""
+        return (
+            self._held_up_to is not None and self._timeline is not None and self._timeline.last_seq == self._held_up_to
+        )
+
     async def _flush_forever(self) -> None:
         """Keeps the store's copy of the order and its timeline in step, one batch at a time."""
         while True:
-            await workflow.wait_condition(lambda: self._unflushed() and (self._idle() or not self._when_idle))
+            await workflow.wait_condition(
+                lambda: self._unflushed() and (self._idle() or not self._when_idle) and not self._write_held()
+            )
             state, timeline = self.state, self._timeline
             assert timeline is not None
             entries = timeline.unstored()
@@ -890,18 +952,7 @@ class OrderWorkflow:
             try:
                 newest = await workflow.execute_local_activity(
                     SAVE_ORDER,
-                    SaveOrderInput(
-                        order=state.order,
-                        stage=state.current.stage,
-                        responsible_id=state.responsible_id,
-                        fields=state.fields,
-                        variables=state.variables,
-                        entries=entries,
-                        save_customer=state.flushed_seq == 0 and not self._arrival_saved,
-                        run_number=state.runs,
-                        run_id=workflow.info().run_id,
-                        history_length=workflow.info().get_current_history_length(),
-                    ),
+                    self._store_write(entries),
                     summary=f"store {len(entries)} timeline entries",
                     **STORE_WRITE,
                 )

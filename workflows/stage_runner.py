@@ -19,7 +19,7 @@ from temporalio.exceptions import ActivityError, FailureError, WorkflowAlreadySt
 
 from automation.children import ChildInput
 from automation.conditions import Condition
-from automation.contracts import SETTLE_PATIENCE, SETTLE_STOPPED_MESSAGE
+from automation.contracts import SETTLE_PATIENCE, SETTLE_STOPPED_MESSAGE, SaveOrderInput
 from automation.effects import EndOrder, HoldForCustomer, MoveOrder, ResultEffect, StartChildWorkflow
 from automation.order import workflow_id
 from automation.pipeline import RuleSpec, RuleUnavailable, Stage
@@ -73,6 +73,18 @@ class OrderForRules(Protocol):
         ...
 
     def record(self, kind: TimelineKind, message: str, **data: Any) -> None: ...
+
+    def hold_store_write(self) -> bool:
+        """A rule activity starts now: the order's store write waits for its result (True)."""
+        ...
+
+    def held_store_write(self) -> SaveOrderInput:
+        """That write, for the activity to make if its rule runs long."""
+        ...
+
+    def release_store_write(self) -> None:
+        """The activity that held the store write has ended."""
+        ...
 
     def has_patch(self, patch: str) -> bool:
         """``workflow.patched(patch)`` as this run of the order takes patches."""
@@ -378,6 +390,9 @@ class StageRunner:
         if (trace := self._trace(branch)) is not None:
             trace |= {"started_at": workflow.now().isoformat(), "read": read_values(rule, rule_input.values)}
         self._order.record("rule_started", f"{label}: started", rule=rule.type)
+        held = self._order.hold_store_write()
+        if held and not kind.store_only:  # a rule that may run long carries the write
+            rule_input.store_write = self._order.held_store_write().model_dump(mode="json")
         handle = workflow.start_activity(
             kind.name,
             rule_input,
@@ -399,6 +414,8 @@ class StageRunner:
                 return "stop"
             finally:
                 self._handles.remove(handle)
+                if held:
+                    self._order.release_store_write()
             if (problem := self._result_problem(kind, result)) is not None:
                 self._fail(branch, f"{label}: failed, {problem}")
                 return "stop"

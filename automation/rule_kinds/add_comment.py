@@ -19,4 +19,5 @@ KIND = RuleKind(
     title="Add comment",
     description="adds a comment to the order's timeline",
     params=AddCommentParams,
+    store_only=True,
 )

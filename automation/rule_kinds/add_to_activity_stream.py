@@ -19,4 +19,5 @@ KIND = RuleKind(
     title="Add to activity stream",
     description="posts a message to the news feed",
     params=AddToActivityStreamParams,
+    store_only=True,
 )

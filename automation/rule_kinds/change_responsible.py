@@ -18,4 +18,5 @@ KIND = RuleKind(
     title="Change responsible",
     description="changes the order's responsible employee",
     params=ChangeResponsibleParams,
+    store_only=True,
 )

@@ -22,4 +22,5 @@ KIND = RuleKind(
     title="Create list element",
     description="adds an element to a list an admin defined; does nothing if the key is taken there",
     params=CreateListElementParams,
+    store_only=True,
 )

@@ -16,5 +16,6 @@ KIND = RuleKind(
     description="deletes the order if it is unpaid (no shipment marked paid, order.paid not set), with its shipments, "
     "comments, documents, activities and tasks; its workflow ends",
     params=DeleteOrderParams,
+    store_only=True,
     effect=EndOrder,
 )

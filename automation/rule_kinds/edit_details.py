@@ -19,4 +19,5 @@ KIND = RuleKind(
     title="Edit details",
     description="sets details of the order (e.g. the delivery address), keeping the others",
     params=SetOrderDetailsParams,
+    store_only=True,
 )

@@ -25,4 +25,5 @@ KIND = RuleKind(
     title="Edit element",
     description="sets fields of the order",
     params=SetOrderFieldsParams,
+    store_only=True,
 )

@@ -22,4 +22,5 @@ KIND = RuleKind(
     title="Edit list element",
     description="sets fields of an element of a list; does nothing if it is missing",
     params=EditListElementParams,
+    store_only=True,
 )

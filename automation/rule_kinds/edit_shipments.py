@@ -30,4 +30,5 @@ KIND = RuleKind(
     description="sets the delivery service and/or tracking number of every shipment of the order; "
     "fires Shipment status updated (and Tracking number added)",
     params=EditShipmentsParams,
+    store_only=True,
 )

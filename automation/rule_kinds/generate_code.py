@@ -24,4 +24,5 @@ KIND = RuleKind(
     title="Generate code",
     description="generates a code by a pattern into a variable for the rules after it",
     params=GenerateCodeParams,
+    store_only=True,
 )

@@ -20,4 +20,5 @@ KIND = RuleKind(
     title="Notification",
     description="notifies an employee, from a chosen sender",
     params=NotificationParams,
+    store_only=True,
 )

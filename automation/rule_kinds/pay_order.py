@@ -15,4 +15,5 @@ KIND = RuleKind(
     title="Pay order",
     description="marks the order and every shipment of it paid; fires Payment (the order's total and currency)",
     params=PayOrderParams,
+    store_only=True,
 )

@@ -20,4 +20,5 @@ KIND = RuleKind(
     title="Read list element",
     description="reads an element of a list into variables for the rules after it; does nothing if it is missing",
     params=ReadListElementParams,
+    store_only=True,
 )

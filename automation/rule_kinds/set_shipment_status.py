@@ -17,4 +17,5 @@ KIND = RuleKind(
     title="Set shipment status",
     description="sets the status of every shipment of the order; fires Shipment status updated (and Shipment)",
     params=SetShipmentStatusParams,
+    store_only=True,
 )

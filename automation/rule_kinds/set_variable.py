@@ -44,4 +44,5 @@ KIND = RuleKind(
     title="Set variable",
     description="sets a variable of the order to a value, or by simple arithmetic on numbers and dates",
     params=SetVariableParams,
+    store_only=True,
 )

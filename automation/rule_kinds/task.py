@@ -22,4 +22,5 @@ KIND = RuleKind(
     title="Task",
     description="creates a task for an employee",
     params=TaskParams,
+    store_only=True,
 )

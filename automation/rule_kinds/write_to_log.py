@@ -20,4 +20,5 @@ KIND = RuleKind(
     title="Write to log",
     description="writes a message to the order's automation log",
     params=WriteToLogParams,
+    store_only=True,
 )
