@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -67,32 +68,68 @@ async def _said_of_a_test(deps: WorkerResources, input: RuleInput, result: RuleR
 CARRIED_WRITE_AFTER = 0.2
 """Seconds a rule runs before its activity makes the order's store write it carries
 (``RuleInput.store_write``): a quicker rule leaves it to the order, which makes it with the
-rule's result, so that the store lags the order by at most this (and a write) meanwhile."""
+rule's result."""
+CARRIED_WRITE_PATIENCE = 5.0
+"""Seconds a failed attempt waits for the carried write before it reports its failure."""
 
 
-async def _store_write_if_slow(deps: WorkerResources, order_id: str, write: dict[str, Any]) -> None:
-    await asyncio.sleep(CARRIED_WRITE_AFTER)
-    try:
-        await OrderActivities(deps.engine, deps.writes).save_order(SaveOrderInput.model_validate(write, context=INSIDE))
-    except Exception as err:  # the order writes it itself when the rule ends
-        activity.logger.warning("the store write carried for order %s failed: %s", order_id, err)
+class CarriedWrite:
+    """The order's store write that a rule activity carries: made once the rule has run
+    ``CARRIED_WRITE_AFTER``, or at once when an attempt fails and the rule will be retried
+    (the order waits for its retries, the store should not), dropped when the rule ends
+    sooner. The store takes it whole or not at all, and never over a later write
+    (``store.orders.WrittenBy``)."""
+
+    def __init__(self, deps: WorkerResources, order_id: str, write: str) -> None:
+        self._due = asyncio.Event()
+        self._made = asyncio.create_task(self._make(deps, order_id, write))
+
+    @staticmethod
+    async def _wait(event: asyncio.Event, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), seconds)
+
+    async def _make(self, deps: WorkerResources, order_id: str, write: str) -> None:
+        await self._wait(self._due, CARRIED_WRITE_AFTER)
+        try:
+            save = SaveOrderInput.model_validate_json(write, context=INSIDE)
+            await OrderActivities(deps.engine, deps.writes).save_order(save)
+        except Exception as err:  # the order makes it itself when the rule ends
+            activity.logger.warning("the store write carried for order %s failed: %s", order_id, err)
+
+    async def now(self) -> None:
+        self._due.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._made), CARRIED_WRITE_PATIENCE)
+
+    def drop(self) -> None:
+        self._made.cancel()
+
+
+def _retried(rule: RuleKind[Any], err: Exception) -> bool:
+    """Whether Temporal runs the rule again after this attempt's failure."""
+    if isinstance(err, ApplicationError) and (
+        err.non_retryable or err.type in (rule.retry.non_retryable_error_types or ())
+    ):
+        return False
+    attempts = rule.retry.maximum_attempts
+    return attempts == 0 or activity.info().attempt < attempts
 
 
 def rule_activity(rule: RuleKind[Any], implementation: RunRule, deps: WorkerResources) -> Callable[[RuleInput], Any]:
     async def run(input: RuleInput) -> RuleResult:
-        carried = input.store_write
-        writing = (
-            asyncio.create_task(_store_write_if_slow(deps, input.order_id, carried)) if carried is not None else None
-        )
+        carried = CarriedWrite(deps, input.order_id, input.store_write) if input.store_write is not None else None
         try:
             return await run_once(input)
-        except ApplicationError as err:
-            if err.type == "RuleRefused":  # one line for ops; the order's timeline says it too
+        except Exception as err:
+            if carried is not None and _retried(rule, err):
+                await carried.now()
+            if isinstance(err, ApplicationError) and err.type == "RuleRefused":  # one line for ops
                 activity.logger.info("order %s: %s refused: %s", input.order_id, rule.name, err.message)
             raise
         finally:
-            if writing is not None:
-                writing.cancel()  # not begun: the order makes it; begun: the store takes it or not, whole
+            if carried is not None:
+                carried.drop()  # not begun: the order makes it with the result
 
     async def run_once(input: RuleInput) -> RuleResult:
         params = rule.params.model_validate(input.params, context=INSIDE)

@@ -111,6 +111,9 @@ has caught up (it waits, it drops nothing)."""
 CARRIED_EVENTS_BYTES = 64 * KiB
 """Events waiting for a store that is behind, handed to the next run at continue-as-new
 (more wait, in this run, for the store)."""
+CARRIED_WRITE_BYTES = 16 * KiB
+"""A store write bigger than this (the order, its fields, variables and unstored timeline, in
+JSON) is not carried by a rule activity (whose input it would swell) but made by the order."""
 SEEN_EVENT_IDS = 2_000
 RULE_EVENTS = 20
 """Events one rule run may raise."""

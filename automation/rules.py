@@ -100,9 +100,9 @@ class RuleInput(BaseModel):
         description="order, variables, constants, trigger (and wait) values at the time it runs"
     )
     test: bool = Field(default=False, description="a test order's rule: messages are recorded, not sent")
-    store_write: dict[str, Any] | None = Field(
+    store_write: str | None = Field(
         default=None,
-        description="the order's store write (a SaveOrderInput as JSON) that the activity makes if the rule runs long",
+        description="the order's store write (a SaveOrderInput in JSON) that the activity makes if the rule runs long",
     )
 
 

@@ -72,10 +72,6 @@ class Timeline:
         return self._state.next_seq - 1
 
     @property
-    def unstored_bytes(self) -> int:
-        return self._unstored_bytes
-
-    @property
     def backlogged(self) -> bool:
         """So much is not stored yet that the order should wait for the store."""
         return self._unstored_bytes >= limits.UNSTORED_TIMELINE_BYTES

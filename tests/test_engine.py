@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from sqlmodel import func, select
+from temporalio import activity
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -272,6 +273,29 @@ async def test_a_rule_that_may_run_long_carries_its_orders_store_write(
         for order_id in (texting, logging):
             stored = await eventually(functools.partial(_stored_rule_finished, engine, order_id))
             assert stored == [e.message for e in (await engine.orders.state(order_id)).timeline]
+
+
+async def test_a_rule_attempt_that_fails_at_once_makes_the_write_it_carries(
+    dev_env: WorkflowEnvironment, deps: WorkerResources
+) -> None:
+    """The order waits for the rule's retries; the store does not: an attempt that fails
+    before CARRIED_WRITE_AFTER makes the carried write as it fails, so the next attempt, a
+    backoff later, finds the stage stored."""
+    await seed(deps.engine, PIPELINE)
+    seen_at_retry: list[Order | None] = []
+
+    async def flaky_sms(ctx: RuleContext, params: RuleParams) -> RuleResult:
+        if activity.info().attempt == 1:
+            raise RuntimeError("the provider refused the connection")
+        async with session(deps.engine) as db:
+            seen_at_retry.append(await db.get(Order, ctx.order_id))
+        return RuleResult(summary="done")
+
+    replacements = {"send_sms": rule_activity(rule_kind("send_sms"), flaky_sms, deps)}
+    async with running_engine(dev_env, deps, replacements=replacements) as engine:
+        order_id = await _start(engine, event("webhook", code="text"))
+        await eventually(functools.partial(_stored_rule_finished, engine, order_id))
+    assert [order.stage if order is not None else None for order in seen_at_retry] == ["texting"]
 
 
 async def _stored_rule_finished(engine: Engine, order_id: str) -> list[str] | None:

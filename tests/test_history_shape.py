@@ -18,7 +18,7 @@ from automation.order import workflow_id
 from automation.pipeline import parse_pipeline
 from automation.state import WORKFLOW_VERSION
 from tests.conftest import Engine, running_engine, seed
-from tests.helpers import event, new_order
+from tests.helpers import event, eventually, new_order
 
 LIFE = parse_pipeline("""
 id: life
@@ -98,3 +98,26 @@ async def test_an_order_whose_input_does_not_say_its_version_takes_one_marker(en
     assert [m for m in _markers(await _history(engine, order.order_id)) if m.startswith("patch:")] == [
         f"patch:workflow-version-{WORKFLOW_VERSION}"
     ]
+
+
+async def test_an_order_of_a_newer_workflow_version_waits_for_a_newer_worker(engine: Engine) -> None:
+    """Run as an older version (no marker says which), it would not replay on the code that
+    declared it: its workflow task fails, and Temporal retries it until a newer worker comes."""
+    order = new_order("life")
+    raw = {"order": json.loads(order.model_dump_json()), "workflow_version": WORKFLOW_VERSION + 1}
+    handle = await engine.client.start_workflow("Order", raw, id=workflow_id(order.order_id),
+                                                task_queue=engine.task_queue)  # fmt: skip
+    try:
+        failure = await eventually(lambda: _task_failure(engine, order.order_id))
+        assert f"this worker runs up to {WORKFLOW_VERSION}: a newer worker must run it" in failure
+        kinds = _kinds(await _history(engine, order.order_id))
+        assert "MARKER_RECORDED" not in kinds and "WORKFLOW_TASK_COMPLETED" not in kinds
+    finally:
+        await handle.terminate("test over")
+
+
+async def _task_failure(engine: Engine, order_id: str) -> str | None:
+    for e in await _history(engine, order_id):
+        if e.HasField("workflow_task_failed_event_attributes"):
+            return str(e.workflow_task_failed_event_attributes.failure.message)
+    return None

@@ -117,9 +117,8 @@ PATCHES_OF_VERSION: dict[int, frozenset[str]] = {
 }
 """What a run of each ``workflow_version`` has with no marker. A later change takes a new patch
 (a marker in every run, as Temporal's patches do) until a new version folds it in here."""
-CARRIED_WRITE_BYTES = 16 * 1024
-"""A store write bigger than this (unstored timeline, in JSON) is not carried by a rule
-activity (whose input it would swell) but made by the order itself."""
+
+
 HISTORY_BOUND = 10_000
 """Continue as new here at the latest, even if the server has not suggested it yet."""
 STORE_WRITE: dict[str, Any] = {
@@ -153,6 +152,11 @@ raises) per order in the window: two triggers bouncing an order cannot spin fore
 AUTOMATIC_MOVES_IN_A_ROW = 30
 """And at most this many with no event from a service or a customer in between, however
 slowly they come (a loop whose rules wait an hour between moves)."""
+
+
+class NewerWorkflowVersion(Exception):
+    """Fails the workflow task (Temporal retries it) rather than the order: a worker of newer
+    code, during a rolling deploy, takes it up."""
 
 
 @dataclass
@@ -360,8 +364,11 @@ class OrderWorkflow:
     async def run(self, input: Any) -> None:
         declared = input.get("workflow_version") if isinstance(input, dict) else None
         declared = declared if isinstance(declared, int) else 0
+        if declared > WORKFLOW_VERSION:  # run as an older version, it would not replay on the newer code
+            raise NewerWorkflowVersion(f"the order is of workflow version {declared}, this worker runs up to "
+                                       f"{WORKFLOW_VERSION}: a newer worker must run it")  # fmt: skip
         version = declared or _version_by_marker()
-        self._patches = PATCHES_OF_VERSION.get(min(version, WORKFLOW_VERSION), frozenset())
+        self._patches = PATCHES_OF_VERSION.get(version, frozenset())
         self._limited = self.has_patch(LIMITS_PATCH)
         self._when_idle = self.has_patch(WHEN_IDLE_PATCH)
         new = self._state is None
@@ -912,21 +919,24 @@ class OrderWorkflow:
         """A rule activity starts now: the order holds its next store write until the
         activity ends (``release_store_write``), or until more comes to write. A quick rule's
         order so makes one store write, with its result, rather than two. False: nothing to
-        hold (nothing to write, a write held already, too big to carry, a run before it)."""
+        hold (nothing to write, a write held already, a run before it)."""
         timeline = self._timeline
         if self._held_up_to is not None or timeline is None or not timeline.has_unstored:
             return False
-        if timeline.unstored_bytes > CARRIED_WRITE_BYTES or not self.has_patch(CARRIED_WRITE_PATCH):
+        if not self.has_patch(CARRIED_WRITE_PATCH):
             return False
         self._held_up_to = timeline.last_seq
         return True
 
-    def held_store_write(self) -> SaveOrderInput:
-        """The write held, for the activity to make if its rule runs long. It counts as written
-        one history event before this task (``WrittenBy``), so that it never replaces a write
-        this task makes itself with what came after."""
+    def held_store_write(self) -> str | None:
+        """The write held, in JSON, for the activity to make if its rule runs long; None if it
+        is bigger than ``limits.CARRIED_WRITE_BYTES``. It counts as written one history event before
+        this task (``WrittenBy``), so that it never replaces a write this task makes itself
+        with what came after."""
         assert self._timeline is not None
-        return self._store_write(self._timeline.unstored(), workflow.info().get_current_history_length() - 1)
+        write = self._store_write(self._timeline.unstored(), workflow.info().get_current_history_length() - 1)
+        text = write.model_dump_json()
+        return text if len(text.encode()) <= limits.CARRIED_WRITE_BYTES else None
 
     def release_store_write(self) -> None:
         """The activity that held the store write has ended: the order writes for itself."""

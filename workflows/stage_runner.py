@@ -19,7 +19,7 @@ from temporalio.exceptions import ActivityError, FailureError, WorkflowAlreadySt
 
 from automation.children import ChildInput
 from automation.conditions import Condition
-from automation.contracts import SETTLE_PATIENCE, SETTLE_STOPPED_MESSAGE, SaveOrderInput
+from automation.contracts import SETTLE_PATIENCE, SETTLE_STOPPED_MESSAGE
 from automation.effects import EndOrder, HoldForCustomer, MoveOrder, ResultEffect, StartChildWorkflow
 from automation.order import workflow_id
 from automation.pipeline import RuleSpec, RuleUnavailable, Stage
@@ -78,8 +78,8 @@ class OrderForRules(Protocol):
         """A rule activity starts now: the order's store write waits for its result (True)."""
         ...
 
-    def held_store_write(self) -> SaveOrderInput:
-        """That write, for the activity to make if its rule runs long."""
+    def held_store_write(self) -> str | None:
+        """That write in JSON, for the activity to make if its rule runs long (None: too big)."""
         ...
 
     def release_store_write(self) -> None:
@@ -392,7 +392,10 @@ class StageRunner:
         self._order.record("rule_started", f"{label}: started", rule=rule.type)
         held = self._order.hold_store_write()
         if held and not kind.store_only:  # a rule that may run long carries the write
-            rule_input.store_write = self._order.held_store_write().model_dump(mode="json")
+            rule_input.store_write = self._order.held_store_write()
+            if rule_input.store_write is None:  # too big to carry: the order makes it now
+                self._order.release_store_write()
+                held = False
         handle = workflow.start_activity(
             kind.name,
             rule_input,

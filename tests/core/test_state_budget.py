@@ -126,6 +126,7 @@ def test_the_biggest_rule_input_and_query_answer_fit_as_well() -> None:
         rule_type="write_to_log",
         params=state.pipeline.stages[0].rules[0].params,
         values={**state.values(), "wait": {"reason": "r" * 200}},
+        store_write="w" * limits.CARRIED_WRITE_BYTES,  # the biggest store write it carries
     )
     assert _payload_size(rule_input) < limits.STATE_BUDGET_BYTES
     assert _payload_size(state.timeline) + _payload_size(state.values()) < limits.STATE_BUDGET_BYTES
