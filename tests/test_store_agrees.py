@@ -9,13 +9,14 @@ import asyncio
 import logging
 import os
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from temporalio import activity
 from temporalio.api.enums.v1 import WorkflowTaskFailedCause
 from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from activities.orders import OrderActivities
@@ -58,27 +59,52 @@ async def _settled(engine: Engine, order_id: str) -> bool:
     return bool(stored) and stored[-1]["seq"] == max(entry.seq for entry in view.timeline)
 
 
-async def _send(engine: Engine, order_id: str, number: int) -> str | None:
+LOST_ANSWERS = {RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNAVAILABLE, RPCStatusCode.CANCELLED}
+"""Errors after which the event may have been taken all the same (an update aborted by a
+hand-over goes on in the next run)."""
+
+
+@dataclass
+class Burst:
+    accepted: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    """Sent, but the answer was lost: applied or not, and never twice."""
+
+    def check(self, stored: list[str]) -> None:
+        """Every accepted event stored once; nothing else but some of the unknown ones, once."""
+        assert [i for i, count in Counter(stored).items() if count > 1] == []
+        assert set(self.accepted) <= set(stored), set(self.accepted) - set(stored)
+        assert set(stored) <= set(self.accepted) | set(self.unknown), set(stored) - set(self.accepted)
+
+
+async def _send(engine: Engine, order_id: str, number: int, burst: Burst) -> None:
     """One event, by update (through OrderClient, or straight to Temporal: more updates in
-    flight than the server takes, so it drops some of the workflow tasks) or by signal; its
-    id if Temporal took it."""
+    flight than the server takes, so it drops some of the workflow tasks) or by signal."""
     kind = KINDS[number % len(KINDS)]
     item = event(kind, form_id="call-me") if kind == "callback_requested" else event(kind)
+    event_id = str(item["event_id"])
     try:
         if number % 3 == 1:
             await engine.orders.apply_event(order_id, item)
         elif number % 3 == 2:  # straight to Temporal, past OrderClient's limit of updates in flight
-            await engine.orders.handle(order_id).execute_update("apply_event", item, id=str(item["event_id"]))
+            await engine.orders.handle(order_id).execute_update("apply_event", item, id=event_id)
         else:
             await engine.orders.send_event(order_id, item)
-    except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowUpdateFailedError, Overloaded):
-        return None  # refused by the server (overload): never accepted, so never stored
-    return str(item["event_id"])
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        burst.unknown.append(event_id)
+    except RPCError as err:
+        if err.status in LOST_ANSWERS:
+            burst.unknown.append(event_id)
+        # else refused by the server (overload): never accepted, so never stored
+    except (WorkflowUpdateFailedError, Overloaded):
+        pass  # refused: never accepted, so never stored
+    else:
+        burst.accepted.append(event_id)
 
 
-async def _burst(engine: Engine, order_ids: list[str], per_order: int) -> list[str]:
-    sent = await asyncio.gather(*(_send(engine, o, n) for n in range(per_order) for o in order_ids))
-    return [event_id for event_id in sent if event_id is not None]
+async def _burst(engine: Engine, order_ids: list[str], per_order: int, burst: Burst) -> Burst:
+    await asyncio.gather(*(_send(engine, o, n, burst) for n in range(per_order) for o in order_ids))
+    return burst
 
 
 async def _compare(engine: Engine, order_id: str) -> list[dict[str, Any]]:
@@ -105,16 +131,23 @@ async def test_hundreds_of_concurrent_events_to_one_order_are_stored_as_history_
 
     async with running_engine(dev_env, deps, replacements={SAVE_ORDER: busy_store}) as engine:
         order = await started_order(engine.orders, "busy")
-        accepted = await _burst(engine, [order.order_id], 200)
+        burst = Burst()
+        for _ in range(3):  # another burst while the server has discarded no workflow task yet
+            await _burst(engine, [order.order_id], 200, burst)
+            if any("Task not found" in line for line in _core_lines(caplog)):
+                break
         timeline = await _compare(engine, order.order_id)
-    from_outside = [i for i in received(timeline) if not i.startswith(order.order_id)]
-    assert sorted(from_outside) == sorted(accepted)  # every accepted event, once
-    assert len(accepted) > 100
+    burst.check([i for i in received(timeline) if not i.startswith(order.order_id)])
+    assert len(burst.accepted) > 100
     # The server did discard workflow tasks meanwhile (their store writes were put right),
     # and Temporal's core says so in plain lines (no colour codes when logs are redirected).
-    core = [record.getMessage() for record in caplog.records if record.name.startswith("temporalio.core")]
+    core = _core_lines(caplog)
     assert any("Task not found" in line for line in core), core[:5]
     assert not any("\x1b[" in line for line in core)
+
+
+def _core_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.name.startswith("temporalio.core")]
 
 
 @pytest.mark.alone  # a burst the server must refuse part of: other tests' load would refuse more
@@ -126,11 +159,11 @@ async def test_concurrent_events_to_many_orders_are_stored_as_history_has_them(
         orders = [new_order("busy") for _ in range(10)]
         for order in orders:
             await engine.orders.create_order(order)
-        accepted = await _burst(engine, [o.order_id for o in orders], 30)
+        burst = await _burst(engine, [o.order_id for o in orders], 30, Burst())
         taken = []
         for order in orders:
             taken += [i for i in received(await _compare(engine, order.order_id)) if not i.startswith(order.order_id)]
-    assert sorted(taken) == sorted(accepted)
+    burst.check(taken)
 
 
 async def _task_failures_and_hand_overs(client: Client, order_id: str) -> tuple[list[int], list[int]]:
