@@ -84,13 +84,9 @@ class CarriedWrite:
         self._due = asyncio.Event()
         self._made = asyncio.create_task(self._make(deps, order_id, write))
 
-    @staticmethod
-    async def _wait(event: asyncio.Event, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), seconds)
-
     async def _make(self, deps: WorkerResources, order_id: str, write: str) -> None:
-        await self._wait(self._due, CARRIED_WRITE_AFTER)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._due.wait(), CARRIED_WRITE_AFTER)
         try:
             save = SaveOrderInput.model_validate_json(write, context=INSIDE)
             await OrderActivities(deps.engine, deps.writes).save_order(save)
@@ -112,8 +108,13 @@ def _retried(rule: RuleKind[Any], err: Exception) -> bool:
         err.non_retryable or err.type in (rule.retry.non_retryable_error_types or ())
     ):
         return False
+    return not _final_attempt(rule)
+
+
+def _final_attempt(rule: RuleKind[Any]) -> bool:
+    """The retry policy allows no attempt after this one."""
     attempts = rule.retry.maximum_attempts
-    return attempts == 0 or activity.info().attempt < attempts
+    return 0 < attempts <= activity.info().attempt
 
 
 def rule_activity(rule: RuleKind[Any], implementation: RunRule, deps: WorkerResources) -> Callable[[RuleInput], Any]:
@@ -133,9 +134,8 @@ def rule_activity(rule: RuleKind[Any], implementation: RunRule, deps: WorkerReso
 
     async def run_once(input: RuleInput) -> RuleResult:
         params = rule.params.model_validate(input.params, context=INSIDE)
-        attempts = rule.retry.maximum_attempts
-        final = 0 < attempts <= activity.info().attempt
-        context = RuleContext(input=input, deps=deps, values=await _template_values(deps, input), final_attempt=final)
+        values = await _template_values(deps, input)
+        context = RuleContext(input=input, deps=deps, values=values, final_attempt=_final_attempt(rule))
         beating = asyncio.create_task(_heartbeat(rule.heartbeat / 4)) if rule.heartbeat is not None else None
         try:
             result = _fitting(await implementation(context, params))

@@ -117,8 +117,6 @@ PATCHES_OF_VERSION: dict[int, frozenset[str]] = {
 }
 """What a run of each ``workflow_version`` has with no marker. A later change takes a new patch
 (a marker in every run, as Temporal's patches do) until a new version folds it in here."""
-
-
 HISTORY_BOUND = 10_000
 """Continue as new here at the latest, even if the server has not suggested it yet."""
 STORE_WRITE: dict[str, Any] = {
@@ -915,28 +913,28 @@ class OrderWorkflow:
             history_length=workflow.info().get_current_history_length() if history_length is None else history_length,
         )
 
-    def hold_store_write(self) -> bool:
-        """A rule activity starts now: the order holds its next store write until the
-        activity ends (``release_store_write``), or until more comes to write. A quick rule's
-        order so makes one store write, with its result, rather than two. False: nothing to
-        hold (nothing to write, a write held already, a run before it)."""
-        timeline = self._timeline
-        if self._held_up_to is not None or timeline is None or not timeline.has_unstored:
-            return False
-        if not self.has_patch(CARRIED_WRITE_PATCH):
-            return False
-        self._held_up_to = timeline.last_seq
-        return True
-
-    def held_store_write(self) -> str | None:
-        """The write held, in JSON, for the activity to make if its rule runs long; None if it
-        is bigger than ``limits.CARRIED_WRITE_BYTES``. It counts as written one history event before
+    def hold_store_write(self, carried: bool) -> tuple[bool, str | None]:
+        """A rule activity starts now: whether the order holds its next store write until the
+        activity ends (``release_store_write``), or until more comes to write, so that a quick
+        rule's order makes one store write, with its result, rather than two; and, if the
+        activity is to carry it (``carried``), the write in JSON. Nothing is held with nothing
+        to write, a write held already, in a run before it, or a write too big to carry
+        (``limits.CARRIED_WRITE_BYTES``). The write counts as made one history event before
         this task (``WrittenBy``), so that it never replaces a write this task makes itself
         with what came after."""
-        assert self._timeline is not None
-        write = self._store_write(self._timeline.unstored(), workflow.info().get_current_history_length() - 1)
-        text = write.model_dump_json()
-        return text if len(text.encode()) <= limits.CARRIED_WRITE_BYTES else None
+        timeline = self._timeline
+        if self._held_up_to is not None or timeline is None or not timeline.has_unstored:
+            return False, None
+        if not self.has_patch(CARRIED_WRITE_PATCH):
+            return False, None
+        text = None
+        if carried:
+            history_length = workflow.info().get_current_history_length() - 1
+            text = self._store_write(timeline.unstored(), history_length).model_dump_json()
+            if len(text.encode()) > limits.CARRIED_WRITE_BYTES:
+                return False, None
+        self._held_up_to = timeline.last_seq
+        return True, text
 
     def release_store_write(self) -> None:
         """The activity that held the store write has ended: the order writes for itself."""

@@ -74,12 +74,9 @@ class OrderForRules(Protocol):
 
     def record(self, kind: TimelineKind, message: str, **data: Any) -> None: ...
 
-    def hold_store_write(self) -> bool:
-        """A rule activity starts now: the order's store write waits for its result (True)."""
-        ...
-
-    def held_store_write(self) -> str | None:
-        """That write in JSON, for the activity to make if its rule runs long (None: too big)."""
+    def hold_store_write(self, carried: bool) -> tuple[bool, str | None]:
+        """A rule activity starts now: whether the order's store write waits for its result,
+        and the write in JSON if the activity is to carry it (and make it if it runs long)."""
         ...
 
     def release_store_write(self) -> None:
@@ -390,12 +387,8 @@ class StageRunner:
         if (trace := self._trace(branch)) is not None:
             trace |= {"started_at": workflow.now().isoformat(), "read": read_values(rule, rule_input.values)}
         self._order.record("rule_started", f"{label}: started", rule=rule.type)
-        held = self._order.hold_store_write()
-        if held and not kind.store_only:  # a rule that may run long carries the write
-            rule_input.store_write = self._order.held_store_write()
-            if rule_input.store_write is None:  # too big to carry: the order makes it now
-                self._order.release_store_write()
-                held = False
+        # A rule that may run long carries the write; one that only touches the store does not.
+        held, rule_input.store_write = self._order.hold_store_write(carried=not kind.store_only)
         handle = workflow.start_activity(
             kind.name,
             rule_input,
