@@ -53,10 +53,12 @@ async def _ready(system: System, keys: list[str]) -> None:
     """Entities created and past their first event, so that what follows is steady."""
     await asyncio.gather(*(system.create(key) for key in keys))
     await asyncio.gather(*(_event_and_rule(system, key, 1) for key in keys))
+    await system.settled(keys, events=1)
 
 
 async def steady_state(system: System, server_pid: int, orders: int = 100, events: int = 10) -> Cost:
-    """``orders`` at once, each sent ``events`` events, the next once the rule of the last has finished."""
+    """``orders`` at once, each sent ``events`` events, the next once the rule of the last has
+    finished; measured until all the work they caused is done (``System.settled``)."""
     keys = _keys(orders)
     await _ready(system, keys)
 
@@ -66,6 +68,7 @@ async def steady_state(system: System, server_pid: int, orders: int = 100, event
 
     async def all_entities() -> None:
         await asyncio.gather(*(one_entity(key) for key in keys))
+        await system.settled(keys, events=1 + events)
 
     return await _measured(server_pid, orders * events, all_entities)
 

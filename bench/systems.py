@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
+from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -17,10 +21,15 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
 from activities.orders import OrderActivities
+from activities.registry import IMPLEMENTATIONS
+from activities.rule_activities import rule_activity
 from activities.rules.base import WorkerResources
 from automation.contracts import SAVE_ORDER, SaveOrderInput
 from automation.order import NewOrder, workflow_id
 from automation.pipeline import Pipeline, parse_pipeline
+from automation.rule_kinds import RULE_KINDS
+from automation.rules import RuleInput, RuleResult
+from automation.state import TimelineEntry
 from bench.baseline import BASELINE_WORKFLOW, EntityWorkflow, note_activity
 from bench.harness import Finished
 from config import Settings
@@ -30,6 +39,8 @@ from store.database import session
 from store.pipelines import save_pipeline
 from worker import build_worker
 
+WRITE_TO_LOG = "write_to_log"
+"""The steady state's one cheap rule (``STEADY``)."""
 STAGES = 12
 """Enough stages for every figure: each event moves an order one stage on."""
 
@@ -51,6 +62,11 @@ class System(Protocol):
         ...
 
     async def history(self, key: str) -> Sequence[HistoryEvent]: ...
+
+    async def settled(self, keys: Sequence[str], events: int) -> None:
+        """Until all the work of the entities' first ``events`` events is done (for the engine:
+        its store has them and the rule of the last), so that a measurement leaves none out."""
+        ...
 
 
 class Baseline:
@@ -86,6 +102,9 @@ class Baseline:
     async def history(self, key: str) -> Sequence[HistoryEvent]:
         return (await self._client.get_workflow_handle(self._id(key)).fetch_history()).events
 
+    async def settled(self, keys: Sequence[str], events: int) -> None:
+        return  # nothing outlives its activity: there is no store
+
 
 def _stage(number: int) -> str:
     rules = '[{type: write_to_log, params: {message: "order {{ order.id }} reached ' + f's{number}"' + "}}]"
@@ -113,25 +132,75 @@ def _event(key: str, number: int) -> dict[str, Any]:
             "occurred_at": datetime.now(UTC).isoformat()}  # fmt: skip
 
 
-def _telling(finished: Finished, deps: WorkerResources) -> Callable[[SaveOrderInput], Any]:
-    """The engine's store write, telling ``finished`` of each rule the order has taken the
-    result of: the next event goes once the order and its store know the rule finished."""
-    real = OrderActivities(deps.engine, deps.writes).save_order
+class StoreProgress:
+    """How far the engine's store has each order's timeline: its stage changes, and whether
+    the rule of the last one has ended there."""
+
+    def __init__(self) -> None:
+        self._moves: dict[str, set[int]] = defaultdict(set)
+        self._last_move: dict[str, int] = defaultdict(int)
+        self._last_end: dict[str, int] = defaultdict(int)
+        self._written = asyncio.Event()
+
+    def written(self, order_id: str, entries: Sequence[TimelineEntry]) -> None:
+        for entry in entries:
+            if entry.kind == "stage_changed":
+                self._moves[order_id].add(entry.seq)
+                self._last_move[order_id] = max(self._last_move[order_id], entry.seq)
+            elif entry.kind in ("rule_finished", "rule_failed"):
+                self._last_end[order_id] = max(self._last_end[order_id], entry.seq)
+        self._written.set()
+        self._written = asyncio.Event()
+
+    def _caught_up(self, key: str, moves: int) -> bool:
+        return len(self._moves[key]) >= moves and self._last_end[key] > self._last_move[key]
+
+    async def caught_up(self, keys: Sequence[str], moves: int, patience: float = 60) -> None:
+        """Until the store has ``moves`` stage changes of each order, and the end of the rule of the last."""
+        deadline = time.monotonic() + patience
+        while behind := [key for key in keys if not self._caught_up(key, moves)]:
+            try:
+                await asyncio.wait_for(self._written.wait(), deadline - time.monotonic())
+            except TimeoutError:
+                raise RuntimeError(f"the store lags behind {len(behind)} orders after {patience} s, "
+                                   f"e.g. {behind[0]}") from None  # fmt: skip
+
+
+@dataclass
+class Heard:
+    """What the engine's worker tells the benchmark."""
+
+    finished: Finished = field(default_factory=Finished)
+    """A rule's activity has run (where the baseline's ``note`` tells it): the next event may go."""
+    stored: StoreProgress = field(default_factory=StoreProgress)
+
+
+def _telling(heard: Heard, deps: WorkerResources) -> dict[str, Callable[..., Any]]:
+    """The engine's Write to log and store write, telling ``heard`` of each rule's run and of
+    its end in the store (the store may lag a rule or more behind: an order that
+    gets its next event as a rule ends writes once for both)."""
+    kind = RULE_KINDS[WRITE_TO_LOG]
+    real_rule = rule_activity(kind, IMPLEMENTATIONS[WRITE_TO_LOG], deps)
+    real_write = OrderActivities(deps.engine, deps.writes).save_order
+
+    @activity.defn(name=WRITE_TO_LOG)
+    async def write_to_log(input: RuleInput) -> RuleResult:
+        result: RuleResult = await real_rule(input)
+        heard.finished.heard(input.order_id)
+        return result
 
     @activity.defn(name=SAVE_ORDER)
     async def save_order(input: SaveOrderInput) -> int | None:
-        newest = await real(input)
-        for entry in input.entries:
-            if entry.kind == "rule_finished":
-                finished.heard(input.order.order_id)
+        newest = await real_write(input)
+        heard.stored.written(input.order.order_id, input.entries)
         return newest
 
-    return save_order
+    return {WRITE_TO_LOG: write_to_log, SAVE_ORDER: save_order}
 
 
 class Engine:
-    def __init__(self, client: Client, task_queue: str, finished: Finished, name: str) -> None:
-        self._client, self.finished, self.name = client, finished, name
+    def __init__(self, client: Client, task_queue: str, heard: Heard, name: str) -> None:
+        self._client, self._stored, self.finished, self.name = client, heard.stored, heard.finished, name
         self._orders = OrderClient(client, task_queue=task_queue)
 
     async def create(self, key: str) -> None:
@@ -146,6 +215,9 @@ class Engine:
 
     async def history(self, key: str) -> Sequence[HistoryEvent]:
         return (await self._client.get_workflow_handle(workflow_id(key)).fetch_history()).events
+
+    async def settled(self, keys: Sequence[str], events: int) -> None:
+        await self._stored.caught_up(keys, moves=events)
 
 
 async def _seed(engine: AsyncEngine, *pipelines: Pipeline) -> None:
@@ -170,11 +242,11 @@ async def running_baseline(client: Client) -> AsyncIterator[Baseline]:
 async def running_engine(client: Client, engine: AsyncEngine, name: str) -> AsyncIterator[Engine]:
     """The engine's worker, as ``worker.py`` builds it, on its own task queue and store."""
     await _seed(engine, STEADY, LIFE)
-    finished = Finished()
+    heard = Heard()
     task_queue = f"bench-engine-{uuid.uuid4().hex[:8]}"
     deps = WorkerResources(
         engine=engine, mailer=SmtpMailer(host="127.0.0.1", port=1), settings=Settings(tracking_secret="bench")
     )
-    worker = build_worker(client, deps, task_queue=task_queue, replacements={SAVE_ORDER: _telling(finished, deps)})
+    worker = build_worker(client, deps, task_queue=task_queue, replacements=_telling(heard, deps))
     async with worker:
-        yield Engine(client, task_queue, finished, name)
+        yield Engine(client, task_queue, heard, name)
