@@ -178,6 +178,32 @@ async def test_an_event_no_trigger_takes_says_why_in_the_timeline(engine: Engine
     ) in messages
 
 
+STEPS = """
+id: steps
+title: Steps, each taken by the same event
+stages:
+  - {id: new, title: New}
+  - {id: a, title: A, triggers: [{type: form_submitted}]}
+  - {id: b, title: B, triggers: [{type: form_submitted}]}
+  - {id: c, title: C, final: success, triggers: [{type: form_submitted}]}
+"""
+
+
+async def test_an_event_that_moves_the_order_on_records_no_refusal_of_earlier_stages(engine: Engine) -> None:
+    """The triggers that would take the order back explain an event only when it moved nothing."""
+    await seed(engine.deps.engine, parse_pipeline(STEPS))
+    order = new_order("steps")
+    await engine.orders.create_order(order)
+    for stage in ("a", "b", "c", "c"):
+        outcome = await engine.orders.apply_event(order.order_id, event("form_submitted", form_id="f"))
+        assert outcome.stage == stage
+    kinds = [(e.kind, e.message) for e in (await engine.orders.state(order.order_id)).timeline]
+    refusals = [message for kind, message in kinds if kind == "trigger_refused"]
+    assert refusals == [
+        f"CRM form submitted on {stage!r} would move the order back: moving back is not allowed" for stage in "ab"
+    ], kinds
+
+
 async def test_a_match_on_the_current_stage_changes_nothing(engine: Engine) -> None:
     order_id = await _start(engine)
     outcome = await engine.orders.apply_event(order_id, event("chat_message", channel_id="c", text="hello"))

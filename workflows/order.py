@@ -98,6 +98,10 @@ CARRIED_WRITE_PATCH = "rule-carries-store-write"
 """The store write of a workflow task that starts a rule activity waits for the rule's result
 (``hold_store_write``), rather than go as a local activity of its own; the activity of a rule
 that may run long carries it, and makes it if the rule does."""
+QUIET_REFUSALS_PATCH = "refusals-only-without-move"
+"""The triggers an event would have taken back to an earlier stage are recorded only when no
+trigger moves the order: once one does, they explain nothing (a test order's log has every
+trigger's verdict all the same)."""
 _VERSION_1 = frozenset(
     {
         LIMITS_PATCH,
@@ -110,10 +114,12 @@ _VERSION_1 = frozenset(
     }
 )
 _VERSION_2 = _VERSION_1 | {PIPELINE_VERSIONS_PATCH}
+_VERSION_3 = _VERSION_2 | {CONDITION_CONSTANTS_PATCH, TRIGGER_CONSTANTS_PATCH, CARRIED_WRITE_PATCH}
 PATCHES_OF_VERSION: dict[int, frozenset[str]] = {
     1: _VERSION_1,
     2: _VERSION_2,
-    3: _VERSION_2 | {CONDITION_CONSTANTS_PATCH, TRIGGER_CONSTANTS_PATCH, CARRIED_WRITE_PATCH},
+    3: _VERSION_3,
+    4: _VERSION_3 | {QUIET_REFUSALS_PATCH},
 }
 """What a run of each ``workflow_version`` has with no marker. A later change takes a new patch
 (a marker in every run, as Temporal's patches do) until a new version folds it in here."""
@@ -624,8 +630,10 @@ class OrderWorkflow:
         if state.order.test and decision.verdicts:
             self.record("test_log", f"triggers for {title}: {len(decision.verdicts)}",
                         test=bounded({"triggers": decision.verdicts}))  # fmt: skip
-        for refusal in decision.refused:
-            self.record("trigger_refused", f"{refusal}: moving back is not allowed")
+        moves = decision.target is not None and decision.trigger is not None
+        if decision.refused and not (moves and self.has_patch(QUIET_REFUSALS_PATCH)):
+            for refusal in decision.refused:
+                self.record("trigger_refused", f"{refusal}: moving back is not allowed")
         if decision.target is None or decision.trigger is None:
             if not decision.refused:
                 why = "".join(f"; {reason}" for reason in decision.not_matched)
