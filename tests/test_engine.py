@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlmodel import func, select
 from temporalio import activity
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -21,6 +22,7 @@ from temporalio.worker import Worker
 
 from activities.rule_activities import CARRIED_WRITE_AFTER, rule_activity
 from activities.rules.base import RuleContext, WorkerResources
+from automation import search
 from automation.events import InvalidEvent
 from automation.pipeline import parse_pipeline
 from automation.rule_kinds import rule_kind
@@ -453,6 +455,31 @@ async def test_orders_are_listed_by_stage_through_search_attributes(engine: Engi
     found = await eventually(listed)
     assert fresh not in [o.order_id for o in found]
     assert {o.pipeline_id for o in found} == {"test"}
+
+
+async def test_an_upsert_sends_only_the_search_attributes_that_changed(engine: Engine) -> None:
+    """Smaller history events for the server to store: the others keep their values."""
+    order_id = await _start(engine, payment())
+    await engine.orders.apply_event(order_id, event("webhook", code="slow"), "temporal")
+    changed = event("responsible_changed", previous_id="emp-sales", responsible_id="emp-warehouse")
+    await engine.orders.apply_event(order_id, changed)
+    handle = engine.orders.handle(order_id)
+    upserts = [
+        set(e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields)
+        for e in (await handle.fetch_history()).events
+        if e.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
+    ]
+    every = {key.name for key in (search.ORDER_STAGE, search.ORDER_OUTCOME, search.ORDER_PIPELINE,
+                                  search.ORDER_RESPONSIBLE, search.ORDER_CUSTOMER)}  # fmt: skip
+    assert upserts[0] == every
+    assert upserts[1:] == [{search.ORDER_STAGE.name}] * (len(upserts) - 2) + [{search.ORDER_RESPONSIBLE.name}]
+    assert len(upserts) >= 3, upserts
+    attributes = (await handle.describe()).typed_search_attributes
+    order = (await engine.orders.state(order_id)).customer_id
+    assert [attributes.get(key) for key in (search.ORDER_STAGE, search.ORDER_OUTCOME, search.ORDER_PIPELINE,
+                                            search.ORDER_RESPONSIBLE, search.ORDER_CUSTOMER)] == [
+        "slow", search.OPEN, "test", "emp-warehouse", order,
+    ]  # fmt: skip
 
 
 async def test_an_event_for_an_order_without_workflow_starts_it(engine: Engine) -> None:

@@ -216,6 +216,8 @@ class OrderWorkflow:
         self._tickets = 0
         self._runner: StageRunner | None = None
         self._published: tuple[str, str | None] | None = None
+        self._upserted: dict[str, str | None] = {}
+        """The search attributes this run has set, by name: an upsert sends only what changed."""
         self._flushing = False
         self._outliving: list[asyncio.Task[None]] = []
         """Work that outlives the stage that began it (child workflow starts, message settling)."""
@@ -887,15 +889,16 @@ class OrderWorkflow:
         self._published = current
         customer = state.order.customer
         stage = state.pipeline.stage(state.current.stage)
-        workflow.upsert_search_attributes(
-            [
-                search.keyword(search.ORDER_STAGE, state.current.stage),
-                search.keyword(search.ORDER_OUTCOME, stage.final or search.OPEN),
-                search.keyword(search.ORDER_PIPELINE, state.pipeline.id),
-                search.keyword(search.ORDER_RESPONSIBLE, state.responsible_id),
-                search.keyword(search.ORDER_CUSTOMER, customer.id if customer else None),
-            ]
-        )
+        values = {
+            search.ORDER_STAGE: state.current.stage,
+            search.ORDER_OUTCOME: stage.final or search.OPEN,
+            search.ORDER_PIPELINE: state.pipeline.id,
+            search.ORDER_RESPONSIBLE: state.responsible_id,
+            search.ORDER_CUSTOMER: customer.id if customer else None,
+        }
+        changed = [key for key, value in values.items() if self._upserted.get(key.name, ()) != value]
+        workflow.upsert_search_attributes([search.keyword(key, values[key]) for key in changed])
+        self._upserted.update({key.name: values[key] for key in changed})
         workflow.set_current_details(
             f"**Stage:** {stage.title} (`{stage.id}`)  \n"
             f"**Pipeline:** {state.pipeline.title}  \n"
