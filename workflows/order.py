@@ -632,7 +632,7 @@ class OrderWorkflow:
         if state.order.test and decision.verdicts:
             self.record("test_log", f"triggers for {title}: {len(decision.verdicts)}",
                         test=bounded({"triggers": decision.verdicts}))  # fmt: skip
-        moves = decision.target is not None and decision.trigger is not None
+        moves = decision.trigger is not None and decision.target not in (None, state.current.stage)
         if decision.refused and not (moves and self.has_patch(QUIET_REFUSALS_PATCH)):
             for refusal in decision.refused:
                 self.record("trigger_refused", f"{refusal}: moving back is not allowed")
