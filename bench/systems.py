@@ -107,7 +107,7 @@ class Baseline:
 
 
 def _stage(number: int) -> str:
-    rules = '[{type: write_to_log, params: {message: "order {{ order.id }} reached ' + f's{number}"' + "}}]"
+    rules = f'[{{type: {WRITE_TO_LOG}, params: {{message: "order {{{{ order.id }}}} reached s{number}"}}}}]'
     final = ", final: success" if number == STAGES - 1 else ""
     return f"  - {{id: s{number}, title: Stage {number}, triggers: [{{type: form_submitted}}], rules: {rules}{final}}}"
 
@@ -138,7 +138,7 @@ class StoreProgress:
 
     def __init__(self) -> None:
         self._moves: dict[str, set[int]] = defaultdict(set)
-        self._last_move: dict[str, int] = defaultdict(int)
+        """The sequence numbers of each order's stage changes."""
         self._last_end: dict[str, int] = defaultdict(int)
         self._written = asyncio.Event()
 
@@ -146,14 +146,14 @@ class StoreProgress:
         for entry in entries:
             if entry.kind == "stage_changed":
                 self._moves[order_id].add(entry.seq)
-                self._last_move[order_id] = max(self._last_move[order_id], entry.seq)
             elif entry.kind in ("rule_finished", "rule_failed"):
                 self._last_end[order_id] = max(self._last_end[order_id], entry.seq)
         self._written.set()
         self._written = asyncio.Event()
 
     def _caught_up(self, key: str, moves: int) -> bool:
-        return len(self._moves[key]) >= moves and self._last_end[key] > self._last_move[key]
+        seen = self._moves[key]
+        return len(seen) >= moves and self._last_end[key] > max(seen, default=0)
 
     async def caught_up(self, keys: Sequence[str], moves: int, patience: float = 60) -> None:
         """Until the store has ``moves`` stage changes of each order, and the end of the rule of the last."""

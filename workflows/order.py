@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError
 
 from automation import limits, search
@@ -215,9 +215,8 @@ class OrderWorkflow:
         self._outcomes: dict[int, EventOutcome] = {}
         self._tickets = 0
         self._runner: StageRunner | None = None
-        self._published: tuple[str, str | None] | None = None
-        self._upserted: dict[str, str | None] = {}
-        """The search attributes this run has set, by name: an upsert sends only what changed."""
+        self._upserted: dict[SearchAttributeKey[str], str | None] = {}
+        """The search attributes this run has set: an upsert sends only what changed."""
         self._flushing = False
         self._outliving: list[asyncio.Task[None]] = []
         """Work that outlives the stage that began it (child workflow starts, message settling)."""
@@ -883,10 +882,6 @@ class OrderWorkflow:
             return
         self._stale = False
         state = self.state
-        current = (state.current.stage, state.responsible_id)
-        if current == self._published:
-            return
-        self._published = current
         customer = state.order.customer
         stage = state.pipeline.stage(state.current.stage)
         values = {
@@ -896,9 +891,12 @@ class OrderWorkflow:
             search.ORDER_RESPONSIBLE: state.responsible_id,
             search.ORDER_CUSTOMER: customer.id if customer else None,
         }
-        changed = [key for key, value in values.items() if self._upserted.get(key.name, ()) != value]
-        workflow.upsert_search_attributes([search.keyword(key, values[key]) for key in changed])
-        self._upserted.update({key.name: values[key] for key in changed})
+        # Only the stage (with its outcome) and the responsible change within a run.
+        changed = {key: value for key, value in values.items() if self._upserted.get(key, ()) != value}
+        if not changed:
+            return
+        workflow.upsert_search_attributes([search.keyword(key, value) for key, value in changed.items()])
+        self._upserted.update(changed)
         workflow.set_current_details(
             f"**Stage:** {stage.title} (`{stage.id}`)  \n"
             f"**Pipeline:** {state.pipeline.title}  \n"
