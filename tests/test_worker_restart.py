@@ -46,4 +46,6 @@ async def _waiting(orders: OrderClient, order_id: str) -> bool:
     view = await ready_view(orders, order_id)
     if view is None or not view.idle or view.pending_events:
         return False
+    if any(rule.status == "running" for rule in view.rules):  # its result would come in a task
+        return False
     return any(rule.title == WAIT and rule.status == "waiting" for rule in view.rules)
