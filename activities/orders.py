@@ -44,6 +44,8 @@ class OrderActivities:
     def __init__(self, engine: AsyncEngine, writes: GroupCommit | None = None) -> None:
         self._engine = engine
         self._writes = writes or GroupCommit(engine)
+        self._starts: dict[str, VersionAtEntry] = {}
+        """By pipeline: what its new orders start with, as last read (versions never change)."""
 
     @activity.defn(name=LOAD_PIPELINE)
     async def load_pipeline(self, pipeline_id: str) -> Pipeline:
@@ -63,19 +65,27 @@ class OrderActivities:
     async def start_versioned_order(self, order: NewOrder) -> VersionAtEntry:
         """``start_order``, saying which version the pipeline is."""
         async with session(self._engine) as db:
-            newest = await newest_version(db, order.pipeline_id)
-            if newest is not None:
-                remember_newest(order.pipeline_id, newest.number)
-            # The content and the number of one version row: a load in between cannot mix them.
-            if newest is None:  # no pipeline of that id: refused, saying so
-                definition = (await self._pipeline(db, order.pipeline_id)).model_dump(mode="json")
-            else:
-                definition = newest.definition
-                self._check_size(order.pipeline_id, definition)
+            start = await self._newest_start(db, order.pipeline_id)
             await save_arrival(db, order)
             await db.commit()
-        number = newest.number if newest is not None else None
-        return VersionAtEntry.taking(number, definition, definition["stages"][0]["id"])
+        return start
+
+    async def _newest_start(self, db: AsyncSession, pipeline_id: str) -> VersionAtEntry:
+        """What a new order of the pipeline starts with: its newest version, read from the
+        store again once this worker no longer knows it for the newest (``known_newest``)."""
+        known = self._starts.get(pipeline_id)
+        if known is not None and known.number == known_newest(pipeline_id):
+            return known
+        newest = await newest_version(db, pipeline_id)
+        if newest is None:  # no pipeline of that id: refused, saying so
+            definition = (await self._pipeline(db, pipeline_id)).model_dump(mode="json")
+            return VersionAtEntry.taking(None, definition, definition["stages"][0]["id"])
+        # The content and the number of one version row: a load in between cannot mix them.
+        remember_newest(pipeline_id, newest.number)
+        self._check_size(pipeline_id, newest.definition)
+        start = VersionAtEntry.taking(newest.number, newest.definition, newest.definition["stages"][0]["id"])
+        self._starts[pipeline_id] = start
+        return start
 
     @activity.defn(name=CONSTANTS_NOW)
     async def constants_now(self, wanted: ConstantsWanted) -> dict[str, Any]:

@@ -32,7 +32,8 @@ def make_engine(url: str) -> AsyncEngine:
         # writers wait in SQLite's busy loop, which is not fair: under a burst a store write
         # could wait past its attempt's timeout, and a cancelled one leaves its query running
         # in aiosqlite's thread, holding its connection, so that the next attempts wait too.
-        engine = create_async_engine(url, pool_pre_ping=True, pool_size=1, max_overflow=0)
+        # No ping before each use: a file's connection does not drop as a server's may.
+        engine = create_async_engine(url, pool_size=1, max_overflow=0)
     else:
         engine = create_async_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":

@@ -66,18 +66,29 @@ _ORDER_COLUMNS = [c.name for c in _ORDERS.columns]
 _ENTRY_COLUMNS = [c.name for c in _TIMELINE.columns if c.name != "id"]
 
 
-def _upsert(dialect: str, table: Any, columns: list[str], key: list[str], kept: set[str]) -> Any:
-    """INSERT of ``columns`` from parameters; on a conflict on ``key``, the writer replaces
-    all but ``kept`` if it may (``WrittenBy``)."""
+def _upsert(dialect: str, table: Any, columns: list[str], key: list[str], kept: set[str], unless: Any = None) -> Any:
+    """INSERT of ``columns`` from parameters (none if ``unless`` holds); on a conflict on
+    ``key``, the writer replaces all but ``kept`` if it may (``WrittenBy``)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values({name: bindparam(name) for name in columns})
+    if unless is None:
+        statement = insert(table).values({name: bindparam(name) for name in columns})
+    else:
+        row = select(*(bindparam(name, type_=table.c[name].type) for name in columns)).where(~unless)
+        statement = insert(table).from_select(columns, row)
     replaced = {name: statement.excluded[name] for name in columns if name not in kept}
     return statement.on_conflict_do_update(index_elements=key, set_=replaced, where=_may_replace(table))
 
 
+_DELETED = select(col(DeletedOrder.order_id)).where(col(DeletedOrder.order_id) == bindparam("order_id"))
+
+
 @functools.cache
 def _order_upsert(dialect: str) -> Any:
-    upsert = _upsert(dialect, _ORDERS, _ORDER_COLUMNS, ["id"], {"id", "pipeline_id", "created_at"})
+    """The order's row, unless the order was deleted: a deletion committed before shows
+    here, and the row it deleted is not brought back."""
+    kept = {"id", "pipeline_id", "created_at"}
+    deleted = select(col(DeletedOrder.order_id)).where(col(DeletedOrder.order_id) == bindparam("id")).exists()
+    upsert = _upsert(dialect, _ORDERS, _ORDER_COLUMNS, ["id"], kept, unless=deleted)
     return upsert.returning(_ORDERS.c.id)
 
 
@@ -89,7 +100,6 @@ def _entry_upsert(dialect: str) -> Any:
 _LATER_ENTRIES = delete(_TIMELINE).where(
     _TIMELINE.c.order_id == bindparam("order_id"), _TIMELINE.c.seq > bindparam("last_seq"), _may_replace(_TIMELINE)
 )
-_DELETED = select(col(DeletedOrder.order_id)).where(col(DeletedOrder.order_id) == bindparam("order_id"))
 
 
 async def save_order(
@@ -110,10 +120,6 @@ async def save_order(
     its timeline must not be written either. Without ``written_by`` (an order the API
     registers before its workflow starts) the row is only written if there is none."""
     connection = await db.connection()
-    # A deletion committed before shows here: the row it deleted is not brought back (the
-    # last timeline entries still are saved).
-    if (await connection.execute(_DELETED, {"order_id": order_id})).first() is not None:
-        return True
     now = utcnow()
     row = {
         "id": order_id, "pipeline_id": pipeline_id, "stage": stage, "customer_id": customer_id,
@@ -121,10 +127,13 @@ async def save_order(
         "updated_at": now, "test": test, **(written_by.columns() if written_by else {}),
     }  # fmt: skip
     if written_by is None:
-        await db.exec(_insert(db)(_ORDERS).values(row).on_conflict_do_nothing(index_elements=["id"]))
+        if (await connection.execute(_DELETED, {"order_id": order_id})).first() is None:
+            await db.exec(_insert(db)(_ORDERS).values(row).on_conflict_do_nothing(index_elements=["id"]))
         return True
-    result = await connection.execute(_order_upsert(connection.dialect.name), row)
-    return result.first() is not None
+    if (await connection.execute(_order_upsert(connection.dialect.name), row)).first() is not None:
+        return True
+    # Not written: a later writer has, or the order was deleted (its last entries are still saved).
+    return (await connection.execute(_DELETED, {"order_id": order_id})).first() is not None
 
 
 async def save_timeline(

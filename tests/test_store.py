@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from activities.orders import OrderActivities
 from automation.contracts import SaveOrderInput
@@ -18,7 +19,8 @@ from store.database import session
 from store.directory import customer_values
 from store.orders import list_orders, read_timeline
 from store.pipelines import get_pipeline, save_pipeline
-from store.tables import CustomerEmail, LogLine
+from store.tables import CustomerEmail, LogLine, Order
+from store.tables_shipments import DeletedOrder
 from tests.helpers import new_order
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -47,6 +49,28 @@ async def test_saving_an_order_twice_writes_each_timeline_entry_once(any_engine:
     assert customer["name"] == "Ada Lovelace"
     assert customer["email"] == order.customer.emails[0].value  # type: ignore[union-attr]
     assert len(emails) == 1
+
+
+async def test_a_store_write_after_the_orders_deletion_saves_its_timeline_and_not_its_row(
+    any_engine: AsyncEngine,
+) -> None:
+    """A write the order made before it learnt of its deletion, landing after it, or its
+    last write: the row stays deleted, the entries are kept (their writer is the latest)."""
+    order = new_order()
+    activities = OrderActivities(any_engine)
+    save = SaveOrderInput(order=order, stage="new", responsible_id=None, fields={}, variables={},
+                          entries=[_entry(1)], save_customer=True)  # fmt: skip
+    await activities.save_order(save)
+    async with session(any_engine) as db:  # what Delete order commits
+        await db.exec(delete(Order).where(col(Order.id) == order.order_id))
+        db.add(DeletedOrder(order_id=order.order_id, run_key=f"{order.order_id}/1/0"))
+        await db.commit()
+
+    await activities.save_order(save.model_copy(update={"entries": [_entry(2), _entry(3)], "history_length": 9}))
+
+    async with session(any_engine) as db:
+        assert await db.get(Order, order.order_id) is None
+        assert [e.seq for e in await read_timeline(db, order.order_id)] == [1, 2, 3]
 
 
 async def test_a_store_write_answers_the_newest_version_of_the_orders_pipeline(

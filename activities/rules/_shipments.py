@@ -4,7 +4,7 @@ Cancel order, Allow delivery, Delete order)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -91,12 +91,17 @@ def marked_summary(marked: Marked, mark: Mark) -> str:
     return f"{len(marked.shipments)} shipment(s) marked {done}"
 
 
+def marked_paid(ctx: RuleContext, stored_fields: dict[str, Any] | None) -> bool:
+    """Whether the order's ``paid`` field is set, in the workflow's copy or the stored row.
+    Anything truthy counts: when in doubt, the order is treated as paid and kept."""
+    return bool(ctx.values.get("order", {}).get("paid") or (stored_fields or {}).get("paid"))
+
+
 async def is_paid(db: AsyncSession, ctx: RuleContext) -> bool:
-    """Whether the order is paid: a shipment marked paid, or its ``paid`` field (in the
-    workflow's copy or the stored row, which is locked until commit) set. Anything truthy
-    counts: when in doubt, the order is treated as paid and kept."""
+    """Whether the order is paid: a shipment marked paid, or its ``paid`` field set
+    (``marked_paid``; the stored row is locked until commit)."""
     order = await lock_order(db, ctx.order_id)
-    if ctx.values.get("order", {}).get("paid") or (order is not None and order.fields.get("paid")):
+    if marked_paid(ctx, order.fields if order is not None else None):
         return True
     query = select(ShipmentMark).where(ShipmentMark.order_id == ctx.order_id, ShipmentMark.mark == "paid")
     return (await db.exec(query)).first() is not None

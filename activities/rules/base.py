@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -108,14 +109,21 @@ class RuleContext:
         return employee
 
 
+_RULE_RUNS: Any = RuleRun.__table__  # type: ignore[attr-defined]
+_DONE = select(_RULE_RUNS.c.result).where(_RULE_RUNS.c.run_key == bindparam("run_key"))
+
+
 async def once(ctx: RuleContext, act: Callable[[AsyncSession], Awaitable[RuleResult]]) -> RuleResult:
     """Runs ``act`` and saves its result (a ``RuleRun``) in the same transaction as its
-    writes: a retry after the commit answers the same, events included, and acts no more."""
+    writes: a retry after the commit answers the same, events included, and acts no more.
+    (Core statements, built once: every rule that writes passes here.)"""
     async with session(ctx.deps.engine) as db:
-        done = await db.get(RuleRun, ctx.run_key)
+        connection = await db.connection()
+        done = (await connection.execute(_DONE, {"run_key": ctx.run_key})).first()
         if done is not None:
             return RuleResult.model_validate(done.result)
         result = await act(db)
-        db.add(RuleRun(run_key=ctx.run_key, order_id=ctx.order_id, result=result.model_dump(mode="json")))
+        run = RuleRun(run_key=ctx.run_key, order_id=ctx.order_id, result=result.model_dump(mode="json"))
+        await connection.execute(insert(_RULE_RUNS), run.model_dump())
         await db.commit()
     return result

@@ -1,12 +1,14 @@
-from sqlalchemy import delete
-from sqlmodel import col
+from typing import Any
+
+from sqlalchemy import bindparam, delete, exists, insert, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from activities.rules._shipments import is_paid, order_shipments
+from activities.rules._shipments import marked_paid
 from activities.rules.base import RuleContext, once
 from automation.effects import EndOrder
 from automation.rule_kinds.delete_order import DeleteOrderParams
 from automation.rules import RuleResult
+from store.columns import utcnow
 from store.tables import Comment, Document, Order, Shipment, Task
 from store.tables_people import OrderActivity
 from store.tables_shipments import DeletedOrder, ShipmentMark
@@ -17,19 +19,49 @@ ORDER_PARTS: tuple[type[Shipment | ShipmentMark | Comment | Document | OrderActi
 """Deleted with the order. Kept: the timeline, the automation log, the messages sent and
 the notifications given (what happened), and the tombstone that ends the workflow."""
 
+# Most orders deleted have few parts, often none: one statement reads the order's stored
+# fields and which of its parts have rows, and only those are deleted. Each statement is
+# built once, in Core, so that SQLAlchemy compiles it once.
+_PARTS: dict[str, Any] = {part.__tablename__: part.__table__ for part in ORDER_PARTS}  # type: ignore[union-attr]
+_ORDERS: Any = Order.__table__  # type: ignore[attr-defined]
+_MARKS: Any = ShipmentMark.__table__  # type: ignore[attr-defined]
+_TOMBSTONES: Any = DeletedOrder.__table__  # type: ignore[attr-defined]
+_ORDER_ID: Any = bindparam("order_id")
+
+
+def _any(table: Any, *where: Any) -> Any:
+    return exists().where(table.c.order_id == _ORDER_ID, *where)
+
+
+_FOUND = select(
+    # The order's row is locked (PostgreSQL): a Pay order running beside this waits for it.
+    select(_ORDERS.c.fields).where(_ORDERS.c.id == _ORDER_ID).with_for_update().scalar_subquery().label("fields"),
+    *(_any(table).label(name) for name, table in _PARTS.items()),
+    _any(_MARKS, _MARKS.c.mark == "paid").label("paid"),
+    _any(_TOMBSTONES).label("deleted"),
+)
+"""The order's stored fields (None: no row, deleted or not stored yet), which of its parts
+have rows (by table name), whether a shipment is marked paid, whether it was deleted."""
+_DELETE = {name: delete(table).where(table.c.order_id == _ORDER_ID) for name, table in _PARTS.items()}
+_DELETE_SHIPMENTS = _DELETE["shipments"].returning(_PARTS["shipments"].c.order_id)
+_DELETE_ORDER = delete(_ORDERS).where(_ORDERS.c.id == _ORDER_ID)
+
 
 async def run(ctx: RuleContext, params: DeleteOrderParams) -> RuleResult:
     async def act(db: AsyncSession) -> RuleResult:
-        # is_paid locks the order's row first: a Pay order running beside this waits for it.
-        if await is_paid(db, ctx):
+        connection = await db.connection()
+        key = {"order_id": ctx.order_id}
+        found = (await connection.execute(_FOUND, key)).one()._mapping
+        if marked_paid(ctx, found["fields"]) or found["paid"]:
             return RuleResult(summary="not deleted: the order is paid", effective=False)
-        if await db.get(DeletedOrder, ctx.order_id) is not None:
+        if found["deleted"]:
             return RuleResult(summary="the order was already deleted", effective=False, effect=EndOrder())
-        shipments = len(await order_shipments(db, ctx.order_id))
-        for part in ORDER_PARTS:
-            await db.exec(delete(part).where(col(part.order_id) == ctx.order_id))
-        await db.exec(delete(Order).where(col(Order.id) == ctx.order_id))
-        db.add(DeletedOrder(order_id=ctx.order_id, run_key=ctx.run_key))
+        shipments = len((await connection.execute(_DELETE_SHIPMENTS, key)).all()) if found["shipments"] else 0
+        for name in _PARTS.keys() - {"shipments"}:
+            if found[name]:
+                await connection.execute(_DELETE[name], key)
+        await connection.execute(_DELETE_ORDER, key)
+        await connection.execute(insert(_TOMBSTONES), {**key, "run_key": ctx.run_key, "deleted_at": utcnow()})
         return RuleResult(summary=f"order deleted, unpaid ({shipments} shipment(s) removed)", effect=EndOrder())
 
     return await once(ctx, act)
