@@ -146,12 +146,34 @@ async def fail_child_delete(orders: OrderClient, order: NewOrder) -> None:
     await orders.handle(order.order_id).result()
 
 
+STEPS = parse_pipeline("""
+id: replay-steps
+title: Replay steps
+stages:
+  - {id: s0, title: S0}
+  - {id: s1, title: S1, triggers: [{type: form_submitted}], rules: [{type: write_to_log, params: {message: s1}}]}
+  - {id: s2, title: S2, triggers: [{type: form_submitted}], rules: [{type: write_to_log, params: {message: s2}}]}
+  - {id: s3, title: S3, final: success, triggers: [{type: form_submitted}]}
+""")
+
+
+async def version_window(orders: OrderClient, order: NewOrder) -> None:
+    """Stage entries 2, 2 and 6 s apart: an order of workflow version 4 asks for its version
+    at each (it knew it for a second), one of version 5 only at the last (for 5 s)."""
+    order = order.model_copy(update={"pipeline_id": STEPS.id})
+    await orders.create_order(order)
+    for pause in (2, 2, 6):
+        await asyncio.sleep(pause)
+        await orders.apply_event(order.order_id, event("form_submitted", form_id="f"))
+    await eventually(lambda: _stage(orders, order.order_id, "s3"))
+
+
 async def record(env: WorkflowEnvironment, scenarios: dict[str, Scenario], folder: Path) -> None:
     """Runs the scenarios with the same local stand-ins as ``make run`` (mail, providers)."""
     smtp_port, providers = free_port(), provider_sandbox(folder / "providers")
     engine = make_engine(f"sqlite:///{folder / 'orders.db'}")
     await migrate(engine)
-    await seed(engine, load_pipeline(EXAMPLE_PIPELINE), PING_PONG, PATHS)
+    await seed(engine, load_pipeline(EXAMPLE_PIPELINE), PING_PONG, PATHS, STEPS)
     with mail_catcher(folder / "mail", smtp_port):
         async with serving(providers, "127.0.0.1", free_port()) as url:
             settings = Settings(smtp_port=smtp_port, **sandbox_settings(url))
@@ -192,6 +214,7 @@ PLAIN: dict[str, Scenario] = {
     "ping-pong": ping_pong,
     "change-status": change_status,
     "fail-child-delete": fail_child_delete,
+    "version-window": version_window,
 }
 SMALL_HISTORY: dict[str, Scenario] = {"hand-over": hand_over}
 

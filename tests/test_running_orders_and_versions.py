@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 from sqlmodel import col, select
 from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
 
+import workflows.order as order_workflow
 from activities.orders import OrderActivities
 from activities.rules.base import WorkerResources
 from automation.contracts import VERSION_AT_ENTRY, StageEntry, VersionAtEntry
@@ -23,6 +25,15 @@ from store.tables import LogLine
 from tests.conftest import running_engine, seed
 from tests.helpers import event, eventually, new_order, payment, ready_view, started_order
 from workflows.order import VERSION_KNOWN_FOR
+
+
+@pytest.fixture(autouse=True)
+def one_second_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests here store a version, then wait for the order's knowledge of the newest to
+    lapse (``VERSION_KNOWN_FOR``); a second keeps them quick. The window's own length is
+    tested with time skipping (``test_a_burst_of_stage_changes_takes_one_version_check``)."""
+    monkeypatch.setattr(order_workflow, "VERSION_KNOWN_FOR", timedelta(seconds=1))
+
 
 WAITING = """
 id: versioned
@@ -54,7 +65,7 @@ async def _store(deps: WorkerResources, text: str, **moves: str) -> int:
     async with session(deps.engine) as db:
         stored = await save_pipeline(db, parse_pipeline(text), stage_moves=moves)
         await db.commit()
-    await asyncio.sleep(VERSION_KNOWN_FOR.total_seconds())
+    await asyncio.sleep(order_workflow.VERSION_KNOWN_FOR.total_seconds())
     return stored.version.number
 
 
@@ -171,7 +182,7 @@ async def test_a_store_write_that_finds_the_worker_knowing_the_newest_version_sp
     dev_env: WorkflowEnvironment, deps: WorkerResources
 ) -> None:
     """The rule of ``first`` makes its store write 2 s after the order last learnt its version
-    is the newest (``VERSION_KNOWN_FOR`` is 1 s); the payment comes at once after that write,
+    is the newest (``VERSION_KNOWN_FOR`` is 1 s here); the payment comes at once after that write,
     which said so again: ``second`` is entered with no check (before, it was checked)."""
     await seed(deps.engine, parse_pipeline(BURST))
     orders = OrderActivities(deps.engine, deps.writes)
@@ -196,3 +207,39 @@ async def _stored_finished(deps: WorkerResources, order_id: str, count: int) -> 
     async with session(deps.engine) as db:
         entries = await read_timeline(db, order_id)
     return sum(entry.kind == "rule_finished" for entry in entries) >= count
+
+
+STEPS = """
+id: steps
+title: Steps
+stages:
+  - {id: s0, title: S0}
+  - {id: s1, title: S1, triggers: [{type: form_submitted}]}
+  - {id: s2, title: S2, triggers: [{type: form_submitted}]}
+  - {id: s3, title: S3, triggers: [{type: form_submitted}], final: success}
+"""
+
+
+async def test_a_burst_of_stage_changes_takes_one_version_check(
+    time_env: WorkflowEnvironment, deps: WorkerResources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An order that learnt it runs the newest version (at its start, from a check or a store
+    write) enters its next stages without asking until ``VERSION_KNOWN_FOR`` (5 s) has passed
+    by its clock: entered 2 s after it started, then 2 s after that, no check; 6 s later, one."""
+    monkeypatch.setattr(order_workflow, "VERSION_KNOWN_FOR", VERSION_KNOWN_FOR)  # the real one
+    await seed(deps.engine, parse_pipeline(STEPS))
+    orders = OrderActivities(deps.engine, deps.writes)
+    checks: list[str] = []
+
+    @activity.defn(name=VERSION_AT_ENTRY)
+    async def counted(entry: StageEntry) -> VersionAtEntry:
+        checks.append(entry.stage)
+        return await orders.version_at_entry(entry)
+
+    async with running_engine(time_env, deps, replacements={VERSION_AT_ENTRY: counted}) as engine:
+        order = await started_order(engine.orders, "steps")
+        for pause, stage in ((2, "s1"), (2, "s2"), (6, "s3")):
+            await time_env.sleep(timedelta(seconds=pause))
+            outcome = await engine.orders.apply_event(order.order_id, event("form_submitted", form_id="f"))
+            assert outcome.stage == stage
+            assert checks == (["s3"] if stage == "s3" else []), (stage, checks)

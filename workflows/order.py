@@ -102,6 +102,9 @@ QUIET_REFUSALS_PATCH = "refusals-only-without-move"
 """The triggers an event would have taken back to an earlier stage are recorded only when no
 trigger moves the order: once one does, they explain nothing (a test order's log has every
 trigger's verdict all the same)."""
+LONGER_VERSION_WINDOW_PATCH = "version-known-for-5s"
+"""An order that learnt it runs the newest version asks again after ``VERSION_KNOWN_FOR``
+(5 s), not after a second: a burst of stage changes takes one check, not one each."""
 _VERSION_1 = frozenset(
     {
         LIMITS_PATCH,
@@ -120,6 +123,7 @@ PATCHES_OF_VERSION: dict[int, frozenset[str]] = {
     2: _VERSION_2,
     3: _VERSION_3,
     4: _VERSION_3 | {QUIET_REFUSALS_PATCH},
+    5: _VERSION_3 | {QUIET_REFUSALS_PATCH, LONGER_VERSION_WINDOW_PATCH},
 }
 """What a run of each ``workflow_version`` has with no marker. A later change takes a new patch
 (a marker in every run, as Temporal's patches do) until a new version folds it in here."""
@@ -140,12 +144,15 @@ VERSION_CHECK: dict[str, Any] = {
 }
 """The version check as an order enters a stage: a few quick tries, then the order goes on
 with its version rather than wait for a store that is down."""
-VERSION_KNOWN_FOR = timedelta(seconds=1)
+VERSION_KNOWN_FOR = timedelta(seconds=5)
 """An order that learnt within this time (by its workflow's clock) that it runs the newest
 version enters its next stage without asking again: a version stored meanwhile reaches it at
-its next stage entry after that, as a worker's own knowledge lasts as long
-(``store.pipelines.NEWEST_KNOWN_FOR``). It learns it from a version check, and from a store
-write that found the worker knowing (so a burst of events pays one check, not one each)."""
+its next stage entry after that (plus the second a worker's own knowledge lasts,
+``store.pipelines.NEWEST_KNOWN_FOR``), so that the stage changes of a burst (an event whose
+rules move the order on, events coming quickly) take one check between them, not one each.
+It learns it from a version check, and from a store write that found the worker knowing."""
+VERSION_KNOWN_FOR_BEFORE = timedelta(seconds=1)
+"""The same for runs without ``LONGER_VERSION_WINDOW_PATCH``."""
 STORE_BEHIND_AFTER = timedelta(seconds=10)
 """A store write retrying this long, with the timeline backlogged: the store is down, and
 continue-as-new takes what waits for it along rather than wait for it."""
@@ -717,7 +724,13 @@ class OrderWorkflow:
         """Whether the order asks which version to enter its next stage under."""
         if not self.has_patch(PIPELINE_VERSIONS_PATCH):
             return False
-        return self._newest_at is None or workflow.now() - self._newest_at >= VERSION_KNOWN_FOR
+        if self._newest_at is None:
+            return True
+        known_for = workflow.now() - self._newest_at
+        if known_for >= VERSION_KNOWN_FOR:
+            return True
+        # Asked only where the windows differ: a marker only where it matters.
+        return known_for >= VERSION_KNOWN_FOR_BEFORE and not self.has_patch(LONGER_VERSION_WINDOW_PATCH)
 
     async def _newest_version(self, target: str) -> VersionAtEntry | None:
         """As the order is about to enter ``target``: which version it enters it under (the
