@@ -11,12 +11,17 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import re
+import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from temporalio.api.batch.v1 import BatchOperationSignal
+from temporalio.api.common.v1 import Payloads
+from temporalio.api.workflowservice.v1 import StartBatchOperationRequest
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import (
     SearchAttributePair,
@@ -30,12 +35,14 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from automation import TASK_QUEUE, events, limits, search
 from automation.events import Event, Source
+from automation.models import SLUG_PATTERN
 from automation.order import NewOrder, workflow_id
 from automation.state import EventOutcome, OrderInput, OrderView, ResendOutcome, ResendRequest
 from config import Settings, with_payload_keys
 from encryption import PayloadKeys, encrypting_converter, new_key
 from workflows.order import OrderWorkflow
 
+logger = logging.getLogger(__name__)
 UPDATE_ATTEMPTS = 6
 ANSWER_WITHIN = timedelta(seconds=10)
 """How long ``apply_event`` waits for the order's answer; with no worker running it raises
@@ -135,6 +142,32 @@ class OrderClient:
             "search_attributes": TypedSearchAttributes(attributes),
             "static_summary": f"Order {order.order_id} in pipeline {order.pipeline_id}",
         }
+
+    async def announce_version(self, pipeline_id: str, number: int) -> bool:
+        """Tells the running orders of the pipeline that its version ``number`` was stored, so
+        that each takes it at its next stage entry (one that hears nothing asks after a minute
+        all the same): a batch operation signalling them, on the server. False, with a
+        warning logged, if the server did not take it (the version is stored all the same)."""
+        if not re.fullmatch(SLUG_PATTERN, pipeline_id):
+            raise ValueError(f"not a pipeline id: {pipeline_id!r}")
+        running = f"WorkflowType = 'Order' AND ExecutionStatus = 'Running' AND {search.ORDER_PIPELINE.name} = "
+        payloads = await self.client.data_converter.encode([{"pipeline_id": pipeline_id, "number": number}])
+        request = StartBatchOperationRequest(
+            namespace=self.client.namespace,
+            visibility_query=f"{running}'{pipeline_id}'",
+            job_id=f"announce-{pipeline_id}-{number}-{uuid.uuid4().hex[:8]}",
+            reason=f"version {number} of pipeline {pipeline_id!r} stored",
+            signal_operation=BatchOperationSignal(
+                signal="pipeline_version", input=Payloads(payloads=payloads), identity=self.client.identity
+            ),
+        )
+        try:
+            await self.client.workflow_service.start_batch_operation(request)
+        except RPCError as err:
+            logger.warning("version %s of %s not announced (running orders take it within a minute): %s",
+                           number, pipeline_id, err.message)  # fmt: skip
+            return False
+        return True
 
     def handle(self, order_id: str) -> WorkflowHandle[OrderWorkflow, None]:
         return self.client.get_workflow_handle_for(OrderWorkflow.run, workflow_id(order_id))

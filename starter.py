@@ -80,6 +80,7 @@ async def load_pipeline_file(path: str, stage_moves: dict[str, str] | None = Non
         await db.commit()
     await engine.dispose()
     pipelines.print_stored(pipeline.id, stored)
+    await pipelines.announce(stored)
 
 
 async def load_directory(path: str) -> None:

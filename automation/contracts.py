@@ -56,6 +56,9 @@ class StageEntry(BaseModel):
     """...then the hash of its pipeline, to tell whether it runs the newest's content."""
     stage: str
     """The stage it enters, as its version names it."""
+    announced: int | None = None
+    """The newest version announced to the order (``pipeline_version``): the worker asks the
+    store, not what it read lately, unless it runs that one already."""
 
 
 class VersionAtEntry(BaseModel):

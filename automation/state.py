@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from automation.order import NewOrder
 from automation.pipeline import Pipeline
 
-WORKFLOW_VERSION = 5
+WORKFLOW_VERSION = 6
 """The behaviour of the order workflow a run started by this code follows (every patch of
 ``workflows/`` applies to it, with no marker in its history). 0: a run begun before versions,
 which the patches themselves steer as it ran."""

@@ -22,6 +22,8 @@ from encryption import new_key
 from order_client import connect
 
 Row = tuple[str, str]  # (figure, system)
+STEADY_EVENTS = 10
+"""Events per entity in the steady state."""
 
 
 class Results:
@@ -53,10 +55,14 @@ async def systems(server: Server, stores: list[str], folder: Path) -> AsyncItera
 async def one_round(server: Server, systems: list[System], results: Results, quick: bool) -> None:
     orders = 20 if quick else 100
     for system in systems:
-        cost = await figures.steady_state(system, server.pid, orders=orders)
+        cost, keys = await figures.steady_state(system, server.pid, orders=orders, events=STEADY_EVENTS)
         results.add("steady state, events/s", system.name, cost.per_second)
         results.add("steady state, worker+client CPU ms/event", system.name, cost.worker_ms)
         results.add("steady state, server CPU ms/event", system.name, cost.server_ms)
+        # Each entity had one event before the measured ones (``figures._ready``).
+        events, size = await figures.history_per_event(system, keys, events=1 + STEADY_EVENTS)
+        results.add("steady state, history events per event", system.name, events)
+        results.add("steady state, history bytes per event", system.name, size)
     for system in systems[:2]:
         cost, key = await figures.full_life(system, server.pid, orders=orders)
         results.add("full life, orders/s", system.name, cost.per_second)

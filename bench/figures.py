@@ -56,9 +56,10 @@ async def _ready(system: System, keys: list[str]) -> None:
     await system.settled(keys, events=1)
 
 
-async def steady_state(system: System, server_pid: int, orders: int = 100, events: int = 10) -> Cost:
+async def steady_state(system: System, server_pid: int, orders: int = 100, events: int = 10) -> tuple[Cost, list[str]]:
     """``orders`` at once, each sent ``events`` events, the next once the rule of the last has
-    finished; measured until all the work they caused is done (``System.settled``)."""
+    finished; measured until all the work they caused is done (``System.settled``). Also
+    answers the entities' keys."""
     keys = _keys(orders)
     await _ready(system, keys)
 
@@ -70,7 +71,7 @@ async def steady_state(system: System, server_pid: int, orders: int = 100, event
         await asyncio.gather(*(one_entity(key) for key in keys))
         await system.settled(keys, events=1 + events)
 
-    return await _measured(server_pid, orders * events, all_entities)
+    return await _measured(server_pid, orders * events, all_entities), keys
 
 
 async def full_life(system: System, server_pid: int, orders: int = 100, at_once: int = 20) -> tuple[Cost, str]:
@@ -100,6 +101,14 @@ class HistoryShape:
                   "WORKFLOW_TASK_COMPLETED": "workflow tasks", "ACTIVITY_TASK_SCHEDULED": "activities"}  # fmt: skip
         parts = [f"{self.kinds[kind]} {name}" for kind, name in wanted.items() if self.kinds[kind]]
         return f"{self.events} events, {self.bytes / 1024:.1f} KiB ({', '.join(parts)})"
+
+
+async def history_per_event(system: System, keys: list[str], events: int, sample: int = 10) -> tuple[float, float]:
+    """History events and bytes per event of the entities ``keys`` (the first ``sample`` of
+    them), each sent ``events`` events since it was created."""
+    shapes = [await history_shape(system, key) for key in keys[:sample]]
+    sent = events * len(shapes)
+    return sum(shape.events for shape in shapes) / sent, sum(shape.bytes for shape in shapes) / sent
 
 
 async def history_shape(system: System, key: str) -> HistoryShape:

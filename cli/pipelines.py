@@ -4,6 +4,7 @@ compared, and an earlier one made current again (as a new version)."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from store.pipelines import StageMovesNeeded, Stored
 
 MOST_CHANGES_SHOWN = 40
+ANNOUNCE_WITHIN = 5.0
+"""Seconds to reach Temporal to announce a new version to the running orders."""
 """Changes printed under a version; ``pipeline diff`` prints them all."""
 
 
@@ -112,6 +115,7 @@ async def run(args: argparse.Namespace) -> None:
                         await audit(db, local_actor(), "pipeline_restored", args.pipeline_id, detail)
                     await db.commit()
                     print_stored(args.pipeline_id, stored)
+                    await announce(stored)
     except NoSuchVersion as err:
         raise SystemExit(str(err)) from None
     except StageMovesNeeded as err:
@@ -120,6 +124,22 @@ async def run(args: argparse.Namespace) -> None:
         raise SystemExit(str(err)) from None
     finally:
         await engine.dispose()
+
+
+async def announce(stored: Stored) -> None:
+    """A new version, told to the running orders of its pipeline: they take it at their next
+    stage entry (with Temporal out of reach, within a minute all the same)."""
+    if not stored.new:
+        return
+    from order_client import OrderClient, connect
+
+    try:
+        client = await asyncio.wait_for(connect(), ANNOUNCE_WITHIN)
+    except (RuntimeError, TimeoutError, OSError):
+        print("  not announced (Temporal not reached): running orders take it within a minute")
+        return
+    if await OrderClient(client).announce_version(stored.record.id, stored.version.number):
+        print("  announced to the running orders: each takes it at its next stage entry")
 
 
 def print_stored(pipeline_id: str, stored: Stored) -> None:
@@ -224,6 +244,7 @@ async def _copy(db: AsyncSession, args: argparse.Namespace) -> None:
         print(f"not {'moved' if move else 'copied'}: {line}")
     for stored in outcome.stored:
         print_stored(stored.record.id, stored)
+        await announce(stored)
     if outcome.refused:
         raise SystemExit(1)
 

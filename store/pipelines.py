@@ -39,6 +39,8 @@ def known_newest(pipeline_id: str) -> int | None:
 
 def known_current(entry: StageEntry) -> VersionAtEntry | None:
     """``current`` if the order's version is the newest one this process read lately."""
+    if entry.announced is not None and (entry.number is None or entry.announced > entry.number):
+        return None  # a newer version was announced: only the store can say
     if entry.number is not None and entry.number == known_newest(entry.pipeline_id):
         return VersionAtEntry(outcome="current", number=entry.number)
     return None

@@ -159,7 +159,8 @@ stages:
 
 async def version_window(orders: OrderClient, order: NewOrder) -> None:
     """Stage entries 2, 2 and 6 s apart: an order of workflow version 4 asks for its version
-    at each (it knew it for a second), one of version 5 only at the last (for 5 s)."""
+    at each (it knew it for a second), one of version 5 only at the last (for 5 s), one of
+    version 6 at none (it asks after a minute, or when a version is announced)."""
     order = order.model_copy(update={"pipeline_id": STEPS.id})
     await orders.create_order(order)
     for pause in (2, 2, 6):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlmodel import col, select
@@ -16,6 +17,7 @@ import workflows.order as order_workflow
 from activities.orders import OrderActivities
 from activities.rules.base import WorkerResources
 from automation.contracts import VERSION_AT_ENTRY, StageEntry, VersionAtEntry
+from automation.order import workflow_id
 from automation.pipeline import parse_pipeline
 from order_client import OrderClient
 from store.database import session
@@ -24,15 +26,21 @@ from store.pipelines import save_pipeline
 from store.tables import LogLine
 from tests.conftest import running_engine, seed
 from tests.helpers import event, eventually, new_order, payment, ready_view, started_order
-from workflows.order import VERSION_KNOWN_FOR
+from workflows.order import VERSION_ASKED_AFTER, VERSION_KNOWN_FOR
 
 
 @pytest.fixture(autouse=True)
 def one_second_window(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The tests here store a version, then wait for the order's knowledge of the newest to
-    lapse (``VERSION_KNOWN_FOR``); a second keeps them quick. The window's own length is
-    tested with time skipping (``test_a_burst_of_stage_changes_takes_one_version_check``)."""
+    """The tests here store a version without announcing it, then wait for the order's
+    knowledge of the newest to lapse; a second keeps them quick. The windows' own lengths,
+    and announcements, have tests of their own (``real_windows``)."""
     monkeypatch.setattr(order_workflow, "VERSION_KNOWN_FOR", timedelta(seconds=1))
+    monkeypatch.setattr(order_workflow, "VERSION_ASKED_AFTER", timedelta(seconds=1))
+
+
+def real_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(order_workflow, "VERSION_KNOWN_FOR", VERSION_KNOWN_FOR)
+    monkeypatch.setattr(order_workflow, "VERSION_ASKED_AFTER", VERSION_ASKED_AFTER)
 
 
 WAITING = """
@@ -61,11 +69,11 @@ async def _log(deps: WorkerResources, order_id: str, count: int) -> list[str] | 
 
 async def _store(deps: WorkerResources, text: str, **moves: str) -> int:
     """Stores a new version, then lets a second pass: an order that has just learnt that it
-    runs the newest version does not ask again for that long (``VERSION_KNOWN_FOR``)."""
+    runs the newest version does not ask again for that long (``VERSION_ASKED_AFTER``)."""
     async with session(deps.engine) as db:
         stored = await save_pipeline(db, parse_pipeline(text), stage_moves=moves)
         await db.commit()
-    await asyncio.sleep(order_workflow.VERSION_KNOWN_FOR.total_seconds())
+    await asyncio.sleep(order_workflow.VERSION_ASKED_AFTER.total_seconds())
     return stored.version.number
 
 
@@ -182,7 +190,7 @@ async def test_a_store_write_that_finds_the_worker_knowing_the_newest_version_sp
     dev_env: WorkflowEnvironment, deps: WorkerResources
 ) -> None:
     """The rule of ``first`` makes its store write 2 s after the order last learnt its version
-    is the newest (``VERSION_KNOWN_FOR`` is 1 s here); the payment comes at once after that write,
+    is the newest (the window is 1 s here); the payment comes at once after that write,
     which said so again: ``second`` is entered with no check (before, it was checked)."""
     await seed(deps.engine, parse_pipeline(BURST))
     orders = OrderActivities(deps.engine, deps.writes)
@@ -216,30 +224,72 @@ stages:
   - {id: s0, title: S0}
   - {id: s1, title: S1, triggers: [{type: form_submitted}]}
   - {id: s2, title: S2, triggers: [{type: form_submitted}]}
-  - {id: s3, title: S3, triggers: [{type: form_submitted}], final: success}
+  - {id: s3, title: S3, triggers: [{type: form_submitted}]}
+  - {id: s4, title: S4, triggers: [{type: form_submitted}], final: success}
 """
 
 
-async def test_a_burst_of_stage_changes_takes_one_version_check(
-    time_env: WorkflowEnvironment, deps: WorkerResources, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """An order that learnt it runs the newest version (at its start, from a check or a store
-    write) enters its next stages without asking until ``VERSION_KNOWN_FOR`` (5 s) has passed
-    by its clock: entered 2 s after it started, then 2 s after that, no check; 6 s later, one."""
-    monkeypatch.setattr(order_workflow, "VERSION_KNOWN_FOR", VERSION_KNOWN_FOR)  # the real one
-    await seed(deps.engine, parse_pipeline(STEPS))
+def _counting(deps: WorkerResources, checks: list[str]) -> dict[str, Any]:
+    """The version check, each stage it is asked for added to ``checks``."""
     orders = OrderActivities(deps.engine, deps.writes)
-    checks: list[str] = []
 
     @activity.defn(name=VERSION_AT_ENTRY)
     async def counted(entry: StageEntry) -> VersionAtEntry:
         checks.append(entry.stage)
         return await orders.version_at_entry(entry)
 
-    async with running_engine(time_env, deps, replacements={VERSION_AT_ENTRY: counted}) as engine:
+    return {VERSION_AT_ENTRY: counted}
+
+
+async def test_an_order_asks_for_its_version_after_a_minute_or_once_one_is_announced(
+    time_env: WorkflowEnvironment, deps: WorkerResources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An order that learnt it runs the newest version (at its start, from a check or a store
+    write) enters its next stages without asking until ``VERSION_ASKED_AFTER`` (a minute) has
+    passed by its clock, unless a version is announced to it meanwhile (asked once, even for a
+    version the store does not have: an announcement is a hint)."""
+    real_windows(monkeypatch)
+    await seed(deps.engine, parse_pipeline(STEPS))
+    checks: list[str] = []
+    async with running_engine(time_env, deps, replacements=_counting(deps, checks)) as engine:
         order = await started_order(engine.orders, "steps")
-        for pause, stage in ((2, "s1"), (2, "s2"), (6, "s3")):
+        steps = [(2, "s1", []), (2, "s2", ["s2"]), (2, "s3", ["s2"]), (61, "s4", ["s2", "s4"])]
+        for pause, stage, asked in steps:
             await time_env.sleep(timedelta(seconds=pause))
+            if stage == "s2":
+                await engine.orders.handle(order.order_id).signal(
+                    "pipeline_version", {"pipeline_id": "steps", "number": 9}
+                )
             outcome = await engine.orders.apply_event(order.order_id, event("form_submitted", form_id="f"))
-            assert outcome.stage == stage
-            assert checks == (["s3"] if stage == "s3" else []), (stage, checks)
+            assert (outcome.stage, checks) == (stage, asked)
+
+
+async def _signalled(orders: OrderClient, order_id: str) -> bool:
+    history = await orders.handle(order_id).fetch_history()
+    return any(e.workflow_execution_signaled_event_attributes.signal_name == "pipeline_version" for e in history.events)
+
+
+async def test_an_announced_version_reaches_a_running_order_at_its_next_stage_entry(
+    dev_env: WorkflowEnvironment, deps: WorkerResources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the API and the CLI do after storing a version: the running orders of the pipeline
+    hear of it (a batch operation on the server) and take it at once, within the minute they
+    would otherwise wait."""
+    real_windows(monkeypatch)
+    await seed(deps.engine, parse_pipeline(STEPS))
+    async with running_engine(dev_env, deps) as engine:
+        order = await started_order(engine.orders, "steps")
+        running = f"OrderPipeline = 'steps' AND WorkflowId = '{workflow_id(order.order_id)}'"
+        await eventually(lambda: _listed(engine.orders, running))
+        async with session(deps.engine) as db:
+            stored = await save_pipeline(db, parse_pipeline(STEPS.replace("title: S1", "title: Step one")))
+            await db.commit()
+        assert await engine.orders.announce_version("steps", stored.version.number)
+        await eventually(lambda: _signalled(engine.orders, order.order_id))
+        await engine.orders.apply_event(order.order_id, event("form_submitted", form_id="f"))
+        view = await engine.orders.state(order.order_id)
+    assert (view.stage, view.stage_title, view.pipeline_version) == ("s1", "Step one", 2)
+
+
+async def _listed(orders: OrderClient, query: str) -> bool:
+    return [w async for w in orders.client.list_workflows(query)] != []

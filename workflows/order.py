@@ -105,6 +105,10 @@ trigger's verdict all the same)."""
 LONGER_VERSION_WINDOW_PATCH = "version-known-for-5s"
 """An order that learnt it runs the newest version asks again after ``VERSION_KNOWN_FOR``
 (5 s), not after a second: a burst of stage changes takes one check, not one each."""
+ANNOUNCED_VERSIONS_PATCH = "announced-versions"
+"""Whoever stores a version announces it to the running orders of its pipeline (the
+``pipeline_version`` signal): an order asks which version it enters a stage under when one was
+announced since it last asked, and otherwise only once ``VERSION_ASKED_AFTER`` has passed."""
 _VERSION_1 = frozenset(
     {
         LIMITS_PATCH,
@@ -124,6 +128,7 @@ PATCHES_OF_VERSION: dict[int, frozenset[str]] = {
     3: _VERSION_3,
     4: _VERSION_3 | {QUIET_REFUSALS_PATCH},
     5: _VERSION_3 | {QUIET_REFUSALS_PATCH, LONGER_VERSION_WINDOW_PATCH},
+    6: _VERSION_3 | {QUIET_REFUSALS_PATCH, LONGER_VERSION_WINDOW_PATCH, ANNOUNCED_VERSIONS_PATCH},
 }
 """What a run of each ``workflow_version`` has with no marker. A later change takes a new patch
 (a marker in every run, as Temporal's patches do) until a new version folds it in here."""
@@ -153,6 +158,10 @@ rules move the order on, events coming quickly) take one check between them, not
 It learns it from a version check, and from a store write that found the worker knowing."""
 VERSION_KNOWN_FOR_BEFORE = timedelta(seconds=1)
 """The same for runs without ``LONGER_VERSION_WINDOW_PATCH``."""
+VERSION_ASKED_AFTER = timedelta(minutes=1)
+"""With ``ANNOUNCED_VERSIONS_PATCH``: an order that has heard of no new version asks again
+after this long all the same, so that a version stored without an announcement (the announcer
+could not reach Temporal) reaches it too."""
 STORE_BEHIND_AFTER = timedelta(seconds=10)
 """A store write retrying this long, with the timeline backlogged: the store is down, and
 continue-as-new takes what waits for it along rather than wait for it."""
@@ -252,12 +261,28 @@ class OrderWorkflow:
         self._newest_at: datetime | None = None
         """When the order last learnt that it runs the newest version (not carried across
         continue-as-new: the new run asks at its first stage entry)."""
+        self._announced: int | None = None
+        """The newest version of its pipeline announced to the order since it last asked."""
 
     # --- ingress ----------------------------------------------------------------------
 
     @workflow.signal(name="event", description="An event for this order (JSON, see Event). Fire and forget.")
     def event(self, event: Any) -> None:
         self._queue.append(_Queued(event))
+
+    @workflow.signal(
+        name="pipeline_version",
+        description="A version of the order's pipeline was stored (JSON: pipeline_id, number): the order takes "
+        "it at its next stage entry. Sent to the running orders of the pipeline by whoever stores one.",
+    )
+    def pipeline_version(self, announced: Any) -> None:
+        # A hint, not a command: the order still asks the store which version is the newest
+        # (a wrong announcement costs one check), so anything unexpected is ignored.
+        if not isinstance(announced, dict) or (self._state and announced.get("pipeline_id") != self._state.pipeline.id):
+            return
+        number = announced.get("number")
+        if isinstance(number, int) and not isinstance(number, bool) and number > (self._announced or 0):
+            self._announced = number
 
     @workflow.update(name="apply_event", description="An event for this order; answers what it did.")
     async def apply_event(self, event: Any) -> EventOutcome:
@@ -721,16 +746,21 @@ class OrderWorkflow:
         return True
 
     def _asks_version(self) -> bool:
-        """Whether the order asks which version to enter its next stage under."""
+        """Whether the order asks which version to enter its next stage under: when it has
+        not asked in this run, when a version was announced, or when what it learnt is old
+        (how old, by the patches of the run: a marker only where they differ)."""
         if not self.has_patch(PIPELINE_VERSIONS_PATCH):
             return False
-        if self._newest_at is None:
+        if self._newest_at is None or self._announced is not None:
             return True
         known_for = workflow.now() - self._newest_at
-        if known_for >= VERSION_KNOWN_FOR:
+        if known_for >= VERSION_ASKED_AFTER:
             return True
-        # Asked only where the windows differ: a marker only where it matters.
-        return known_for >= VERSION_KNOWN_FOR_BEFORE and not self.has_patch(LONGER_VERSION_WINDOW_PATCH)
+        if known_for < VERSION_KNOWN_FOR_BEFORE:
+            return False
+        if known_for < VERSION_KNOWN_FOR:
+            return not self.has_patch(LONGER_VERSION_WINDOW_PATCH)
+        return not self.has_patch(ANNOUNCED_VERSIONS_PATCH)
 
     async def _newest_version(self, target: str) -> VersionAtEntry | None:
         """As the order is about to enter ``target``: which version it enters it under (the
@@ -743,6 +773,7 @@ class OrderWorkflow:
             number=state.pipeline_version,
             content_hash=content_hash(state.pipeline) if state.pipeline_version is None else None,
             stage=target,
+            announced=self._announced,
         )
         self._leaving = True  # no rule of the stage starts meanwhile (``starts_paused``)
         try:
@@ -752,6 +783,8 @@ class OrderWorkflow:
             )  # fmt: skip
             if found.outcome != "no_place":  # it runs the newest, or is about to
                 self._newest_at = workflow.now()
+            if self._announced == entry.announced:  # the store was asked after it (not one announced meanwhile)
+                self._announced = None
             return found
         except FailureError as err:  # a local activity's failure: an ActivityError, or (replayed) its cause
             cause = err.cause if isinstance(err, ActivityError) else err

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.auth import Administers, Caller
-from api.dependencies import Store
+from api.dependencies import Orders, Store
 from api.errors import InvalidRequest
 from automation import limits
 from automation.copying import Item
@@ -24,6 +24,7 @@ from automation.errors import describe
 from automation.lint import Finding, lint
 from automation.pipeline import Pipeline
 from automation.versions import Change, Reach, parse_stage_moves
+from order_client import OrderClient
 from store.access import audit
 from store.database import session
 from store.pipelines import (
@@ -118,7 +119,7 @@ class PreviewAnswer(BaseModel):
 
 @router.post("/pipelines", response_model=StoredAnswer, responses={201: {"model": StoredAnswer}})
 async def load_pipeline(
-    caller: Administers, store: Store, definition: dict[str, Any], stage_move: StageMoves = None
+    caller: Administers, store: Store, orders: Orders, definition: dict[str, Any], stage_move: StageMoves = None
 ) -> StoredAnswer | JSONResponse:
     """Stores a pipeline (its definition as JSON, as the YAML file has it) as its next
     version: new orders run it, running orders as they next enter a stage. 201; the newest
@@ -126,7 +127,7 @@ async def load_pipeline(
     with orders in it and no ``stage_move``: 422, one line per problem with its place."""
     pipeline, moves = _proposed(caller, definition, stage_move)
     stored = await _storing(
-        store, caller, "pipeline_loaded", pipeline.id, {},
+        store, orders, caller, "pipeline_loaded", pipeline.id, {},
         lambda db: save_pipeline(db, pipeline, actor=caller.actor, source="the HTTP API", stage_moves=moves),
     )  # fmt: skip
     return _stored_answer(stored)
@@ -187,7 +188,9 @@ class CopyAnswer(BaseModel):
 
 
 @router.post("/pipelines/{pipeline_id}/copy", response_model=CopyAnswer)
-async def copy(caller: Administers, store: Store, pipeline_id: PipelineIdPath, request: CopyRequest) -> CopyAnswer:
+async def copy(
+    caller: Administers, store: Store, orders: Orders, pipeline_id: PipelineIdPath, request: CopyRequest
+) -> CopyAnswer:
     """Copies (or moves) rules and triggers of this pipeline to a stage of it or of another
     pipeline, item by item: what cannot go is refused, saying why, and the rest goes, each
     changed pipeline as its next version. Nothing could go: 422, one line per item."""
@@ -205,6 +208,8 @@ async def copy(caller: Administers, store: Store, pipeline_id: PipelineIdPath, r
         if not outcome.went:
             raise InvalidRequest(outcome.refused)
         await db.commit()
+    for stored in outcome.stored:
+        await orders.announce_version(stored.record.id, stored.version.number)
     return CopyAnswer(went=outcome.went, refused=outcome.refused,
                       versions=[VersionInfo.of(stored.version) for stored in outcome.stored])  # fmt: skip
 
@@ -253,15 +258,16 @@ async def get_diff(
     response_model=StoredAnswer, responses={201: {"model": StoredAnswer}},
 )  # fmt: skip
 async def restore(
-    caller: Administers, store: Store, pipeline_id: PipelineIdPath, number: VersionPath, stage_move: StageMoves = None
-) -> StoredAnswer | JSONResponse:
+    caller: Administers, store: Store, orders: Orders, pipeline_id: PipelineIdPath, number: VersionPath,
+    stage_move: StageMoves = None,
+) -> StoredAnswer | JSONResponse:  # fmt: skip
     """Makes version ``number`` current again, as the next version: 201 (200 if it is the
     newest's content already). 422 if this engine would no longer accept it, saying why."""
     caller.check_pipeline(pipeline_id)
     moves = _moves(stage_move)
     try:
         stored = await _storing(
-            store, caller, "pipeline_restored", pipeline_id, {"from": number},
+            store, orders, caller, "pipeline_restored", pipeline_id, {"from": number},
             lambda db: restore_version(db, pipeline_id, number, actor=caller.actor, stage_moves=moves),
         )  # fmt: skip
     except ValidationError as err:
@@ -270,10 +276,11 @@ async def restore(
 
 
 async def _storing(
-    store: AsyncEngine, caller: Caller, action: str, pipeline_id: str, detail: dict[str, Any],
+    store: AsyncEngine, orders: OrderClient, caller: Caller, action: str, pipeline_id: str, detail: dict[str, Any],
     make: Callable[[AsyncSession], Awaitable[Stored]],
 ) -> Stored:  # fmt: skip
-    """Runs ``make(db)``, audits a new version, commits; another version stored at the same moment is a 409."""
+    """Runs ``make(db)``, audits a new version, commits, announces it to the running orders;
+    another version stored at the same moment is a 409."""
     async with session(store) as db:
         try:
             stored: Stored = await make(db)
@@ -286,6 +293,8 @@ async def _storing(
             raise InvalidRequest(err.problems) from None
         except VersionConflict as err:
             raise HTTPException(409, str(err)) from None
+    if stored.new:
+        await orders.announce_version(pipeline_id, stored.version.number)
     return stored
 
 
