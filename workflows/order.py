@@ -149,19 +149,16 @@ VERSION_CHECK: dict[str, Any] = {
 }
 """The version check as an order enters a stage: a few quick tries, then the order goes on
 with its version rather than wait for a store that is down."""
-VERSION_KNOWN_FOR = timedelta(seconds=5)
-"""An order that learnt within this time (by its workflow's clock) that it runs the newest
-version enters its next stage without asking again: a version stored meanwhile reaches it at
-its next stage entry after that (plus the second a worker's own knowledge lasts,
-``store.pipelines.NEWEST_KNOWN_FOR``), so that the stage changes of a burst (an event whose
-rules move the order on, events coming quickly) take one check between them, not one each.
-It learns it from a version check, and from a store write that found the worker knowing."""
-VERSION_KNOWN_FOR_BEFORE = timedelta(seconds=1)
-"""The same for runs without ``LONGER_VERSION_WINDOW_PATCH``."""
 VERSION_ASKED_AFTER = timedelta(minutes=1)
-"""With ``ANNOUNCED_VERSIONS_PATCH``: an order that has heard of no new version asks again
-after this long all the same, so that a version stored without an announcement (the announcer
-could not reach Temporal) reaches it too."""
+"""An order that learnt within this time (by its workflow's clock) that it runs the newest
+version enters its next stage without asking again, unless a version is announced to it
+meanwhile (``ANNOUNCED_VERSIONS_PATCH``): a version stored without an announcement (the
+announcer could not reach Temporal) reaches it at its next stage entry after that. It learns
+it at its start, from a version check, and from a store write that found the worker knowing."""
+VERSION_KNOWN_FOR = timedelta(seconds=5)
+"""The same for runs with ``LONGER_VERSION_WINDOW_PATCH`` but not the announcements."""
+VERSION_KNOWN_FOR_BEFORE = timedelta(seconds=1)
+"""The same for runs with neither."""
 STORE_BEHIND_AFTER = timedelta(seconds=10)
 """A store write retrying this long, with the timeline backlogged: the store is down, and
 continue-as-new takes what waits for it along rather than wait for it."""
@@ -281,7 +278,8 @@ class OrderWorkflow:
         if not isinstance(announced, dict) or (self._state and announced.get("pipeline_id") != self._state.pipeline.id):
             return
         number = announced.get("number")
-        if isinstance(number, int) and not isinstance(number, bool) and number > (self._announced or 0):
+        runs = self._state.pipeline_version if self._state else None
+        if isinstance(number, int) and not isinstance(number, bool) and number > max(self._announced or 0, runs or 0):
             self._announced = number
 
     @workflow.update(name="apply_event", description="An event for this order; answers what it did.")
