@@ -44,6 +44,9 @@ from workflows.order import OrderWorkflow
 
 logger = logging.getLogger(__name__)
 UPDATE_ATTEMPTS = 6
+ANNOUNCE_ATTEMPTS = 6
+"""Tries of an announcement the server refuses as busy (0.25 s, doubling: about 8 s in all)."""
+ANNOUNCE_TIMEOUT = timedelta(seconds=5)
 ANSWER_WITHIN = timedelta(seconds=10)
 """How long ``apply_event`` waits for the order's answer; with no worker running it raises
 ``WorkflowUpdateRPCTimeoutOrCancelledError`` then (nothing applied: retry with the same id)."""
@@ -161,13 +164,20 @@ class OrderClient:
                 signal="pipeline_version", input=Payloads(payloads=payloads), identity=self.client.identity
             ),
         )
-        try:
-            await self.client.workflow_service.start_batch_operation(request)
-        except RPCError as err:
-            logger.warning("version %s of %s not announced (running orders take it within a minute): %s",
-                           number, pipeline_id, err.message)  # fmt: skip
-            return False
-        return True
+        for attempt in range(ANNOUNCE_ATTEMPTS):
+            try:
+                await self.client.workflow_service.start_batch_operation(request, timeout=ANNOUNCE_TIMEOUT)
+                return True
+            except RPCError as err:
+                # The server runs one batch operation per namespace at a time by default: the
+                # announcement before this one (a copy stores two versions) may still be going.
+                busy = err.status == RPCStatusCode.RESOURCE_EXHAUSTED and attempt < ANNOUNCE_ATTEMPTS - 1
+                if not busy:
+                    logger.warning("version %s of %s not announced (running orders take it within a minute): %s",
+                                   number, pipeline_id, err.message)  # fmt: skip
+                    return False
+                await asyncio.sleep(0.25 * 2**attempt)
+        return False
 
     def handle(self, order_id: str) -> WorkflowHandle[OrderWorkflow, None]:
         return self.client.get_workflow_handle_for(OrderWorkflow.run, workflow_id(order_id))

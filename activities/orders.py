@@ -135,9 +135,10 @@ class OrderActivities:
         order = input.order
         written_by = WrittenBy(input.run_number, input.run_id, input.history_length)
         newest = known_newest(order.pipeline_id)
+        read = False
 
         async def write(db: AsyncSession) -> None:
-            nonlocal newest
+            nonlocal newest, read
             if input.save_customer:  # the first save (the API may have saved it already)
                 await save_arrival(db, order)
             latest = await save_order(
@@ -155,9 +156,9 @@ class OrderActivities:
             if latest:  # else a later task wrote the order already: this one was discarded
                 await save_timeline(db, order.order_id, input.entries, written_by)
             if newest is None:
-                newest = await newest_number(db, order.pipeline_id)
+                newest, read = await newest_number(db, order.pipeline_id), True
 
         await self._writes.write(write)
-        if newest is not None:
+        if read and newest is not None:  # what it knew already lapses as it would have
             remember_newest(order.pipeline_id, newest)
         return newest

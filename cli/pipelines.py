@@ -21,9 +21,9 @@ if TYPE_CHECKING:
     from store.pipelines import StageMovesNeeded, Stored
 
 MOST_CHANGES_SHOWN = 40
+"""Changes printed under a version; ``pipeline diff`` prints them all."""
 ANNOUNCE_WITHIN = 5.0
 """Seconds to reach Temporal to announce a new version to the running orders."""
-"""Changes printed under a version; ``pipeline diff`` prints them all."""
 
 
 def add_commands(commands: Any) -> None:
@@ -140,6 +140,8 @@ async def announce(stored: Stored) -> None:
         return
     if await OrderClient(client).announce_version(stored.record.id, stored.version.number):
         print("  announced to the running orders: each takes it at its next stage entry")
+    else:
+        print("  not announced (Temporal refused it, see the log): running orders take it within a minute")
 
 
 def print_stored(pipeline_id: str, stored: Stored) -> None:

@@ -169,6 +169,18 @@ async def version_window(orders: OrderClient, order: NewOrder) -> None:
     await eventually(lambda: _stage(orders, order.order_id, "s3"))
 
 
+async def announced(orders: OrderClient, order: NewOrder) -> None:
+    """A version announced (``pipeline_version``) 2 s after the start, then a stage entry: an
+    order of workflow version 6 asks at it; one of an older version, whose code set the signal
+    aside, replays without asking."""
+    order = order.model_copy(update={"pipeline_id": STEPS.id})
+    await orders.create_order(order)
+    await asyncio.sleep(2)
+    await orders.handle(order.order_id).signal("pipeline_version", {"pipeline_id": STEPS.id, "number": 2})
+    await orders.apply_event(order.order_id, event("form_submitted", form_id="f"))
+    await eventually(lambda: _stage(orders, order.order_id, "s1"))
+
+
 async def record(env: WorkflowEnvironment, scenarios: dict[str, Scenario], folder: Path) -> None:
     """Runs the scenarios with the same local stand-ins as ``make run`` (mail, providers)."""
     smtp_port, providers = free_port(), provider_sandbox(folder / "providers")
@@ -216,6 +228,7 @@ PLAIN: dict[str, Scenario] = {
     "change-status": change_status,
     "fail-child-delete": fail_child_delete,
     "version-window": version_window,
+    "announced": announced,
 }
 SMALL_HISTORY: dict[str, Scenario] = {"hand-over": hand_over}
 

@@ -38,6 +38,9 @@ def test_the_corpus_covers_every_path_and_a_hand_over() -> None:
     # orders knew their version for a second), 5 (one, at the last: for 5 s) and today's (none:
     # versions are announced, an order asks after a minute otherwise).
     assert {"version-window-v1-run1", "version-window-v2-run1", "version-window-run1"} <= names
+    # A version announced to an order of workflow version 5, whose code set the signal aside:
+    # it replays without asking (today's order asks).
+    assert {"announced-v1-run1", "announced-run1"} <= names
     # Recorded by the fault suite: under its locked store, the version check at a stage entry timed out.
     assert "version-check-timed-out-run1" in names
 

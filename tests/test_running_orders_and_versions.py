@@ -22,7 +22,7 @@ from automation.pipeline import parse_pipeline
 from order_client import OrderClient
 from store.database import session
 from store.orders import read_timeline
-from store.pipelines import save_pipeline
+from store.pipelines import remember_newest, save_pipeline
 from store.tables import LogLine
 from tests.conftest import running_engine, seed
 from tests.helpers import event, eventually, new_order, payment, ready_view, started_order
@@ -284,6 +284,9 @@ async def test_an_announced_version_reaches_a_running_order_at_its_next_stage_en
         async with session(deps.engine) as db:
             stored = await save_pipeline(db, parse_pipeline(STEPS.replace("title: S1", "title: Step one")))
             await db.commit()
+        # Twice at once, as a copy storing two pipelines does: the server runs one batch
+        # operation at a time, and the second waits its turn (it was refused before).
+        assert await engine.orders.announce_version("steps", stored.version.number)
         assert await engine.orders.announce_version("steps", stored.version.number)
         await eventually(lambda: _signalled(engine.orders, order.order_id))
         await engine.orders.apply_event(order.order_id, event("form_submitted", form_id="f"))
@@ -293,3 +296,21 @@ async def test_an_announced_version_reaches_a_running_order_at_its_next_stage_en
 
 async def _listed(orders: OrderClient, query: str) -> bool:
     return [w async for w in orders.client.list_workflows(query)] != []
+
+
+async def test_an_announced_version_is_read_from_the_store_not_from_what_the_worker_read_lately(
+    deps: WorkerResources,
+) -> None:
+    """The worker took version 1 for the newest a moment ago; an order told of version 2
+    asks, and the store answers (without the announcement, the worker's memory does)."""
+    await seed(deps.engine, parse_pipeline(STEPS))
+    async with session(deps.engine) as db:
+        await save_pipeline(db, parse_pipeline(STEPS.replace("title: S1", "title: Step one")))
+        await db.commit()
+    remember_newest("steps", 1)
+    orders = OrderActivities(deps.engine, deps.writes)
+    entry = StageEntry(pipeline_id="steps", number=1, stage="s1")
+
+    assert (await orders.version_at_entry(entry)).outcome == "current"
+    found = await orders.version_at_entry(entry.model_copy(update={"announced": 2}))
+    assert (found.outcome, found.number, found.stage) == ("newest", 2, "s1")

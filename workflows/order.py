@@ -749,7 +749,10 @@ class OrderWorkflow:
         (how old, by the patches of the run: a marker only where they differ)."""
         if not self.has_patch(PIPELINE_VERSIONS_PATCH):
             return False
-        if self._newest_at is None or self._announced is not None:
+        if self._newest_at is None:
+            return True
+        # A run begun before announcements replays without: its old code set the signal aside.
+        if self._announced is not None and self.has_patch(ANNOUNCED_VERSIONS_PATCH):
             return True
         known_for = workflow.now() - self._newest_at
         if known_for >= VERSION_ASKED_AFTER:

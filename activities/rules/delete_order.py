@@ -19,9 +19,9 @@ ORDER_PARTS: tuple[type[Shipment | ShipmentMark | Comment | Document | OrderActi
 """Deleted with the order. Kept: the timeline, the automation log, the messages sent and
 the notifications given (what happened), and the tombstone that ends the workflow."""
 
-# Most orders deleted have few parts, often none: one statement reads the order's stored
-# fields and which of its parts have rows, and only those are deleted. Each statement is
-# built once, in Core, so that SQLAlchemy compiles it once.
+# Most orders deleted have few parts, often none: one statement finds which of its parts
+# have rows, and only those are deleted. Each statement is built once, in Core, so that
+# SQLAlchemy compiles it once.
 _PARTS: dict[str, Any] = {part.__tablename__: part.__table__ for part in ORDER_PARTS}  # type: ignore[union-attr]
 _ORDERS: Any = Order.__table__  # type: ignore[attr-defined]
 _MARKS: Any = ShipmentMark.__table__  # type: ignore[attr-defined]
@@ -33,15 +33,16 @@ def _any(table: Any, *where: Any) -> Any:
     return exists().where(table.c.order_id == _ORDER_ID, *where)
 
 
+_LOCKED = select(_ORDERS.c.fields).where(_ORDERS.c.id == _ORDER_ID).with_for_update()
+"""The order's stored fields, its row locked (PostgreSQL): a Pay order running beside this
+waits for it, and one that held it first has committed before the next statement looks."""
 _FOUND = select(
-    # The order's row is locked (PostgreSQL): a Pay order running beside this waits for it.
-    select(_ORDERS.c.fields).where(_ORDERS.c.id == _ORDER_ID).with_for_update().scalar_subquery().label("fields"),
     *(_any(table).label(name) for name, table in _PARTS.items()),
     _any(_MARKS, _MARKS.c.mark == "paid").label("paid"),
     _any(_TOMBSTONES).label("deleted"),
 )
-"""The order's stored fields (None: no row, deleted or not stored yet), which of its parts
-have rows (by table name), whether a shipment is marked paid, whether it was deleted."""
+"""Which of the order's parts have rows (by table name), whether a shipment is marked paid,
+whether it was deleted."""
 _DELETE = {name: delete(table).where(table.c.order_id == _ORDER_ID) for name, table in _PARTS.items()}
 _DELETE_SHIPMENTS = _DELETE["shipments"].returning(_PARTS["shipments"].c.order_id)
 _DELETE_ORDER = delete(_ORDERS).where(_ORDERS.c.id == _ORDER_ID)
@@ -51,8 +52,9 @@ async def run(ctx: RuleContext, params: DeleteOrderParams) -> RuleResult:
     async def act(db: AsyncSession) -> RuleResult:
         connection = await db.connection()
         key = {"order_id": ctx.order_id}
+        stored = (await connection.execute(_LOCKED, key)).first()  # None: deleted, or not stored yet
         found = (await connection.execute(_FOUND, key)).one()._mapping
-        if marked_paid(ctx, found["fields"]) or found["paid"]:
+        if marked_paid(ctx, stored.fields if stored is not None else None) or found["paid"]:
             return RuleResult(summary="not deleted: the order is paid", effective=False)
         if found["deleted"]:
             return RuleResult(summary="the order was already deleted", effective=False, effect=EndOrder())
