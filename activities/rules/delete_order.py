@@ -59,8 +59,8 @@ async def run(ctx: RuleContext, params: DeleteOrderParams) -> RuleResult:
         if found["deleted"]:
             return RuleResult(summary="the order was already deleted", effective=False, effect=EndOrder())
         shipments = len((await connection.execute(_DELETE_SHIPMENTS, key)).all()) if found["shipments"] else 0
-        for name in _PARTS.keys() - {"shipments"}:
-            if found[name]:
+        for name in _PARTS:  # in the order of ORDER_PARTS, the same in every run
+            if name != "shipments" and found[name]:
                 await connection.execute(_DELETE[name], key)
         await connection.execute(_DELETE_ORDER, key)
         await connection.execute(insert(_TOMBSTONES), {**key, "run_key": ctx.run_key, "deleted_at": utcnow()})
