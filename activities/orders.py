@@ -77,13 +77,13 @@ class OrderActivities:
         if known is not None and known.number == known_newest(pipeline_id):
             return known
         newest = await newest_version(db, pipeline_id)
-        if newest is None:  # no pipeline of that id: refused, saying so
+        if newest is None:  # no version kept: the pipeline as stored, or refused, saying so
             definition = (await self._pipeline(db, pipeline_id)).model_dump(mode="json")
             return VersionAtEntry.taking(None, definition, definition["stages"][0]["id"])
         # The content and the number of one version row: a load in between cannot mix them.
-        remember_newest(pipeline_id, newest.number)
         self._check_size(pipeline_id, newest.definition)
         start = VersionAtEntry.taking(newest.number, newest.definition, newest.definition["stages"][0]["id"])
+        remember_newest(pipeline_id, newest.number)
         self._starts[pipeline_id] = start
         return start
 

@@ -79,7 +79,12 @@ def _upsert(dialect: str, table: Any, columns: list[str], key: list[str], kept: 
     return statement.on_conflict_do_update(index_elements=key, set_=replaced, where=_may_replace(table))
 
 
-_DELETED = select(col(DeletedOrder.order_id)).where(col(DeletedOrder.order_id) == bindparam("order_id"))
+def _tombstone(parameter: str) -> Any:
+    """SQL: the tombstone of the order whose id is the statement's ``parameter``."""
+    return select(col(DeletedOrder.order_id)).where(col(DeletedOrder.order_id) == bindparam(parameter))
+
+
+_DELETED = _tombstone("order_id")
 
 
 @functools.cache
@@ -87,8 +92,7 @@ def _order_upsert(dialect: str) -> Any:
     """The order's row, unless the order was deleted: a deletion committed before shows
     here, and the row it deleted is not brought back."""
     kept = {"id", "pipeline_id", "created_at"}
-    deleted = select(col(DeletedOrder.order_id)).where(col(DeletedOrder.order_id) == bindparam("id")).exists()
-    upsert = _upsert(dialect, _ORDERS, _ORDER_COLUMNS, ["id"], kept, unless=deleted)
+    upsert = _upsert(dialect, _ORDERS, _ORDER_COLUMNS, ["id"], kept, unless=_tombstone("id").exists())
     return upsert.returning(_ORDERS.c.id)
 
 

@@ -3,6 +3,7 @@ rotate without making older payloads unreadable, and a payload no key can read s
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -110,7 +111,10 @@ async def test_after_a_key_rotation_a_running_order_goes_on(
 
     before, after = client(old), client(f"{new},{old}")
     task_queue = "rotation-" + order.order_id
-    async with build_worker(before, deps, task_queue=task_queue):
+    # The first worker's sticky queue lapses in a second: the event's task then reaches the
+    # second worker at once, rather than after the default 10 s, the event's whole answer time.
+    lapses = timedelta(seconds=1)
+    async with build_worker(before, deps, task_queue=task_queue, sticky_queue_schedule_to_start_timeout=lapses):
         await OrderClient(before, task_queue=task_queue).create_order(order)
         await eventually(lambda: ready_view(OrderClient(before, task_queue=task_queue), order.order_id))
     async with build_worker(after, deps, task_queue=task_queue):
